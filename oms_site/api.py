@@ -1,0 +1,129 @@
+"""Shared REST plumbing: pagination and the one JSON error format.
+
+Every error answers::
+
+    {"error": {"status": 400, "code": "invalid", "message": "...",
+               "fields": {"apiName": ["..."]}}}
+
+Domain exceptions need not know DRF: any exception carrying ``http_status`` (and
+optionally ``code``, ``field`` and ``fields``) is rendered with that status. This keeps
+``ontology``, ``versioning`` and ``events`` free of HTTP concerns while their errors still
+reach consumers as 404/409/403 rather than 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF error detail (nested dicts/lists) -> {"a.b.0.c": ["message", ...]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = prefix if key in ("non_field_errors", "__all__") and not prefix else key
+            path = f"{prefix}.{name}" if prefix and name != prefix else name
+            for k, v in _flatten(value, path).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            out.setdefault(prefix or "non_field_errors", []).extend(str(i) for i in detail)
+        else:
+            for index, item in enumerate(detail):
+                if item in ({}, []):
+                    continue
+                path = f"{prefix}.{index}" if prefix else str(index)
+                for k, v in _flatten(item, path).items():
+                    out.setdefault(k, []).extend(v)
+    else:
+        out.setdefault(prefix or "non_field_errors", []).append(str(detail))
+    return out
+
+
+def error_body(
+    status_code: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    return {
+        "error": {
+            "status": status_code,
+            "code": code,
+            "message": message,
+            "fields": fields or {},
+        }
+    }
+
+
+def _first_message(fields: dict[str, list[str]], default: str) -> str:
+    for name, messages in fields.items():
+        if messages:
+            return messages[0] if name == "non_field_errors" else f"{name}: {messages[0]}"
+    return default
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, (ProtectedError, RestrictedError)):
+        names = sorted(
+            {str(o) for o in getattr(exc, "protected_objects", None) or exc.restricted_objects}
+        )
+        body = error_body(
+            409, "in_use", f"Still in use by: {', '.join(names[:20])}.", {"non_field_errors": names}
+        )
+        return Response(body, status=409)
+    elif isinstance(exc, IntegrityError):
+        logger.info("integrity error answered as 409", extra={"error": str(exc)})
+        return Response(
+            error_body(409, "conflict", "The change conflicts with existing data."), status=409
+        )
+    elif hasattr(exc, "http_status"):
+        fields = dict(getattr(exc, "fields", None) or {})
+        field = getattr(exc, "field", None)
+        if field and field not in fields:
+            fields[field] = [str(exc)]
+        body = error_body(exc.http_status, getattr(exc, "code", "error"), str(exc), fields)
+        extra = getattr(exc, "extra", None)
+        if extra:
+            body["error"].update(extra)
+        return Response(body, status=exc.http_status)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        message = _first_message(fields, "Invalid input.")
+        response.data = error_body(response.status_code, "invalid", message, fields)
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = error_body(response.status_code, str(code), str(detail))
+    return response
+
+
+__all__ = ["Pagination", "error_body", "exception_handler", "status"]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class OntologyConfig(AppConfig):
+    name = "ontology"
+    verbose_name = "Ontology"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from versioning import workspace
+
+        from .workspace import OntologyPolicy, OntologyWorkspace
+
+        workspace.register(workspace=OntologyWorkspace(), policy=OntologyPolicy())

@@ -1,0 +1,9 @@
+"""Placeholder replaced below."""
+
+
+class OntologyWorkspace:
+    pass
+
+
+class OntologyPolicy:
+    pass

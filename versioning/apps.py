@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class VersioningConfig(AppConfig):
+    name = "versioning"
+    verbose_name = "Versioning"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,55 @@
+"""The two small interfaces through which versioning reaches the ontology.
+
+``ontology`` registers implementations in its ``AppConfig.ready``; versioning calls
+:func:`get_workspace` / :func:`get_policy` and never imports ontology.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+Document = dict[str, Any]
+
+
+class Workspace(Protocol):
+    def documents(self, branch: Any, rids: Iterable[str]) -> dict[str, Document | None]:
+        """The current documents of these rids on the branch (``None`` = no such row)."""
+
+    def all_documents(self, branch: Any) -> dict[str, Document]:
+        """Every top-level document of the branch, keyed by rid."""
+
+    def apply(self, branch: Any, changes: Mapping[str, Document | None]) -> None:
+        """Make the branch's rows match ``changes`` (``None`` deletes the entity)."""
+
+    def copy_rows(self, source: Any, target: Any) -> None:
+        """Copy every row of ``source`` to the empty ``target`` in set-based statements."""
+
+
+class Policy(Protocol):
+    def strategies(self) -> Any:
+        """Per-path merge resolution strategies (type widening, constraint unions)."""
+
+    def validate_tree(self, tree: Mapping[str, Document]) -> list[Any]:
+        """Semantic problems of a merged tree (dangling references, rule violations)."""
+
+
+_registry: dict[str, Any] = {}
+
+
+def register(*, workspace: Workspace | None = None, policy: Policy | None = None) -> None:
+    if workspace is not None:
+        _registry["workspace"] = workspace
+    if policy is not None:
+        _registry["policy"] = policy
+
+
+def get_workspace() -> Workspace:
+    try:
+        return _registry["workspace"]
+    except KeyError:
+        raise RuntimeError("No ontology workspace is registered with versioning.") from None
+
+
+def get_policy() -> Policy | None:
+    return _registry.get("policy")
