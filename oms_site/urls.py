@@ -8,6 +8,8 @@ from . import health
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/v1/events/", include("events.api.urls")),
+    path("api/v1/", include("versioning.api.urls")),
     path("api/v1/", include("ontology.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
