@@ -1,0 +1,255 @@
+"""Rows <-> canonical documents (see docs/documents.md).
+
+``to_documents`` reads any number of top-level entities in a fixed number of queries
+(one per model plus prefetches), so reading 200 changed entities never costs 200 round
+trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Prefetch
+
+from .models import (
+    Interface,
+    InterfaceLinkConstraint,
+    LinkType,
+    ObjectType,
+    Property,
+    SharedProperty,
+    StructField,
+    StructType,
+    ValueType,
+)
+
+Document = dict[str, Any]
+
+#: top-level models in dependency order (referenced kinds first)
+TOP_LEVEL = (ValueType, StructType, SharedProperty, Interface, ObjectType, LinkType)
+KIND_MODEL = {m.kind: m for m in TOP_LEVEL}
+
+
+def _rid(value) -> str | None:
+    return str(value) if value else None
+
+
+def _deprecation(row) -> dict[str, str] | None:
+    if row.status != "DEPRECATED":
+        return None
+    deadline = row.deprecation_deadline
+    return {
+        "message": row.deprecation_message,
+        "deadline": deadline.isoformat() if deadline else None,
+    }
+
+
+def _common(row) -> Document:
+    return {
+        "kind": row.kind,
+        "rid": str(row.rid),
+        "apiName": row.api_name,
+        "description": row.description,
+        "status": row.status,
+        "deprecation": _deprecation(row),
+    }
+
+
+def _rids(rows) -> dict[str, bool]:
+    return {str(r.rid): True for r in rows}
+
+
+def _typed(row, rid_of) -> Document:
+    return {
+        "baseType": row.base_type,
+        "itemType": row.item_type or None,
+        "valueType": rid_of(row.value_type),
+        "structType": rid_of(row.struct_type),
+    }
+
+
+def _ref(obj) -> str | None:
+    return str(obj.rid) if obj is not None else None
+
+
+def value_type_document(row: ValueType) -> Document:
+    doc = _common(row)
+    doc.update(
+        displayName=row.display_name,
+        baseType=row.base_type,
+        itemType=row.item_type or None,
+        constraints=row.constraints or {},
+    )
+    return doc
+
+
+def struct_type_document(row: StructType) -> Document:
+    doc = _common(row)
+    doc["displayName"] = row.display_name
+    doc["fields"] = {
+        str(f.rid): {
+            "apiName": f.api_name,
+            "displayName": f.display_name,
+            "description": f.description,
+            "baseType": f.base_type,
+            "required": f.required,
+            "position": f.position,
+        }
+        for f in row.fields.all()
+    }
+    return doc
+
+
+def shared_property_document(row: SharedProperty) -> Document:
+    doc = _common(row)
+    doc.update(displayName=row.display_name, pii=row.pii, **_typed(row, _ref))
+    return doc
+
+
+def interface_document(row: Interface) -> Document:
+    doc = _common(row)
+    doc.update(
+        displayName=row.display_name,
+        icon=row.icon,
+        extends=_rids(row.extends.all()),
+        properties=_rids(row.properties.all()),
+        linkConstraints={
+            str(c.rid): {
+                "apiName": c.api_name,
+                "displayName": c.display_name,
+                "description": c.description,
+                "targetObjectType": _ref(c.target_object_type),
+                "targetInterface": _ref(c.target_interface),
+                "cardinality": c.cardinality,
+                "required": c.required,
+            }
+            for c in row.link_constraints.all()
+        },
+    )
+    return doc
+
+
+def property_document(p: Property) -> Document:
+    doc = {
+        "apiName": p.api_name,
+        "displayName": p.display_name,
+        "description": p.description,
+        "sharedProperty": _ref(p.shared_property),
+        "required": p.required,
+        "pii": p.pii,
+        "status": p.status,
+        "deprecation": _deprecation(p),
+        "position": p.position,
+    }
+    doc.update(_typed(p, _ref))
+    return doc
+
+
+def object_type_document(row: ObjectType) -> Document:
+    props = list(row.properties.all())
+    by_id = {p.id: p for p in props}
+    doc = _common(row)
+    doc.update(
+        displayName=row.display_name,
+        pluralDisplayName=row.plural_display_name,
+        visibility=row.visibility,
+        icon=row.icon,
+        replacedBy=_ref(row.replaced_by),
+        primaryKey=_rid(by_id[row.primary_key_id].rid) if row.primary_key_id in by_id else None,
+        titleProperty=(
+            _rid(by_id[row.title_property_id].rid) if row.title_property_id in by_id else None
+        ),
+        interfaces=_rids(row.interfaces.all()),
+        properties={str(p.rid): property_document(p) for p in props},
+    )
+    return doc
+
+
+def link_type_document(row: LinkType) -> Document:
+    doc = _common(row)
+    doc.update(
+        cardinality=row.cardinality,
+        source=_ref(row.source),
+        target=_ref(row.target),
+        sourceSide={
+            "apiName": row.source_api_name,
+            "displayName": row.source_display_name,
+            "visibility": row.source_visibility,
+        },
+        targetSide={
+            "apiName": row.target_api_name,
+            "displayName": row.target_display_name,
+            "visibility": row.target_visibility,
+        },
+        foreignKeyProperty=_ref(row.foreign_key_property),
+    )
+    return doc
+
+
+_ref_only = ("rid",)
+
+
+def _querysets(branch_id: int) -> dict[str, Any]:
+    """The querysets (with prefetches) that read each kind's rows for documents."""
+    prop_qs = Property.objects.select_related("value_type", "struct_type", "shared_property").only(
+        *["id", "rid", "object_type_id", "api_name", "display_name", "description", "base_type", "item_type", "required", "pii", "status", "deprecation_message", "deprecation_deadline", "position", "value_type__rid", "struct_type__rid", "shared_property__rid"]
+    )
+    return {
+        "valueType": ValueType.objects.filter(branch_id=branch_id),
+        "structType": StructType.objects.filter(branch_id=branch_id).prefetch_related(
+            Prefetch("fields", queryset=StructField.objects.order_by("position", "api_name"))
+        ),
+        "sharedProperty": SharedProperty.objects.filter(branch_id=branch_id).select_related(
+            "value_type", "struct_type"
+        ),
+        "interface": Interface.objects.filter(branch_id=branch_id).prefetch_related(
+            Prefetch("extends", queryset=Interface.objects.only(*_ref_only)),
+            Prefetch("properties", queryset=SharedProperty.objects.only(*_ref_only)),
+            Prefetch(
+                "link_constraints",
+                queryset=InterfaceLinkConstraint.objects.select_related(
+                    "target_object_type", "target_interface"
+                ),
+            ),
+        ),
+        "objectType": ObjectType.objects.filter(branch_id=branch_id)
+        .select_related("replaced_by")
+        .prefetch_related(
+            Prefetch("properties", queryset=prop_qs),
+            Prefetch("interfaces", queryset=Interface.objects.only(*_ref_only)),
+        ),
+        "linkType": LinkType.objects.filter(branch_id=branch_id).select_related(
+            "source", "target", "foreign_key_property"
+        ),
+    }
+
+
+RENDERERS = {
+    "valueType": value_type_document,
+    "structType": struct_type_document,
+    "sharedProperty": shared_property_document,
+    "interface": interface_document,
+    "objectType": object_type_document,
+    "linkType": link_type_document,
+}
+
+
+def to_document(row) -> Document:
+    """The canonical document of one top-level row (reads its children)."""
+    return RENDERERS[row.kind](row)
+
+
+def to_documents(branch_id: int, rids: Iterable[str] | None = None) -> dict[str, Document]:
+    """Documents of the branch's top-level entities (all, or only these rids)."""
+    wanted = None if rids is None else [str(r) for r in rids]
+    out: dict[str, Document] = {}
+    if wanted is not None and not wanted:
+        return out
+    for kind, qs in _querysets(branch_id).items():
+        if wanted is not None:
+            qs = qs.filter(rid__in=wanted)
+        render = RENDERERS[kind]
+        for row in qs:
+            out[str(row.rid)] = render(row)
+    return out

@@ -1,0 +1,422 @@
+"""Every write to the ontology goes through these functions.
+
+Each runs in one transaction: validate with the rule set (``full_clean``), write the
+rows, mark the top-level entity in the branch's working changes, and publish the change
+event through the outbox. Admin, API, management commands and tasks all call these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models, transaction
+
+import events
+from versioning.changes import mark_changed
+from versioning.models import Branch
+
+from .documents import Document, to_document
+from .exceptions import InUseError, ProtectedBranchError
+from .models import (
+    Interface,
+    InterfaceLinkConstraint,
+    LinkType,
+    ObjectType,
+    Property,
+    SharedProperty,
+    StructField,
+    StructType,
+    ValueType,
+)
+from .rules import check_struct_field_count
+
+UNSET: Any = object()
+
+_EVENT_ENTITY = {
+    "objectType": "object_type",
+    "linkType": "link_type",
+    "valueType": "value_type",
+    "structType": "struct_type",
+    "sharedProperty": "shared_property",
+    "interface": "interface",
+}
+
+
+def event_type(kind: str, action: str) -> str:
+    return f"com.oms.ontology.{_EVENT_ENTITY[kind]}.{action}.v1"
+
+
+def ensure_editable(branch: Branch, *, system: bool = False) -> None:
+    """Refuse changes to archived branches, and to protected ones outside a merge."""
+    if branch.archived:
+        raise ProtectedBranchError(f"Branch '{branch.name}' is archived and cannot change.")
+    if branch.protected and not system:
+        raise ProtectedBranchError(
+            f"Branch '{branch.name}' is protected: change it on another branch and merge "
+            "a proposal."
+        )
+
+
+def top_level(row: models.Model) -> models.Model:
+    """The top-level entity a row belongs to (a property's object type, ...)."""
+    if isinstance(row, Property):
+        return row.object_type
+    if isinstance(row, StructField):
+        return row.struct_type
+    if isinstance(row, InterfaceLinkConstraint):
+        return row.interface
+    return row
+
+
+def _changed_fields(before: Document | None, after: Document | None) -> tuple[dict, dict]:
+    if before is None or after is None:
+        return before or {}, after or {}
+    keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def record_change(
+    branch: Branch, kind: str, rid, before: Document | None, after: Document | None, user=None
+) -> None:
+    """Mark the entity changed on its branch and publish the change event (same transaction)."""
+    if before == after:
+        return
+    mark_changed(branch.pk, rid, kind)
+    action = "created" if before is None else "deleted" if after is None else "updated"
+    old, new = _changed_fields(before, after)
+    doc = after or before
+    events.publish(
+        event_type(kind, action),
+        f"branches/{branch.name}/{kind}/{rid}",
+        {
+            "branch": branch.name,
+            "kind": kind,
+            "rid": str(rid),
+            "apiName": doc["apiName"],
+            "actor": getattr(user, "username", None) or None,
+            "before": old if before is not None else None,
+            "after": new if after is not None else None,
+        },
+        branch=branch.name,
+    )
+
+
+def _document_in_db(row) -> Document | None:
+    if row.pk is None:
+        return None
+    fresh = type(row)._default_manager.filter(pk=row.pk).first()
+    return to_document(fresh) if fresh is not None else None
+
+
+def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
+    if not hasattr(error, "error_dict"):
+        return ValidationError({prefix: error.messages})
+    out = {}
+    for name, errs in error.error_dict.items():
+        key = prefix if name == NON_FIELD_ERRORS else f"{prefix}.{name}"
+        out[key] = errs
+    return ValidationError(out)
+
+
+# --- generic single-row writes ---------------------------------------------------------
+
+
+@transaction.atomic
+def save(row: models.Model, *, user=None, system: bool = False) -> list[str]:
+    """Validate and save one row (top-level or child); returns rule warnings."""
+    ensure_editable(row.branch, system=system)
+    top = top_level(row)
+    before = _document_in_db(top)
+    row.full_clean()
+    if isinstance(row, StructField) and row.pk is None:
+        count_errors = check_struct_field_count(top.fields.count() + 1)
+        if count_errors:
+            raise ValidationError({"struct_type": count_errors})
+    row.save()
+    if top is not row:
+        top.refresh_from_db()
+        top.full_clean()
+    record_change(row.branch, top.kind, top.rid, before, to_document(top), user)
+    return warnings_for(top)
+
+
+def users_of(row: models.Model) -> list[str]:
+    """Human-readable names of what still uses this row (deleting it would break them)."""
+    users: list[str] = []
+
+    def add(label: str, qs: Iterable) -> None:
+        users.extend(f"{label} '{obj}'" for obj in qs)
+
+    if isinstance(row, ObjectType):
+        add(
+            "link type",
+            LinkType.objects.filter(models.Q(source=row) | models.Q(target=row)),
+        )
+        add(
+            "interface link constraint",
+            InterfaceLinkConstraint.objects.filter(target_object_type=row).select_related(
+                "interface"
+            ),
+        )
+    elif isinstance(row, Property):
+        add("link type", LinkType.objects.filter(foreign_key_property=row))
+    elif isinstance(row, ValueType | StructType):
+        field = "value_type" if isinstance(row, ValueType) else "struct_type"
+        add("property", Property.objects.filter(**{field: row}).select_related("object_type"))
+        add("shared property", SharedProperty.objects.filter(**{field: row}))
+    elif isinstance(row, SharedProperty):
+        add("property", row.usages.select_related("object_type"))
+        add("interface", row.interfaces.all())
+    elif isinstance(row, Interface):
+        add("object type", row.implemented_by.all())
+        add("interface", row.extended_by.all())
+        add(
+            "interface link constraint",
+            InterfaceLinkConstraint.objects.filter(target_interface=row).select_related(
+                "interface"
+            ),
+        )
+    return users
+
+
+@transaction.atomic
+def delete(row: models.Model, *, user=None, system: bool = False) -> None:
+    """Delete a row, refusing with the names of its users if anything still uses it."""
+    ensure_editable(row.branch, system=system)
+    users = users_of(row)
+    if users:
+        shown = ", ".join(users[:10]) + (f" and {len(users) - 10} more" if len(users) > 10 else "")
+        raise InUseError(f"'{row}' is still used by {shown}.")
+    top = top_level(row)
+    before = _document_in_db(top)
+    if top is row:
+        if isinstance(row, ObjectType):
+            # properties go with their object type; nothing outside uses them (checked above)
+            ObjectType.objects.filter(pk=row.pk).update(primary_key=None, title_property=None)
+        row.delete()
+        record_change(row.branch, top.kind, top.rid, before, None, user)
+        return
+    if isinstance(row, StructField) and top.fields.count() <= 1:
+        raise ValidationError({"fields": check_struct_field_count(0)})
+    row.delete()
+    top.refresh_from_db()
+    record_change(row.branch, top.kind, top.rid, before, to_document(top), user)
+
+
+def warnings_for(top: models.Model) -> list[str]:
+    if isinstance(top, ObjectType):
+        return top.key_errors()[1]
+    return []
+
+
+# --- whole entities with their children (API and loaders) -------------------------------
+
+
+def _assign(row: models.Model, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(row, name, value)
+
+
+def _sync_children(
+    parent: models.Model,
+    model: type[models.Model],
+    fk_name: str,
+    items: list[dict[str, Any]],
+    prefix: str,
+) -> list[models.Model]:
+    """Make the parent's children exactly ``items`` (matched by rid, else by api name)."""
+    existing = list(model._default_manager.filter(**{fk_name: parent}))
+    by_rid = {str(c.rid): c for c in existing}
+    by_name = {c.api_name.lower(): c for c in existing}
+    kept: list[models.Model] = []
+    seen_names: dict[str, int] = {}
+    for index, raw in enumerate(items):
+        values = dict(raw)
+        rid = values.pop("rid", None)
+        name = str(values.get("api_name", "")).lower()
+        if name in seen_names:
+            raise ValidationError(
+                {
+                    f"{prefix}.{index}.api_name": [
+                        f"'{values['api_name']}' is listed twice (also at {prefix}.{seen_names[name]})."
+                    ]
+                }
+            )
+        seen_names[name] = index
+        child = by_rid.get(str(rid)) if rid else by_name.get(name)
+        if child is None:
+            child = model(branch=parent.branch, **{fk_name: parent})
+            if rid:
+                child.rid = rid
+        _assign(child, values)
+        kept.append(child)
+    kept_ids = {c.pk for c in kept if c.pk}
+    for gone in existing:
+        if gone.pk not in kept_ids:
+            users = users_of(gone)
+            if users:
+                raise InUseError(
+                    f"'{gone}' cannot be removed: still used by {', '.join(users)}.", field=prefix
+                )
+            gone.delete()
+    # free the names of renamed children before validating (case-insensitive uniqueness)
+    for index, child in enumerate(kept):
+        try:
+            child.full_clean(exclude=[fk_name])
+        except ValidationError as exc:
+            raise _prefixed(exc, f"{prefix}.{index}") from None
+        child.save()
+    return kept
+
+
+@transaction.atomic
+def save_object_type(
+    branch: Branch,
+    values: dict[str, Any],
+    *,
+    instance: ObjectType | None = None,
+    properties: list[dict[str, Any]] | None = None,
+    primary_key: str | None = UNSET,
+    title_property: str | None = UNSET,
+    interfaces: list[Interface] | None = None,
+    user=None,
+    system: bool = False,
+) -> tuple[ObjectType, list[str]]:
+    """Create or update an object type with its properties, keys and interfaces.
+
+    ``primary_key`` and ``title_property`` name properties by api name.
+    """
+    ensure_editable(branch, system=system)
+    ot = instance or ObjectType(branch=branch)
+    before = _document_in_db(ot)
+    _assign(ot, values)
+    ot.full_clean(exclude=["primary_key", "title_property"])
+    ot.save()
+    if properties is not None:
+        if ot.status == "EXPERIMENTAL":
+            for item in properties:
+                item.setdefault("status", "EXPERIMENTAL")
+        _sync_children(ot, Property, "object_type", properties, "properties")
+    by_name = {p.api_name.lower(): p for p in ot.properties.all()}
+    for field, chosen in (("primary_key", primary_key), ("title_property", title_property)):
+        if chosen is UNSET:
+            continue
+        if chosen in (None, ""):
+            setattr(ot, field, None)
+            continue
+        prop = by_name.get(str(chosen).lower())
+        if prop is None:
+            raise ValidationError({field: [f"This object type has no property '{chosen}'."]})
+        setattr(ot, field, prop)
+    if interfaces is not None:
+        ot.interfaces.set(interfaces)
+    missing = ot.missing_interface_properties()
+    if missing:
+        raise ValidationError(
+            {
+                "interfaces": [
+                    f"Implementing '{name}' needs properties using the shared properties: "
+                    f"{', '.join(props)}."
+                    for name, props in missing.items()
+                ]
+            }
+        )
+    ot.full_clean()
+    ot.save()
+    record_change(branch, ot.kind, ot.rid, before, to_document(ot), user)
+    return ot, warnings_for(ot)
+
+
+@transaction.atomic
+def save_struct_type(
+    branch: Branch,
+    values: dict[str, Any],
+    *,
+    instance: StructType | None = None,
+    fields: list[dict[str, Any]] | None = None,
+    user=None,
+    system: bool = False,
+) -> StructType:
+    ensure_editable(branch, system=system)
+    st = instance or StructType(branch=branch)
+    before = _document_in_db(st)
+    if st.pk is None and fields is None:
+        raise ValidationError({"fields": check_struct_field_count(0)})
+    _assign(st, values)
+    st.full_clean()
+    st.save()
+    if fields is not None:
+        count_errors = check_struct_field_count(len(fields))
+        if count_errors:
+            raise ValidationError({"fields": count_errors})
+        for position, item in enumerate(fields):
+            item.setdefault("position", position)
+        _sync_children(st, StructField, "struct_type", fields, "fields")
+    record_change(branch, st.kind, st.rid, before, to_document(st), user)
+    return st
+
+
+def _reaches(start: list[Interface], target_pk: int) -> bool:
+    """Whether following ``extends`` from ``start`` comes back to ``target_pk``."""
+    seen: set[int] = set()
+    frontier = list(start)
+    while frontier:
+        current = frontier.pop()
+        if current.pk == target_pk:
+            return True
+        if current.pk in seen:
+            continue
+        seen.add(current.pk)
+        frontier.extend(current.extends.all())
+    return False
+
+
+@transaction.atomic
+def save_interface(
+    branch: Branch,
+    values: dict[str, Any],
+    *,
+    instance: Interface | None = None,
+    extends: list[Interface] | None = None,
+    properties: list[SharedProperty] | None = None,
+    link_constraints: list[dict[str, Any]] | None = None,
+    user=None,
+    system: bool = False,
+) -> Interface:
+    ensure_editable(branch, system=system)
+    iface = instance or Interface(branch=branch)
+    before = _document_in_db(iface)
+    _assign(iface, values)
+    iface.full_clean()
+    iface.save()
+    if extends is not None:
+        if any(e.pk == iface.pk for e in extends):
+            raise ValidationError({"extends": ["An interface cannot extend itself."]})
+        iface.extends.set(extends)
+        if _reaches(extends, iface.pk):
+            raise ValidationError({"extends": ["Interfaces cannot extend each other in a cycle."]})
+    if properties is not None:
+        iface.properties.set(properties)
+    if link_constraints is not None:
+        _sync_children(
+            iface, InterfaceLinkConstraint, "interface", link_constraints, "link_constraints"
+        )
+    if extends is not None or properties is not None:
+        broken = []
+        for ot in ObjectType.objects.filter(branch=branch, interfaces=iface):
+            for name, props in ot.missing_interface_properties([iface]).items():
+                broken.append(f"'{ot.api_name}' lacks {', '.join(props)} required by '{name}'")
+        if broken:
+            raise ValidationError({"properties": broken})
+    record_change(branch, iface.kind, iface.rid, before, to_document(iface), user)
+    return iface
+
+
+@transaction.atomic
+def save_entity(
+    row: ValueType | SharedProperty | LinkType, *, user=None, system: bool = False
+) -> list[str]:
+    """Create or update a value type, shared property or link type (no children)."""
+    return save(row, user=user, system=system)
