@@ -192,9 +192,7 @@ _ref_only = ("rid",)
 
 def _querysets(branch_id: int) -> dict[str, Any]:
     """The querysets (with prefetches) that read each kind's rows for documents."""
-    prop_qs = Property.objects.select_related("value_type", "struct_type", "shared_property").only(
-        *["id", "rid", "object_type_id", "api_name", "display_name", "description", "base_type", "item_type", "required", "pii", "status", "deprecation_message", "deprecation_deadline", "position", "value_type__rid", "struct_type__rid", "shared_property__rid"]
-    )
+    prop_qs = Property.objects.select_related("value_type", "struct_type", "shared_property")
     return {
         "valueType": ValueType.objects.filter(branch_id=branch_id),
         "structType": StructType.objects.filter(branch_id=branch_id).prefetch_related(

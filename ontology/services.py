@@ -240,7 +240,8 @@ def _sync_children(
             raise ValidationError(
                 {
                     f"{prefix}.{index}.api_name": [
-                        f"'{values['api_name']}' is listed twice (also at {prefix}.{seen_names[name]})."
+                        f"'{values['api_name']}' is listed twice "
+                        f"(also at {prefix}.{seen_names[name]})."
                     ]
                 }
             )
