@@ -18,7 +18,7 @@ from versioning.changes import mark_changed
 from versioning.models import Branch
 
 from .documents import Document, to_document
-from .exceptions import InUseError, ProtectedBranchError
+from .exceptions import InUseError, OntologyError, ProtectedBranchError
 from .models import (
     Interface,
     InterfaceLinkConstraint,
@@ -421,3 +421,19 @@ def save_entity(
 ) -> list[str]:
     """Create or update a value type, shared property or link type (no children)."""
     return save(row, user=user, system=system)
+
+
+__all__ = [
+    "InUseError",
+    "OntologyError",
+    "ProtectedBranchError",
+    "delete",
+    "ensure_editable",
+    "record_change",
+    "save",
+    "save_entity",
+    "save_interface",
+    "save_object_type",
+    "save_struct_type",
+    "users_of",
+]

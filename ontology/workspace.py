@@ -1,9 +1,498 @@
-"""Placeholder replaced below."""
+"""The ontology's implementation of versioning's workspace and policy interfaces.
+
+* ``copy_rows`` copies a branch's whole working copy in one INSERT ... SELECT per table,
+  remapping references to the new branch's rows by rid (no Python loop over rows).
+* ``apply`` writes documents onto a branch's rows with bulk statements: rows are matched
+  by rid, references are resolved by rid, children are synchronised by rid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from .documents import KIND_MODEL, Document, to_documents
+from .models import (
+    Interface,
+    InterfaceLinkConstraint,
+    LinkType,
+    ObjectType,
+    Property,
+    SharedProperty,
+    StructField,
+    StructType,
+    ValueType,
+)
+
+# --- set-based branch copy -------------------------------------------------------------
+
+#: (model, columns whose referenced row is copied later and must be filled afterwards)
+_COPY_ORDER: list[tuple[type[models.Model], tuple[str, ...]]] = [
+    (ValueType, ()),
+    (StructType, ()),
+    (StructField, ()),
+    (SharedProperty, ()),
+    (Interface, ()),
+    (ObjectType, ("replaced_by", "primary_key", "title_property")),
+    (Property, ()),
+    (LinkType, ()),
+    (InterfaceLinkConstraint, ()),
+]
+_SCOPED = {m for m, _ in _COPY_ORDER}
+
+
+def _remap(target_table: str, source_expr: str) -> str:
+    """SQL for 'the id, on the new branch, of the row with the same rid as ``source_expr``'."""
+    return (
+        f"(SELECT n.id FROM {target_table} n JOIN {target_table} o ON o.rid = n.rid "
+        f"WHERE o.id = {source_expr} AND n.branch_id = %(new)s)"
+    )
+
+
+def _copy_table(cursor, params: dict, model: type[models.Model], deferred: tuple[str, ...]) -> None:
+    table = model._meta.db_table
+    columns, selects = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(field.column)
+        if field.name == "branch":
+            selects.append("%(new)s")
+        elif field.is_relation and field.related_model in _SCOPED:
+            if field.name in deferred:
+                selects.append("NULL")
+            else:
+                selects.append(_remap(field.related_model._meta.db_table, f"src.{field.column}"))
+        else:
+            selects.append(f"src.{field.column}")
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(selects)} FROM {table} src WHERE src.branch_id = %(old)s",
+        params,
+    )
+
+
+def _fill_deferred(
+    cursor, params: dict, model: type[models.Model], deferred: tuple[str, ...]
+) -> None:
+    table = model._meta.db_table
+    for name in deferred:
+        field = model._meta.get_field(name)
+        ref_table = field.related_model._meta.db_table
+        cursor.execute(
+            f"UPDATE {table} SET {field.column} = ("
+            f"SELECT n.id FROM {table} s JOIN {ref_table} r ON r.id = s.{field.column} "
+            f"JOIN {ref_table} n ON n.rid = r.rid AND n.branch_id = %(new)s "
+            f"WHERE s.branch_id = %(old)s AND s.rid = {table}.rid) "
+            f"WHERE branch_id = %(new)s",
+            params,
+        )
+
+
+def _copy_m2m(cursor, params: dict, model: type[models.Model], name: str) -> None:
+    field = model._meta.get_field(name)
+    through = field.remote_field.through._meta
+    own = field.m2m_column_name()
+    other = field.m2m_reverse_name()
+    own_table = model._meta.db_table
+    other_table = field.related_model._meta.db_table
+    cursor.execute(
+        f"INSERT INTO {through.db_table} ({own}, {other}) "
+        f"SELECT {_remap(own_table, f't.{own}')}, {_remap(other_table, f't.{other}')} "
+        f"FROM {through.db_table} t JOIN {own_table} s ON s.id = t.{own} "
+        f"WHERE s.branch_id = %(old)s",
+        params,
+    )
+
+
+def copy_rows(source, target) -> None:
+    """Copy every ontology row of ``source`` onto the empty branch ``target``."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        params = {"old": source.pk, "new": target.pk}
+        for model, deferred in _COPY_ORDER:
+            _copy_table(cursor, params, model, deferred)
+        for model, deferred in _COPY_ORDER:
+            if deferred:
+                _fill_deferred(cursor, params, model, deferred)
+        _copy_m2m(cursor, params, Interface, "extends")
+        _copy_m2m(cursor, params, Interface, "properties")
+        _copy_m2m(cursor, params, ObjectType, "interfaces")
+
+
+# --- documents -> rows -----------------------------------------------------------------
+
+_DELETE_ORDER = ("linkType", "objectType", "interface", "sharedProperty", "structType", "valueType")
+_UPSERT_ORDER = tuple(reversed(_DELETE_ORDER))
+
+
+def _deprecation_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
+    dep = doc.get("deprecation") or {}
+    deadline = dep.get("deadline")
+    return {
+        "status": doc.get("status", "ACTIVE"),
+        "deprecation_message": dep.get("message") or "",
+        "deprecation_deadline": dt.date.fromisoformat(deadline) if deadline else None,
+    }
+
+
+def _plain_fields(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Row values of a top-level document that need no reference lookups."""
+    values = {"api_name": doc["apiName"], "description": doc.get("description", "")}
+    values.update(_deprecation_fields(doc))
+    if kind != "linkType":
+        values["display_name"] = doc.get("displayName", "")
+    if kind == "valueType":
+        values.update(
+            base_type=doc["baseType"],
+            item_type=doc.get("itemType") or "",
+            constraints=doc.get("constraints") or {},
+        )
+    elif kind == "sharedProperty":
+        values.update(
+            base_type=doc["baseType"],
+            item_type=doc.get("itemType") or "",
+            pii=doc.get("pii", False),
+        )
+    elif kind == "interface":
+        values["icon"] = doc.get("icon", "")
+    elif kind == "objectType":
+        values.update(
+            plural_display_name=doc.get("pluralDisplayName", ""),
+            visibility=doc.get("visibility", "NORMAL"),
+            icon=doc.get("icon", ""),
+        )
+    elif kind == "linkType":
+        src, tgt = doc.get("sourceSide", {}), doc.get("targetSide", {})
+        values.update(
+            cardinality=doc["cardinality"],
+            source_api_name=src.get("apiName", ""),
+            source_display_name=src.get("displayName", ""),
+            source_visibility=src.get("visibility", "NORMAL"),
+            target_api_name=tgt.get("apiName", ""),
+            target_display_name=tgt.get("displayName", ""),
+            target_visibility=tgt.get("visibility", "NORMAL"),
+        )
+    return values
+
+
+class _Resolver:
+    """rid -> row id on one branch, loaded in bulk per model."""
+
+    def __init__(self, branch_id: int):
+        self.branch_id = branch_id
+        self.cache: dict[type[models.Model], dict[str, int]] = defaultdict(dict)
+
+    def prime(self, model: type[models.Model], rids: Iterable[str | None]) -> None:
+        wanted = {r for r in rids if r} - set(self.cache[model])
+        if wanted:
+            rows = model._default_manager.filter(branch_id=self.branch_id, rid__in=wanted)
+            self.cache[model].update({str(r): i for r, i in rows.values_list("rid", "id")})
+
+    def id(self, model: type[models.Model], rid: str | None) -> int | None:
+        if not rid:
+            return None
+        if rid not in self.cache[model]:
+            self.prime(model, [rid])
+        try:
+            return self.cache[model][rid]
+        except KeyError:
+            raise ValueError(f"{model.__name__} {rid} does not exist on this branch") from None
+
+
+def _bulk_upsert(
+    model: type[models.Model],
+    branch_id: int,
+    items: Mapping[str, dict[str, Any]],
+    existing: Mapping[str, models.Model],
+) -> dict[str, models.Model]:
+    """Create or update rows of one model from ``rid -> field values``."""
+    now = timezone.now()
+    new_rows, changed, fields = [], [], set()
+    for rid, values in items.items():
+        row = existing.get(rid)
+        if row is None:
+            new_rows.append(model(branch_id=branch_id, rid=uuid.UUID(rid), **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = now
+            changed.append(row)
+            fields.update(values)
+    if new_rows:
+        model._default_manager.bulk_create(new_rows, batch_size=500)
+    if changed:
+        model._default_manager.bulk_update(changed, sorted(fields | {"updated_at"}), batch_size=500)
+    out = dict(existing)
+    if new_rows:
+        # bulk_create returns ids on PostgreSQL and SQLite >= 3.35; re-read to be safe
+        fresh = model._default_manager.filter(
+            branch_id=branch_id, rid__in=[r.rid for r in new_rows]
+        )
+        out.update({str(r.rid): r for r in fresh})
+    return out
+
+
+def _park(qs: models.QuerySet) -> None:
+    """Rename rows about to be deleted so that new rows may take their api names."""
+    for row in qs.only("id", "api_name"):
+        type(row)._default_manager.filter(pk=row.pk).update(
+            api_name=f"{row.api_name[:60]}__deleted_{row.pk}"
+        )
+
+
+def apply(branch, changes: Mapping[str, Document | None]) -> None:
+    """Make the branch's rows match ``changes``; ``None`` deletes the entity."""
+    if not changes:
+        return
+    bid = branch.pk
+    docs_by_kind: dict[str, dict[str, Document]] = defaultdict(dict)
+    for rid, doc in changes.items():
+        if doc is not None:
+            docs_by_kind[doc["kind"]][rid] = doc
+    deleted = [rid for rid, doc in changes.items() if doc is None]
+    resolver = _Resolver(bid)
+    with transaction.atomic():
+        rows: dict[str, dict[str, models.Model]] = {}
+        # 0. park what will be deleted (top-level rows and children dropped from a document)
+        doomed: dict[str, list[int]] = defaultdict(list)
+        for kind in _DELETE_ORDER:
+            model = KIND_MODEL[kind]
+            qs = model._default_manager.filter(branch_id=bid, rid__in=deleted)
+            ids = list(qs.values_list("id", flat=True))
+            if ids:
+                doomed[kind] = ids
+                _park(model._default_manager.filter(id__in=ids))
+        child_specs = {
+            "objectType": (Property, "object_type", "properties"),
+            "structType": (StructField, "struct_type", "fields"),
+            "interface": (InterfaceLinkConstraint, "interface", "linkConstraints"),
+        }
+        existing_children: dict[str, dict[str, models.Model]] = {}
+        for kind, (child_model, fk, key) in child_specs.items():
+            docs = docs_by_kind.get(kind, {})
+            if not docs:
+                continue
+            current = child_model._default_manager.filter(
+                branch_id=bid, **{f"{fk}__rid__in": list(docs)}
+            )
+            existing_children[kind] = {str(c.rid): c for c in current}
+            keep = {crid for d in docs.values() for crid in d.get(key, {})}
+            _park(current.exclude(rid__in=keep))
+
+        # 1. top-level rows without references
+        for kind in _UPSERT_ORDER:
+            docs = docs_by_kind.get(kind, {})
+            if not docs:
+                continue
+            model = KIND_MODEL[kind]
+            existing = {
+                str(r.rid): r
+                for r in model._default_manager.filter(branch_id=bid, rid__in=list(docs))
+            }
+            items = {rid: _plain_fields(kind, doc) for rid, doc in docs.items()}
+            if kind == "linkType":
+                resolver.prime(ObjectType, [d["source"] for d in docs.values()])
+                resolver.prime(ObjectType, [d["target"] for d in docs.values()])
+                for rid, doc in docs.items():
+                    items[rid]["source_id"] = resolver.id(ObjectType, doc["source"])
+                    items[rid]["target_id"] = resolver.id(ObjectType, doc["target"])
+            rows[kind] = _bulk_upsert(model, bid, items, existing)
+            resolver.cache[model].update({rid: r.id for rid, r in rows[kind].items()})
+
+        # 2. children (properties, struct fields, link constraints)
+        _apply_children(bid, docs_by_kind, rows, existing_children, resolver)
+
+        # 3. references between top-level rows
+        _apply_references(bid, docs_by_kind, rows, resolver)
+
+        # 4. deletions: dropped children first, then top-level rows, dependants first
+        for kind, (child_model, fk, key) in child_specs.items():
+            docs = docs_by_kind.get(kind, {})
+            if docs:
+                keep = {crid for d in docs.values() for crid in d.get(key, {})}
+                child_model._default_manager.filter(
+                    branch_id=bid, **{f"{fk}__rid__in": list(docs)}
+                ).exclude(rid__in=keep).delete()
+        for kind in _DELETE_ORDER:
+            if doomed.get(kind):
+                model = KIND_MODEL[kind]
+                if model is ObjectType:
+                    ObjectType.objects.filter(id__in=doomed[kind]).update(
+                        primary_key=None, title_property=None
+                    )
+                model._default_manager.filter(id__in=doomed[kind]).delete()
+
+
+def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> None:
+    # struct fields
+    items, existing = {}, existing_children.get("structType", {})
+    for rid, doc in docs_by_kind.get("structType", {}).items():
+        parent_id = rows["structType"][rid].id
+        for frid, f in doc.get("fields", {}).items():
+            items[frid] = {
+                "struct_type_id": parent_id,
+                "api_name": f["apiName"],
+                "display_name": f.get("displayName", ""),
+                "description": f.get("description", ""),
+                "base_type": f["baseType"],
+                "required": f.get("required", False),
+                "position": f.get("position", 0),
+            }
+    if items:
+        _bulk_upsert(StructField, bid, items, existing)
+    # properties
+    items, existing = {}, existing_children.get("objectType", {})
+    ot_docs = docs_by_kind.get("objectType", {})
+    for model, key in ((ValueType, "valueType"), (StructType, "structType")):
+        resolver.prime(
+            model, (p.get(key) for d in ot_docs.values() for p in d["properties"].values())
+        )
+    resolver.prime(
+        SharedProperty,
+        (p.get("sharedProperty") for d in ot_docs.values() for p in d["properties"].values()),
+    )
+    for rid, doc in ot_docs.items():
+        parent_id = rows["objectType"][rid].id
+        for prid, p in doc.get("properties", {}).items():
+            values = {
+                "object_type_id": parent_id,
+                "api_name": p["apiName"],
+                "display_name": p.get("displayName", ""),
+                "description": p.get("description", ""),
+                "base_type": p["baseType"],
+                "item_type": p.get("itemType") or "",
+                "value_type_id": resolver.id(ValueType, p.get("valueType")),
+                "struct_type_id": resolver.id(StructType, p.get("structType")),
+                "shared_property_id": resolver.id(SharedProperty, p.get("sharedProperty")),
+                "required": p.get("required", False),
+                "pii": p.get("pii", False),
+                "position": p.get("position", 0),
+            }
+            values.update(_deprecation_fields(p))
+            items[prid] = values
+    if items:
+        written = _bulk_upsert(Property, bid, items, existing)
+        resolver.cache[Property].update({r: row.id for r, row in written.items()})
+
+
+def _apply_references(bid, docs_by_kind, rows, resolver) -> None:
+    # shared properties -> value / struct types
+    sp_rows = []
+    for rid, doc in docs_by_kind.get("sharedProperty", {}).items():
+        row = rows["sharedProperty"][rid]
+        row.value_type_id = resolver.id(ValueType, doc.get("valueType"))
+        row.struct_type_id = resolver.id(StructType, doc.get("structType"))
+        sp_rows.append(row)
+    if sp_rows:
+        SharedProperty.objects.bulk_update(sp_rows, ["value_type", "struct_type"], batch_size=500)
+
+    # object types -> keys, replacement, interfaces
+    ot_rows = []
+    ot_docs = docs_by_kind.get("objectType", {})
+    for rid, doc in ot_docs.items():
+        row = rows["objectType"][rid]
+        row.primary_key_id = resolver.id(Property, doc.get("primaryKey"))
+        row.title_property_id = resolver.id(Property, doc.get("titleProperty"))
+        row.replaced_by_id = resolver.id(ObjectType, doc.get("replacedBy"))
+        ot_rows.append(row)
+    if ot_rows:
+        ObjectType.objects.bulk_update(
+            ot_rows, ["primary_key", "title_property", "replaced_by"], batch_size=500
+        )
+        _set_m2m(ObjectType, "interfaces", Interface, ot_docs, rows["objectType"], resolver)
+
+    # link types -> foreign key property
+    lt_rows = []
+    for rid, doc in docs_by_kind.get("linkType", {}).items():
+        row = rows["linkType"][rid]
+        row.foreign_key_property_id = resolver.id(Property, doc.get("foreignKeyProperty"))
+        lt_rows.append(row)
+    if lt_rows:
+        LinkType.objects.bulk_update(lt_rows, ["foreign_key_property"], batch_size=500)
+
+    # interfaces -> extends, properties, link constraints
+    if_docs = docs_by_kind.get("interface", {})
+    if if_docs:
+        _set_m2m(Interface, "extends", Interface, if_docs, rows["interface"], resolver)
+        _set_m2m(Interface, "properties", SharedProperty, if_docs, rows["interface"], resolver)
+        existing = {
+            str(c.rid): c
+            for c in InterfaceLinkConstraint.objects.filter(
+                branch_id=bid, interface__rid__in=list(if_docs)
+            )
+        }
+        items = {}
+        for rid, doc in if_docs.items():
+            for crid, c in doc.get("linkConstraints", {}).items():
+                items[crid] = {
+                    "interface_id": rows["interface"][rid].id,
+                    "api_name": c["apiName"],
+                    "display_name": c.get("displayName", ""),
+                    "description": c.get("description", ""),
+                    "target_object_type_id": resolver.id(ObjectType, c.get("targetObjectType")),
+                    "target_interface_id": resolver.id(Interface, c.get("targetInterface")),
+                    "cardinality": c.get("cardinality", "MANY"),
+                    "required": c.get("required", False),
+                }
+        if items:
+            _bulk_upsert(InterfaceLinkConstraint, bid, items, existing)
+
+
+def _set_m2m(model, name, target_model, docs, rows, resolver) -> None:
+    key = {"interfaces": "interfaces", "extends": "extends", "properties": "properties"}[name]
+    field = model._meta.get_field(name)
+    through = field.remote_field.through
+    own, other = field.m2m_field_name() + "_id", field.m2m_reverse_field_name() + "_id"
+    resolver.prime(target_model, (r for d in docs.values() for r in d.get(key, {})))
+    parent_ids = [rows[rid].id for rid in docs]
+    through.objects.filter(**{f"{own}__in": parent_ids}).delete()
+    links = [
+        through(**{own: rows[rid].id, other: resolver.id(target_model, ref)})
+        for rid, doc in docs.items()
+        for ref in sorted(doc.get(key, {}))
+    ]
+    through.objects.bulk_create(links, batch_size=1000)
+
+
+# --- the registered interfaces ----------------------------------------------------------
 
 
 class OntologyWorkspace:
-    pass
+    """How a branch's rows become documents and back (registered with versioning)."""
+
+    def documents(self, branch, rids: Iterable[str]) -> dict[str, Document | None]:
+        wanted = [str(r) for r in rids]
+        found = to_documents(branch.pk, wanted)
+        return {rid: found.get(rid) for rid in wanted}
+
+    def all_documents(self, branch) -> dict[str, Document]:
+        return to_documents(branch.pk)
+
+    def apply(self, branch, changes: Mapping[str, Document | None]) -> None:
+        apply(branch, changes)
+
+    def copy_rows(self, source, target) -> None:
+        copy_rows(source, target)
 
 
 class OntologyPolicy:
-    pass
+    """The ontology's merge policy (see ontology.merge_policy)."""
+
+    def __init__(self):
+        self._impl = None
+
+    def _policy(self):
+        if self._impl is None:
+            from . import merge_policy
+
+            self._impl = merge_policy.OntologyMergePolicy()
+        return self._impl
+
+    def __getattr__(self, name: str):
+        return getattr(self._policy(), name)

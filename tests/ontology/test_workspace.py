@@ -1,0 +1,154 @@
+"""Rows <-> documents: set-based branch copy and bulk apply must be lossless."""
+
+import uuid
+
+import pytest
+
+from ontology import services
+from ontology.documents import to_documents
+from ontology.models import LinkType, ObjectType, Property
+from ontology.workspace import apply, copy_rows
+from tests.factories import (
+    BranchFactory,
+    InterfaceFactory,
+    LinkTypeFactory,
+    ObjectTypeFactory,
+    PropertyFactory,
+    SharedPropertyFactory,
+    StructTypeFactory,
+    ValueTypeFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def build_ontology(branch):
+    """A small ontology touching every kind and every kind of reference."""
+    vt = ValueTypeFactory(
+        branch=branch,
+        api_name="IataCode",
+        constraints={"regex": {"pattern": "^[A-Z]{3}$"}, "length": {"min": 3, "max": 3}},
+    )
+    st = StructTypeFactory(branch=branch, api_name="Address", fields=2)
+    shared = SharedPropertyFactory(branch=branch, api_name="createdAt", base_type="timestamp")
+    base_iface = InterfaceFactory(branch=branch, api_name="Auditable", properties=[shared])
+    iface = InterfaceFactory(branch=branch, api_name="Trackable", extends=[base_iface])
+    airport = ObjectTypeFactory(branch=branch, api_name="Airport", properties=2)
+    PropertyFactory(object_type=airport, api_name="code", value_type=vt)
+    PropertyFactory(object_type=airport, api_name="address", base_type="struct", struct_type=st)
+    PropertyFactory(
+        object_type=airport, api_name="createdAt", base_type="timestamp", shared_property=shared
+    )
+    airport.interfaces.set([iface])
+    flight = ObjectTypeFactory(branch=branch, api_name="Flight", properties=2)
+    fk = PropertyFactory(object_type=flight, api_name="airportId")
+    old = ObjectTypeFactory(
+        branch=branch,
+        api_name="OldFlight",
+        status="DEPRECATED",
+        deprecation_message="Use Flight",
+        deprecation_deadline="2027-01-01",
+        replaced_by=flight,
+    )
+    LinkTypeFactory(
+        branch=branch,
+        api_name="flightAirport",
+        source=flight,
+        target=airport,
+        cardinality="ONE_TO_MANY",
+        foreign_key_property=fk,
+    )
+    return {"airport": airport, "flight": flight, "old": old, "iface": iface}
+
+
+def strip_rids(docs):
+    """Documents are compared by rid already; this just returns them sorted for diffs."""
+    return dict(sorted(docs.items()))
+
+
+def test_copy_rows_is_lossless_and_remaps_references():
+    source = BranchFactory(name="src")
+    build_ontology(source)
+    target = BranchFactory(name="copy")
+    copy_rows(source, target)
+    assert strip_rids(to_documents(target.pk)) == strip_rids(to_documents(source.pk))
+    # every reference on the copy points at rows of the copy
+    for ot in ObjectType.objects.filter(branch=target):
+        if ot.primary_key_id:
+            assert ot.primary_key.branch_id == target.pk
+        if ot.replaced_by_id:
+            assert ot.replaced_by.branch_id == target.pk
+        assert all(i.branch_id == target.pk for i in ot.interfaces.all())
+    for link in LinkType.objects.filter(branch=target):
+        assert {link.source.branch_id, link.target.branch_id} == {target.pk}
+        assert link.foreign_key_property.branch_id == target.pk
+    assert (
+        Property.objects.filter(branch=target).count()
+        == Property.objects.filter(branch=source).count()
+    )
+
+
+def test_apply_materialises_documents_on_an_empty_branch():
+    source = BranchFactory(name="src")
+    build_ontology(source)
+    docs = to_documents(source.pk)
+    target = BranchFactory(name="empty")
+    apply(target, docs)
+    assert strip_rids(to_documents(target.pk)) == strip_rids(docs)
+
+
+def test_apply_updates_renames_and_deletes_by_rid():
+    branch = BranchFactory(name="work")
+    made = build_ontology(branch)
+    docs = to_documents(branch.pk)
+    airport_rid = str(made["airport"].rid)
+    old_rid = str(made["old"].rid)
+    airport = docs[airport_rid]
+    airport["apiName"] = "Aerodrome"
+    airport["description"] = "renamed"
+    gone = next(r for r, p in airport["properties"].items() if p["apiName"] == "code")
+    del airport["properties"][gone]
+    new_prop = str(uuid.uuid4())
+    airport["properties"][new_prop] = {
+        **airport["properties"][airport["primaryKey"]],
+        "apiName": "code",
+        "position": 9,
+    }
+    airport["primaryKey"] = new_prop
+    # a new object type takes the api name of one deleted in the same change
+    new_rid = str(uuid.uuid4())
+    replacement = {**docs[old_rid], "rid": new_rid, "status": "ACTIVE", "deprecation": None}
+    replacement["replacedBy"] = None
+    replacement["properties"] = {}
+    replacement["primaryKey"] = replacement["titleProperty"] = None
+    changes = {airport_rid: airport, old_rid: None, new_rid: replacement}
+    apply(branch, changes)
+
+    after = to_documents(branch.pk)
+    assert after[airport_rid] == airport
+    assert old_rid not in after
+    assert after[new_rid]["apiName"] == "OldFlight"
+    assert ObjectType.objects.get(branch=branch, rid=airport_rid).api_name == "Aerodrome"
+    assert not Property.objects.filter(branch=branch, rid=gone).exists()
+
+
+def test_services_mark_working_change_and_refuse_in_use_deletes():
+    branch = BranchFactory(name="svc")
+    made = build_ontology(branch)
+    airport = made["airport"]
+    with pytest.raises(services.InUseError) as exc:
+        services.delete(airport)
+    assert "flightAirport" in str(exc.value)
+    assert ObjectType.objects.filter(pk=airport.pk).exists()
+
+    airport.description = "changed"
+    services.save(airport)
+    assert branch.working_changes.filter(rid=airport.rid, kind="objectType").exists()
+
+
+def test_protected_branch_refuses_service_writes():
+    main = BranchFactory(name="main")
+    assert main.protected
+    ot = ObjectTypeFactory.build(branch=main, api_name="Nope", display_name="N")
+    with pytest.raises(services.ProtectedBranchError):
+        services.save(ot)
