@@ -9,6 +9,8 @@ class OntologyConfig(AppConfig):
     def ready(self) -> None:
         from versioning import workspace
 
+        from . import event_types
         from .workspace import OntologyPolicy, OntologyWorkspace
 
         workspace.register(workspace=OntologyWorkspace(), policy=OntologyPolicy())
+        event_types.register()
