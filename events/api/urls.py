@@ -1,3 +1,11 @@
 from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+app_name = "events"
+
+urlpatterns = [
+    path("", views.EventFeedView.as_view(), name="feed"),
+    path("schemas/", views.EventTypeListView.as_view(), name="schema-list"),
+    path("schemas/<str:type>", views.EventTypeSchemaView.as_view(), name="schema-detail"),
+]

@@ -1,0 +1,177 @@
+"""The write side of events: publish (outbox), requeue and discard (dead letters)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import conf, registry
+from .choices import DeadLetterResolution, DeliveryStatus
+from .envelope import dataschema_url
+from .exceptions import InvalidEvent
+from .models import DeadLetter, Delivery, OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+DEAD_LETTERED = "com.oms.events.event.dead_lettered.v1"
+REQUEUED = "com.oms.events.event.requeued.v1"
+DISCARDED = "com.oms.events.event.discarded.v1"
+DELIVERY_TYPES = (DEAD_LETTERED, REQUEUED, DISCARDED)
+
+
+def publish(
+    type: str,
+    subject: str,
+    data: dict[str, Any],
+    *,
+    branch: str | None = None,
+    commit: str | None = None,
+) -> OutboxEvent:
+    """Write one outbox row in the caller's transaction; nothing else.
+
+    The drain task is scheduled on commit, so a rolled-back change publishes nothing.
+    Raises ``InvalidEvent`` for a malformed type, an empty subject, or data that does not
+    match the registered JSON Schema of the type.
+    """
+    try:
+        registry.check_type_name(type)
+    except registry.EventTypeError as exc:
+        raise InvalidEvent(str(exc)) from exc
+    if not isinstance(subject, str) or not subject.strip():
+        raise InvalidEvent("An event needs a non-empty subject.")
+    if not isinstance(data, dict):
+        raise InvalidEvent("Event data must be a JSON object (dict).")
+    if registry.get(type) is None:
+        if conf.require_registered_types():
+            raise InvalidEvent(f"Unknown event type {type}: register it in the catalogue.")
+        logger.warning("publishing unregistered event type", extra={"event_type": type})
+    errors = registry.validate(type, data)
+    if errors:
+        raise InvalidEvent(f"{type}: data does not match its schema: {'; '.join(errors[:5])}")
+    event = OutboxEvent.objects.create(
+        source=conf.source(),
+        type=type,
+        subject=subject,
+        time=timezone.now(),
+        dataschema=dataschema_url(type),
+        data=data,
+        branch=branch or None,
+        commit=commit or None,
+    )
+    schedule_drain()
+    return event
+
+
+def _kick_drain() -> None:
+    from django.core.cache import cache
+
+    from .tasks import drain_outbox
+
+    # Coalesce: one queued drain covers every commit made before it starts, because
+    # the task deletes this key before it reads the outbox.
+    try:
+        if not cache.add(KICK_KEY, 1, timeout=10):
+            return
+    except Exception:  # the cache is an optimisation; beat drains anyway
+        logger.warning("events: cache unavailable, kicking drain anyway", exc_info=True)
+    try:
+        drain_outbox.delay()
+    except Exception:
+        logger.exception("events: could not enqueue the drain task; beat will drain")
+
+
+KICK_KEY = "oms:events:drain-kick"
+
+
+def schedule_drain() -> None:
+    """Enqueue one drain after the current transaction commits (once per transaction)."""
+    if connection.in_atomic_block and any(
+        func is _kick_drain for _sids, func, _robust in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_kick_drain, robust=True)
+
+
+def _resolve_open_letters(delivery_ids: list[int], resolution: str, user: Any) -> None:
+    DeadLetter.objects.filter(delivery_id__in=delivery_ids, resolved_at__isnull=True).update(
+        resolved_at=timezone.now(),
+        resolution=resolution,
+        resolved_by=user if getattr(user, "pk", None) else None,
+    )
+
+
+REQUEUEABLE = (DeliveryStatus.DEAD, DeliveryStatus.DISCARDED, DeliveryStatus.PENDING)
+
+
+@transaction.atomic
+def requeue_deliveries(delivery_ids: Iterable[int], *, user: Any = None) -> int:
+    """Send these deliveries again from scratch (attempts reset). Delivered and in-flight
+    deliveries are left alone. Returns how many were requeued."""
+    rows = list(
+        Delivery.objects.select_for_update()
+        .filter(pk__in=list(delivery_ids), status__in=REQUEUEABLE)
+        .select_related("event")
+    )
+    if not rows:
+        return 0
+    ids = [d.pk for d in rows]
+    Delivery.objects.filter(pk__in=ids).update(
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        claimed_at=None,
+        claimed_by=None,
+    )
+    _resolve_open_letters(ids, DeadLetterResolution.REQUEUED, user)
+    for d in rows:
+        _audit(REQUEUED, d, user)
+    schedule_drain()
+    return len(rows)
+
+
+@transaction.atomic
+def discard_deliveries(delivery_ids: Iterable[int], *, user: Any = None) -> int:
+    """Give up on these deliveries (pending or dead). Returns how many were discarded."""
+    rows = list(
+        Delivery.objects.select_for_update()
+        .filter(pk__in=list(delivery_ids), status__in=(DeliveryStatus.DEAD, DeliveryStatus.PENDING))
+        .select_related("event")
+    )
+    if not rows:
+        return 0
+    ids = [d.pk for d in rows]
+    Delivery.objects.filter(pk__in=ids).update(
+        status=DeliveryStatus.DISCARDED, claimed_at=None, claimed_by=None
+    )
+    _resolve_open_letters(ids, DeadLetterResolution.DISCARDED, user)
+    for d in rows:
+        _audit(DISCARDED, d, user)
+    return len(rows)
+
+
+def deliveries_of_events(event_ids: Iterable[Any]) -> list[int]:
+    return list(
+        Delivery.objects.filter(event_id__in=list(event_ids))
+        .filter(~Q(status=DeliveryStatus.DELIVERED))
+        .values_list("pk", flat=True)
+    )
+
+
+def _audit(type: str, delivery: Delivery, user: Any) -> None:
+    if delivery.event.type in DELIVERY_TYPES:
+        return  # no events about events about events
+    publish(
+        type,
+        f"events/{delivery.event_id}",
+        {
+            "eventId": str(delivery.event_id),
+            "eventType": delivery.event.type,
+            "sink": delivery.sink,
+            "actor": getattr(user, "username", None) or None,
+        },
+    )
