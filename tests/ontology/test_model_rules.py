@@ -1,0 +1,337 @@
+"""Each ontology rule, both ways, as models, admin forms and services apply it (full_clean)."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from events.models import OutboxEvent
+from ontology import services
+from ontology.models import LinkType, ObjectType, Property, StructType, ValueType
+from tests.factories import (
+    BranchFactory,
+    InterfaceFactory,
+    LinkTypeFactory,
+    ObjectTypeFactory,
+    PropertyFactory,
+    SharedPropertyFactory,
+    StructFieldFactory,
+    StructTypeFactory,
+    ValueTypeFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dev():
+    return BranchFactory(name="dev")
+
+
+def errors_of(row) -> dict[str, list[str]]:
+    with pytest.raises(ValidationError) as exc:
+        row.full_clean()
+    return exc.value.message_dict
+
+
+def test_api_name_case_per_kind(dev):
+    assert "api_name" in errors_of(
+        ObjectType(branch=dev, api_name="flight", display_name="F", plural_display_name="F")
+    )
+    ot = ObjectTypeFactory(branch=dev, api_name="Flight")
+    assert "api_name" in errors_of(
+        Property(
+            branch=dev, object_type=ot, api_name="Number", display_name="N", base_type="string"
+        )
+    )
+    Property(
+        branch=dev, object_type=ot, api_name="number", display_name="N", base_type="string"
+    ).full_clean()
+    assert "api_name" in errors_of(
+        ValueType(branch=dev, api_name="code", display_name="c", base_type="string")
+    )
+
+
+def test_api_name_unique_per_branch_case_insensitively(dev):
+    ObjectTypeFactory(branch=dev, api_name="Flight")
+    dup = ObjectType(branch=dev, api_name="FLIGHT", display_name="F", plural_display_name="F")
+    errors = errors_of(dup)
+    assert "already used" in errors["api_name"][0]
+    # the same name on another branch is fine
+    other = BranchFactory(name="other")
+    ObjectType(
+        branch=other, api_name="Flight", display_name="F", plural_display_name="F"
+    ).full_clean()
+
+
+def test_reserved_words_refused(dev):
+    assert (
+        "reserved"
+        in errors_of(
+            ObjectType(branch=dev, api_name="Ontology", display_name="O", plural_display_name="O")
+        )["api_name"][0]
+    )
+
+
+def test_deprecated_needs_message_and_deadline(dev):
+    ot = ObjectTypeFactory(branch=dev)
+    ot.status = "DEPRECATED"
+    errors = errors_of(ot)
+    assert {"deprecation_message", "deprecation_deadline"} <= set(errors)
+    ot.deprecation_message = "Use Flight"
+    ot.deprecation_deadline = dt.date(2027, 1, 1)
+    ot.full_clean()
+
+
+def test_replaced_by_only_when_deprecated(dev):
+    new = ObjectTypeFactory(branch=dev)
+    old = ObjectTypeFactory(branch=dev, replaced_by=new)
+    assert "replaced_by" in errors_of(old)
+    old.status, old.deprecation_message, old.deprecation_deadline = (
+        "DEPRECATED",
+        "m",
+        dt.date(2027, 1, 1),
+    )
+    old.full_clean()
+
+
+@pytest.mark.parametrize("base", ["float", "double", "decimal", "geopoint", "vector", "attachment"])
+def test_forbidden_primary_key_types(dev, base):
+    ot = ObjectTypeFactory(branch=dev, properties=1)
+    prop = PropertyFactory(object_type=ot, api_name="bad", base_type=base)
+    ot.primary_key = prop
+    assert "primary_key" in errors_of(ot)
+
+
+def test_primary_key_with_warning_is_allowed(dev):
+    ot = ObjectTypeFactory(branch=dev, properties=1)
+    ot.primary_key = PropertyFactory(object_type=ot, api_name="seq", base_type="long")
+    ot.full_clean()
+    assert ot.key_errors()[1], "a long primary key carries a warning"
+
+
+def test_primary_key_must_belong_to_the_object_type(dev):
+    ot = ObjectTypeFactory(branch=dev, properties=1)
+    other = ObjectTypeFactory(branch=dev, properties=1)
+    ot.primary_key = other.primary_key
+    assert "primary_key" in errors_of(ot)
+
+
+def test_title_property_must_be_primitive(dev):
+    ot = ObjectTypeFactory(branch=dev, properties=1)
+    st = StructTypeFactory(branch=dev, fields=1)
+    ot.title_property = PropertyFactory(
+        object_type=ot, api_name="addr", base_type="struct", struct_type=st
+    )
+    assert "title_property" in errors_of(ot)
+
+
+def test_experimental_object_type_cannot_have_active_properties(dev):
+    ot = ObjectTypeFactory(branch=dev, properties=1)
+    ot.status = "EXPERIMENTAL"
+    assert "status" in errors_of(ot)
+    ot.properties.update(status="EXPERIMENTAL")
+    ot.full_clean()
+    prop = Property(branch=dev, object_type=ot, api_name="x", display_name="x", base_type="string")
+    assert "status" in errors_of(prop)
+
+
+def test_property_type_shape(dev):
+    ot = ObjectTypeFactory(branch=dev)
+    arr = Property(branch=dev, object_type=ot, api_name="tags", display_name="t", base_type="array")
+    assert "item_type" in errors_of(arr)
+    arr.item_type = "vector"
+    assert "item_type" in errors_of(arr)
+    arr.item_type = "string"
+    arr.full_clean()
+    struct = Property(
+        branch=dev, object_type=ot, api_name="addr", display_name="a", base_type="struct"
+    )
+    assert "struct_type" in errors_of(struct)
+
+
+def test_value_type_must_match_property_type(dev):
+    vt = ValueTypeFactory(branch=dev, base_type="integer")
+    ot = ObjectTypeFactory(branch=dev)
+    prop = Property(
+        branch=dev,
+        object_type=ot,
+        api_name="n",
+        display_name="n",
+        base_type="string",
+        value_type=vt,
+    )
+    assert "value_type" in errors_of(prop)
+    prop.base_type = "integer"
+    prop.full_clean()
+
+
+def test_value_type_constraints_must_fit_base_type(dev):
+    vt = ValueType(
+        branch=dev,
+        api_name="Code",
+        display_name="c",
+        base_type="integer",
+        constraints={"regex": {"pattern": "x"}},
+    )
+    assert "constraints" in errors_of(vt)
+    vt.base_type = "string"
+    vt.full_clean()
+    vt.constraints = {"range": {"min": 3, "max": 1}}
+    vt.base_type = "integer"
+    assert "constraints" in errors_of(vt)
+
+
+def test_struct_field_types_are_primitive_only(dev):
+    st = StructTypeFactory(branch=dev)
+    field = StructFieldFactory.build(struct_type=st, branch=dev, base_type="struct")
+    assert "base_type" in errors_of(field)
+
+
+def test_link_foreign_key_must_match_target_primary_key(dev):
+    target = ObjectTypeFactory(branch=dev, properties=1)  # string primary key
+    source = ObjectTypeFactory(branch=dev, properties=1)
+    fk = PropertyFactory(object_type=source, api_name="targetId", base_type="integer")
+    link = LinkType(
+        branch=dev,
+        api_name="sourceTarget",
+        cardinality="ONE_TO_MANY",
+        source=source,
+        target=target,
+        source_api_name="target",
+        source_display_name="t",
+        target_api_name="sources",
+        target_display_name="s",
+        foreign_key_property=fk,
+    )
+    assert "foreign_key_property" in errors_of(link)
+    fk.base_type = "string"
+    fk.save()
+    link.full_clean()
+    link.foreign_key_property = None
+    assert "foreign_key_property" in errors_of(link)
+    link.cardinality = "MANY_TO_MANY"
+    link.full_clean()
+    link.foreign_key_property = fk
+    assert "foreign_key_property" in errors_of(link)
+
+
+def test_link_side_names_are_camel_case(dev):
+    link = LinkTypeFactory.build(branch=dev, source_api_name="Bad")
+    link.source = ObjectTypeFactory(branch=dev)
+    link.target = ObjectTypeFactory(branch=dev)
+    assert "source_api_name" in errors_of(link)
+
+
+def test_struct_type_needs_one_to_ten_fields(dev):
+    with pytest.raises(ValidationError) as exc:
+        services.save_struct_type(dev, {"api_name": "Empty", "display_name": "E"}, fields=[])
+    assert "fields" in exc.value.message_dict
+    fields = [
+        {"api_name": f"f{i}", "display_name": f"F{i}", "base_type": "string"} for i in range(11)
+    ]
+    with pytest.raises(ValidationError) as exc:
+        services.save_struct_type(dev, {"api_name": "Wide", "display_name": "W"}, fields=fields)
+    assert "at most 10" in exc.value.message_dict["fields"][0]
+    st = services.save_struct_type(dev, {"api_name": "Ok", "display_name": "O"}, fields=fields[:10])
+    assert st.fields.count() == 10
+    assert not StructType.objects.filter(api_name="Wide").exists()
+
+
+def test_object_type_must_have_interface_properties(dev):
+    shared = SharedPropertyFactory(branch=dev, api_name="createdAt", base_type="timestamp")
+    parent = InterfaceFactory(branch=dev, properties=[shared])
+    iface = InterfaceFactory(branch=dev, extends=[parent])
+    values = {"api_name": "Flight", "display_name": "F", "plural_display_name": "Fs"}
+    props = [{"api_name": "id", "display_name": "Id", "base_type": "string"}]
+    with pytest.raises(ValidationError) as exc:
+        services.save_object_type(
+            dev, values, properties=props, primary_key="id", interfaces=[iface]
+        )
+    assert "createdAt" in exc.value.message_dict["interfaces"][0]
+    props.append(
+        {
+            "api_name": "createdAt",
+            "display_name": "C",
+            "base_type": "timestamp",
+            "shared_property": shared,
+        }
+    )
+    ot, warnings = services.save_object_type(
+        dev, values, properties=props, primary_key="id", interfaces=[iface]
+    )
+    assert list(ot.interfaces.all()) == [iface] and warnings == []
+
+
+def test_interface_cycles_refused(dev):
+    a = InterfaceFactory(branch=dev)
+    b = InterfaceFactory(branch=dev, extends=[a])
+    with pytest.raises(ValidationError) as exc:
+        services.save_interface(dev, {}, instance=a, extends=[b])
+    assert "cycle" in exc.value.message_dict["extends"][0]
+
+
+@pytest.mark.parametrize(
+    "kind", ["object_type", "value_type", "struct_type", "shared_property", "interface", "property"]
+)
+def test_delete_refused_while_in_use(dev, kind):
+    target = ObjectTypeFactory(branch=dev, properties=1)
+    if kind == "object_type":
+        row = target
+        LinkTypeFactory(branch=dev, api_name="userLink", target=target)
+    elif kind == "value_type":
+        row = ValueTypeFactory(branch=dev)
+        PropertyFactory(object_type=target, api_name="user", value_type=row)
+    elif kind == "struct_type":
+        row = StructTypeFactory(branch=dev, fields=1)
+        PropertyFactory(object_type=target, api_name="user", base_type="struct", struct_type=row)
+    elif kind == "shared_property":
+        row = SharedPropertyFactory(branch=dev)
+        PropertyFactory(object_type=target, api_name="user", shared_property=row)
+    elif kind == "interface":
+        row = InterfaceFactory(branch=dev)
+        target.interfaces.set([row])
+    else:
+        source = ObjectTypeFactory(branch=dev)
+        row = PropertyFactory(object_type=source, api_name="targetId")
+        LinkTypeFactory(
+            branch=dev,
+            api_name="userLink",
+            source=source,
+            target=target,
+            cardinality="ONE_TO_MANY",
+            foreign_key_property=row,
+        )
+    with pytest.raises(services.InUseError) as exc:
+        services.delete(row)
+    assert "still used by" in str(exc.value)
+    assert type(row).objects.filter(pk=row.pk).exists()
+
+
+def test_unused_delete_publishes_event_with_before_document(dev):
+    ot = ObjectTypeFactory(branch=dev, api_name="Gone", properties=2)
+    services.delete(ot)
+    event = OutboxEvent.objects.filter(type="com.oms.ontology.object_type.deleted.v1").get()
+    assert event.data["before"]["apiName"] == "Gone"
+    assert event.data["after"] is None
+    assert not ObjectType.objects.filter(pk=ot.pk).exists()
+    assert not Property.objects.filter(object_type_id=ot.pk).exists()
+
+
+def test_update_event_carries_only_changed_fields(dev):
+    ot = ObjectTypeFactory(branch=dev, properties=1)
+    ot.description = "new words"
+    services.save(ot)
+    event = OutboxEvent.objects.filter(type="com.oms.ontology.object_type.updated.v1").get()
+    assert event.data["before"] == {"description": ""}
+    assert event.data["after"] == {"description": "new words"}
+
+
+def test_failed_validation_publishes_nothing_and_changes_nothing(dev):
+    ot = ObjectTypeFactory(branch=dev, api_name="Keep", properties=1)
+    ot.api_name = "lowercase"
+    with pytest.raises(ValidationError):
+        services.save(ot)
+    assert ObjectType.objects.get(pk=ot.pk).api_name == "Keep"
+    assert not OutboxEvent.objects.exists()
+    assert not dev.working_changes.exists()
