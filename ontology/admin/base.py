@@ -1,0 +1,372 @@
+"""Branch-scoped admin classes whose writes go through :mod:`ontology.services`.
+
+- Querysets and foreign-key choices are limited to the steward's selected branch; new rows
+  get that branch before validation, so the models' rules (``clean()``) run on the form.
+- On a protected or archived branch the ontology is read-only.
+- ``save_model``/``save_related``/``delete_model``/``delete_queryset`` call the services,
+  which mark the branch's working change and publish the event. A rule that only a
+  service can check (it needs the saved children) rolls the whole save back and the form
+  is shown again with the message on the field at fault and the steward's input kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models, transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+
+from .. import services
+from ..exceptions import OntologyError
+from .branching import current_branch, is_editable
+
+BADGE_CLASSES = {
+    "ACTIVE": "oms-badge-ok",
+    "EXPERIMENTAL": "oms-badge-info",
+    "DEPRECATED": "oms-badge-warn",
+}
+
+
+def badge(text: str, css: str = "") -> str:
+    return format_html('<span class="oms-badge {}">{}</span>', css, text)
+
+
+def status_badge(row: Any) -> str:
+    return badge(row.get_status_display(), BADGE_CLASSES.get(row.status, ""))
+
+
+def _label(form: forms.BaseForm, field: str) -> str:
+    model = form._meta.model
+    try:
+        return str(model._meta.get_field(field).verbose_name).capitalize()
+    except Exception:  # not a model field: a service's own key such as "fields"
+        return field.replace("_", " ").capitalize()
+
+
+def attach_errors(
+    form: forms.BaseForm, error: ValidationError, aliases: dict[str, str] | None = None
+) -> None:
+    """Put a ValidationError's messages on the form: on the field at fault when the form
+    shows it, else as a form error naming the field."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, errors in error.error_dict.items():
+        target = (aliases or {}).get(field, field)
+        texts = [m for e in errors for m in e.messages]
+        if target in form.fields and target not in form.errors:
+            form.add_error(target, texts)
+        elif target in form.fields:
+            form.errors[target].extend(texts)
+        elif field == NON_FIELD_ERRORS:
+            form.add_error(None, texts)
+        else:
+            form.add_error(None, [f"{_label(form, field)}: {t}" for t in texts])
+
+
+def as_validation_error(exc: Exception) -> ValidationError:
+    if isinstance(exc, ValidationError):
+        return exc
+    field = getattr(exc, "field", None)
+    return ValidationError({field: [str(exc)]} if field else [str(exc)])
+
+
+class ServiceRejected(Exception):
+    """A service refused a save after the forms validated; ``inline`` = (prefix, index)."""
+
+    def __init__(self, error: ValidationError, inline: tuple[str, int] | None = None):
+        super().__init__(str(error))
+        self.error = error
+        self.inline = inline
+
+
+class BranchFormMixin:
+    """Sets the selected branch on new rows (before validation) and shows every model
+    rule message on the form, even when the field at fault is not on it."""
+
+    oms_branch = None
+    oms_rejected: ServiceRejected | None = None
+    error_aliases: dict[str, str] = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.oms_branch is not None and not self.instance.branch_id:
+            self.instance.branch = self.oms_branch
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        if hasattr(errors, "error_dict"):
+            kept: dict[str, list] = {}
+            for field, errs in errors.error_dict.items():
+                if field == NON_FIELD_ERRORS or field in self.fields:
+                    kept.setdefault(field, []).extend(errs)
+                else:
+                    kept.setdefault(NON_FIELD_ERRORS, []).extend(
+                        f"{_label(self, field)}: {m}" for e in errs for m in e.messages
+                    )
+            errors = ValidationError(kept)
+        super()._update_errors(errors)
+
+    def clean(self):
+        cleaned = super().clean()
+        rejected = self.oms_rejected
+        if rejected is not None:
+            if rejected.inline is None:
+                attach_errors(self, rejected.error, self.error_aliases)
+            else:
+                self.add_error(None, "The changes were not saved: see the errors below.")
+        return cleaned
+
+
+class BranchFormSetMixin:
+    """Inline formsets: names unique case-insensitively, deletions refused while the child
+    is still in use, and a service's refusal shown on the child at fault."""
+
+    oms_rejected: ServiceRejected | None = None
+
+    def clean(self):
+        super().clean()
+        seen: dict[str, int] = {}
+        for index, form in enumerate(self.forms):
+            if not hasattr(form, "cleaned_data") or self._should_delete_form(form):
+                continue
+            name = (form.cleaned_data.get("api_name") or "").lower()
+            if not name:
+                continue
+            if name in seen:
+                form.add_error("api_name", "This API name is used twice in this list.")
+            seen[name] = index
+        refused = []
+        for form in self.deleted_forms:
+            if form.instance.pk:
+                users = services.users_of(form.instance)
+                if users:
+                    refused.append(
+                        f"'{form.instance}' cannot be removed: still used by {', '.join(users)}."
+                    )
+        rejected = self.oms_rejected
+        if rejected is not None and rejected.inline and rejected.inline[0] == self.prefix:
+            index = rejected.inline[1]
+            if index < len(self.forms):
+                attach_errors(self.forms[index], rejected.error)
+            else:
+                refused.extend(rejected.error.messages)
+        if refused:
+            raise ValidationError(refused)
+
+
+def _branch_formfield_queryset(db_field, request, kwargs: dict) -> None:
+    related = db_field.related_model
+    if "queryset" not in kwargs and any(f.name == "branch" for f in related._meta.fields):
+        qs = related._default_manager.filter(branch=current_branch(request))
+        if any(f.name == "object_type" for f in related._meta.fields):
+            qs = qs.select_related("object_type")
+        kwargs["queryset"] = qs
+
+
+class BranchPermissionsMixin:
+    """Read-only on protected or archived branches; choices limited to the branch."""
+
+    def branch_editable(self, request) -> bool:
+        return is_editable(current_branch(request))
+
+    def has_add_permission(self, request, *args) -> bool:
+        return self.branch_editable(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self.branch_editable(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.branch_editable(request) and super().has_delete_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        _branch_formfield_queryset(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        _branch_formfield_queryset(db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ChildInline(BranchPermissionsMixin, admin.TabularInline):
+    """Children of a top-level entity (properties, fields, link constraints)."""
+
+    formset_mixin = BranchFormSetMixin
+    show_change_link = True
+    extra = 0
+
+    def get_extra(self, request, obj=None, **kwargs) -> int:
+        return 1 if obj is None else 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["form"] = type(
+            self.form.__name__,
+            (BranchFormMixin, self.form),
+            {"oms_branch": current_branch(request)},
+        )
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(
+            formset.__name__,
+            (self.formset_mixin, formset),
+            {"oms_rejected": getattr(request, "_oms_rejected", None)},
+        )
+
+
+class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
+    """Base admin of every ontology model."""
+
+    list_per_page = 50
+    actions = ["delete_selected"]
+    save_on_top = True
+    readonly_fields = ("rid",)
+    #: fields whose names a service uses for errors, mapped to this admin's form fields
+    error_aliases: dict[str, str] = {}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(branch=current_branch(request))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(
+            form.__name__,
+            (BranchFormMixin, form),
+            {
+                "oms_branch": current_branch(request),
+                "oms_rejected": getattr(request, "_oms_rejected", None),
+                "error_aliases": self.error_aliases,
+            },
+        )
+
+    # --- writes through the services -----------------------------------------------
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRejected as rejected:
+            # the save was rolled back; show the form again with the refusal on it
+            request._oms_rejected = rejected
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.branch = current_branch(request)
+        self.service_save(request, obj)
+
+    def service_save(self, request, row, inline: tuple[str, int] | None = None) -> None:
+        try:
+            warnings = services.save(row, user=request.user)
+        except (ValidationError, OntologyError) as exc:
+            raise ServiceRejected(as_validation_error(exc), inline) from exc
+        for warning in warnings or []:
+            self.message_user(request, warning, messages.WARNING)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
+        self.save_relations(request, form, change)
+
+    def save_relations(self, request, form, change) -> None:
+        """Many-to-many fields and keys that need the saved children (see subclasses)."""
+
+    def save_formset(self, request, form, formset, change) -> None:
+        parent = form.instance
+        deleted = [f.instance for f in formset.deleted_forms if f.instance.pk]
+        changed = []
+        for index, child_form in enumerate(formset.forms):
+            if child_form in formset.deleted_forms:
+                continue
+            if child_form.instance.pk is None and not child_form.has_changed():
+                continue
+            if child_form.instance.pk is not None and not child_form.has_changed():
+                continue
+            child = child_form.save(commit=False)
+            setattr(child, formset.fk.name, parent)
+            child.branch = parent.branch
+            changed.append((index, child))
+        self.write_children(request, parent, formset.prefix, changed, deleted)
+
+    def write_children(self, request, parent, prefix, changed, deleted) -> None:
+        for row in deleted:
+            self.service_delete(request, row)
+        for index, row in changed:
+            self.service_save(request, row, (prefix, index))
+
+    def service_delete(self, request, row) -> None:
+        try:
+            services.delete(row, user=request.user)
+        except (ValidationError, OntologyError) as exc:
+            raise ServiceRejected(as_validation_error(exc)) from exc
+
+    # --- deletion: refused with the names of the users -------------------------------
+
+    def users_message(self, row) -> str:
+        users = services.users_of(row)
+        if not users:
+            return ""
+        return f"'{row}' cannot be deleted: it is still used by {', '.join(users)}."
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        refusal = self.users_message(obj) if obj is not None else ""
+        if refusal:
+            self.message_user(request, refusal, messages.ERROR)
+            if request.method == "POST":
+                return HttpResponseRedirect(
+                    reverse(
+                        f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                        args=[obj.pk],
+                    )
+                )
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceRejected as rejected:
+            self.message_user(request, " ".join(rejected.error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def delete_model(self, request, obj) -> None:
+        self.service_delete(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        with transaction.atomic():
+            for row in queryset:
+                self.service_delete(request, row)
+
+    @admin.action(permissions=["delete"], description="Delete selected %(verbose_name_plural)s")
+    def delete_selected(self, request, queryset):
+        refusals = [m for m in (self.users_message(row) for row in queryset) if m]
+        if refusals:
+            for refusal in refusals:
+                self.message_user(request, refusal, messages.ERROR)
+            return None
+        try:
+            return django_delete_selected(self, request, queryset)
+        except ServiceRejected as rejected:
+            self.message_user(request, " ".join(rejected.error.messages), messages.ERROR)
+            return None
+
+
+def count_column(field: str, description: str):
+    """A sortable list column showing an annotated count."""
+
+    @admin.display(description=description, ordering=field)
+    def column(self, obj) -> int:
+        return getattr(obj, field, 0)
+
+    return column
+
+
+def annotate_count(queryset: models.QuerySet, name: str, relation: str) -> models.QuerySet:
+    return queryset.annotate(**{name: models.Count(relation, distinct=True)})
+
+
+__all__ = [
+    "BranchScopedAdmin",
+    "ChildInline",
+    "ServiceRejected",
+    "badge",
+    "status_badge",
+]

@@ -1,0 +1,52 @@
+"""The admin header's branch selector and the read-only notice."""
+
+from __future__ import annotations
+
+from django import template
+from django.db.models import Q
+
+from versioning.models import Branch
+
+from ..admin.branching import current_branch, read_only_reason
+
+register = template.Library()
+
+
+def _on_ontology_page(request) -> bool:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return False
+    return (
+        match.url_name == "index"
+        or match.kwargs.get("app_label") == "ontology"
+        or ((match.url_name or "").startswith("ontology_"))
+    )
+
+
+@register.inclusion_tag("admin/oms/branch_selector.html", takes_context=True)
+def oms_branch_selector(context) -> dict:
+    request = context["request"]
+    branch = current_branch(request)
+    branches = Branch.objects.filter(Q(archived=False) | Q(pk=branch.pk)).only(
+        "name", "protected", "archived"
+    )
+    return {
+        "branch": branch,
+        "branches": branches,
+        "read_only": bool(read_only_reason(branch)),
+        "next": request.get_full_path(),
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("admin/oms/branch_notice.html", takes_context=True)
+def oms_branch_notice(context) -> dict:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if request is None or not (user and user.is_authenticated and user.is_staff):
+        return {"reason": ""}
+    branch = current_branch(request)
+    return {
+        "reason": read_only_reason(branch) if _on_ontology_page(request) else "",
+        "branch": branch,
+    }

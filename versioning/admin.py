@@ -1,0 +1,80 @@
+"""Branches in the admin: list them, and create one from another branch.
+
+Creating a branch copies the source branch's ontology rows (set-based, through the
+registered workspace) in the same transaction as the new ref.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db import transaction
+
+from .models import MAIN_BRANCH, Branch
+from .workspace import get_workspace
+
+
+class BranchAddForm(forms.ModelForm):
+    create_from = forms.ModelChoiceField(
+        queryset=Branch.objects.filter(archived=False),
+        to_field_name="name",
+        label="Create from branch",
+        help_text="The new branch starts with a copy of this branch's ontology and head.",
+    )
+
+    class Meta:
+        model = Branch
+        fields = ("name", "create_from", "description")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["create_from"].initial = self.initial.get("created_from") or MAIN_BRANCH
+
+
+@admin.register(Branch)
+class BranchAdmin(admin.ModelAdmin):
+    add_form = BranchAddForm
+    list_display = ("name", "head_column", "protected", "archived", "created_from", "created_at")
+    list_filter = ("protected", "archived")
+    search_fields = ("name", "description")
+    list_select_related = ("head",)
+    readonly_fields = ("head", "created_from", "created_by", "created_at", "updated_at")
+    fields = (
+        "name",
+        "description",
+        "protected",
+        "archived",
+        "head",
+        "created_from",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+
+    @admin.display(description="head", ordering="head__generation")
+    def head_column(self, obj: Branch) -> str:
+        return str(obj.head) if obj.head_id else "-"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+            kwargs["fields"] = BranchAddForm.Meta.fields
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return BranchAddForm.Meta.fields if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj: Branch, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        source: Branch = form.cleaned_data["create_from"]
+        with transaction.atomic():
+            obj.created_from = source.name
+            obj.head = source.head
+            obj.created_by = request.user
+            obj.save()
+            get_workspace().copy_rows(source, obj)
