@@ -9,6 +9,13 @@ Domain exceptions need not know DRF: any exception carrying ``http_status`` (and
 optionally ``code``, ``field`` and ``fields``) is rendered with that status. This keeps
 ``ontology``, ``versioning`` and ``events`` free of HTTP concerns while their errors still
 reach consumers as 404/409/403 rather than 500.
+
+Django ``ValidationError`` s come from model validation and name *model* fields
+(``properties.0.api_name``); they are reported under the API's camelCase names
+(``properties.0.apiName``). A view can rename fields that do not map one to one with
+``error_field_aliases`` (``{"deprecation_message": "deprecation.message"}``), or keep
+the names as they are with ``camelize_errors = False``. A validation error whose code is
+``duplicate`` or ``in_use`` is a conflict: 409.
 """
 
 from __future__ import annotations
@@ -18,11 +25,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -32,6 +40,58 @@ logger = logging.getLogger(__name__)
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class SafeJSONParser(JSONParser):
+    """JSON parser that answers 400, not 500, to absurdly deep nesting."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
+CONFLICT_CODES = frozenset({"duplicate", "in_use"})
+
+
+def camelize(path: str, aliases: dict[str, str] | None = None) -> str:
+    """``properties.0.api_name`` -> ``properties.0.apiName`` (each segment, aliases first)."""
+    out = []
+    for segment in path.split("."):
+        if aliases and segment in aliases:
+            out.append(aliases[segment])
+            continue
+        head, *rest = segment.split("_")
+        out.append(head + "".join(part[:1].upper() + part[1:] for part in rest))
+    return ".".join(out)
+
+
+def _field_namer(context: dict[str, Any]):
+    view = context.get("view")
+    if not getattr(view, "camelize_errors", True):
+        return lambda name: name
+    aliases = getattr(view, "error_field_aliases", None)
+    return lambda name: name if name in ("non_field_errors", "__all__") else camelize(name, aliases)
+
+
+def _django_validation_error(exc: DjangoValidationError, context: dict[str, Any]) -> Response:
+    name = _field_namer(context)
+    if hasattr(exc, "error_dict"):
+        fields: dict[str, list[str]] = {}
+        codes = set()
+        for key, errors in exc.error_dict.items():
+            shown = "non_field_errors" if key == "__all__" else name(key)
+            for error in errors:
+                codes.add(error.code)
+                fields.setdefault(shown, []).extend(error.messages)
+    else:
+        fields = {"non_field_errors": exc.messages}
+        codes = {e.code for e in exc.error_list}
+    conflict = codes & CONFLICT_CODES
+    status_code, code = (409, sorted(conflict)[0]) if conflict else (400, "invalid")
+    message = _first_message(fields, "Invalid input.")
+    return Response(error_body(status_code, code, message, fields), status=status_code)
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -80,11 +140,8 @@ def _first_message(fields: dict[str, list[str]], default: str) -> str:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
-        detail = (
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
-        exc = exceptions.ValidationError(detail=detail)
-    elif isinstance(exc, (ProtectedError, RestrictedError)):
+        return _django_validation_error(exc, context)
+    if isinstance(exc, (ProtectedError, RestrictedError)):
         names = sorted(
             {str(o) for o in getattr(exc, "protected_objects", None) or exc.restricted_objects}
         )
@@ -92,16 +149,22 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             409, "in_use", f"Still in use by: {', '.join(names[:20])}.", {"non_field_errors": names}
         )
         return Response(body, status=409)
+    elif isinstance(exc, DataError):
+        logger.info("data error answered as 400", extra={"error": str(exc)})
+        return Response(
+            error_body(400, "invalid", "A value does not fit the database column."), status=400
+        )
     elif isinstance(exc, IntegrityError):
         logger.info("integrity error answered as 409", extra={"error": str(exc)})
         return Response(
             error_body(409, "conflict", "The change conflicts with existing data."), status=409
         )
     elif hasattr(exc, "http_status"):
-        fields = dict(getattr(exc, "fields", None) or {})
+        name = _field_namer(context)
+        fields = {name(k): v for k, v in (getattr(exc, "fields", None) or {}).items()}
         field = getattr(exc, "field", None)
-        if field and field not in fields:
-            fields[field] = [str(exc)]
+        if field and name(field) not in fields:
+            fields[name(field)] = [str(exc)]
         body = error_body(exc.http_status, getattr(exc, "code", "error"), str(exc), fields)
         extra = getattr(exc, "extra", None)
         if extra:
@@ -126,4 +189,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-__all__ = ["Pagination", "error_body", "exception_handler", "status"]
+__all__ = [
+    "Pagination",
+    "SafeJSONParser",
+    "camelize",
+    "error_body",
+    "exception_handler",
+    "status",
+]

@@ -177,6 +177,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name (baseType, cardinality) get distinct names.
+    "ENUM_NAME_OVERRIDES": {
+        "BaseTypeEnum": "ontology.choices.BaseType",
+        "StructFieldTypeEnum": "ontology.choices.StructFieldType",
+        "CardinalityEnum": "ontology.choices.Cardinality",
+        "ConstraintCardinalityEnum": "ontology.choices.ConstraintCardinality",
+    },
 }
 # Request bodies over this size are refused with 413 before any parsing.
 OMS_MAX_BODY_BYTES = env.int("OMS_MAX_BODY_BYTES", default=2 * 1024 * 1024)

@@ -1,1 +1,26 @@
-urlpatterns: list = []
+"""Routes under ``/api/v1/branches/{branch}/``; branch names may contain ``/``.
+
+A router builds the usual list and detail routes; each is prefixed with the branch in
+one regular expression, so that ``branches/feature/x/object-types/`` resolves (nested
+``include()`` s cannot backtrack over a slash in the branch name).
+"""
+
+from django.urls import re_path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+BRANCH = r"^branches/(?P<branch>[A-Za-z0-9][A-Za-z0-9._/-]{0,99}?)/"
+
+router = SimpleRouter()
+router.register("object-types", views.ObjectTypeViewSet, basename="object-type")
+router.register("link-types", views.LinkTypeViewSet, basename="link-type")
+router.register("value-types", views.ValueTypeViewSet, basename="value-type")
+router.register("struct-types", views.StructTypeViewSet, basename="struct-type")
+router.register("shared-properties", views.SharedPropertyViewSet, basename="shared-property")
+router.register("interfaces", views.InterfaceViewSet, basename="interface")
+
+urlpatterns = [
+    re_path(BRANCH + route.pattern.regex.pattern.removeprefix("^"), route.callback, name=route.name)
+    for route in router.urls
+]

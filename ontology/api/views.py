@@ -1,0 +1,227 @@
+"""Branch-scoped REST endpoints: ``/api/v1/branches/{branch}/<kind>/{apiName or rid}/``.
+
+One base viewset does the work: it resolves the branch once per request, refuses writes
+to a protected or archived branch (403) before reading the body, looks entities up by api
+name (case-insensitively) or rid, and lets serializers write through the services. Reads
+use one queryset per kind with every prefetch its representation needs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import cached_property
+
+from django.db.models import Prefetch, QuerySet
+from django.db.models.functions import Lower
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, filters, status, viewsets
+from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
+from rest_framework.response import Response
+
+from oms_site.api import SafeJSONParser
+from versioning.models import Branch
+
+from .. import filters as ontology_filters
+from .. import services
+from ..models import (
+    Interface,
+    InterfaceLinkConstraint,
+    LinkType,
+    ObjectType,
+    Property,
+    SharedProperty,
+    StructField,
+    StructType,
+    ValueType,
+)
+from . import serializers as s
+
+REF_ONLY = ("id", "rid", "api_name")
+
+BRANCH_PARAM = OpenApiParameter(
+    "branch", OpenApiTypes.STR, OpenApiParameter.PATH, description="Branch name, e.g. main."
+)
+LOOKUP_PARAM = OpenApiParameter(
+    "api_name",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="API name (case-insensitive) or rid.",
+)
+
+
+class SearchFilter(filters.SearchFilter):
+    """``?search=`` over api name, display name and description (NUL characters dropped)."""
+
+    def get_search_terms(self, request):
+        return [t.replace("\x00", "") for t in super().get_search_terms(request)]
+
+
+def _detail_schema(tag: str):
+    """Tags every action and documents the path parameters."""
+    detail = extend_schema(tags=[tag], parameters=[BRANCH_PARAM, LOOKUP_PARAM])
+    return extend_schema_view(
+        list=extend_schema(tags=[tag], parameters=[BRANCH_PARAM]),
+        create=extend_schema(tags=[tag], parameters=[BRANCH_PARAM]),
+        retrieve=detail,
+        update=detail,
+        partial_update=detail,
+        destroy=detail,
+    )
+
+
+class BranchScopedViewSet(viewsets.ModelViewSet):
+    """Entities of one branch; writes go through :mod:`ontology.services`."""
+
+    lookup_field = "api_name"
+    lookup_value_regex = r"[^/]+"
+    permission_classes = [DjangoModelPermissions]
+    filter_backends = [DjangoFilterBackend, SearchFilter]
+    search_fields = ["api_name", "display_name", "description"]
+    parser_classes = [SafeJSONParser]
+    error_field_aliases = {
+        "deprecation_message": "deprecation.message",
+        "deprecation_deadline": "deprecation.deadline",
+    }
+
+    @cached_property
+    def branch(self) -> Branch:
+        name = self.kwargs.get("branch", "")
+        branch = Branch.objects.filter(name=name).first()
+        if branch is None:
+            raise exceptions.NotFound(f"There is no branch '{name}'.")
+        return branch
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method not in SAFE_METHODS:
+            services.ensure_editable(self.branch)
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset.none()
+        return self.queryset.filter(branch=self.branch)
+
+    def get_object(self):
+        value = self.kwargs[self.lookup_field]
+        queryset = self.get_queryset()
+        if len(value) == 36 and _is_uuid(value):
+            queryset = queryset.filter(rid=value)
+        elif "\x00" not in value:
+            queryset = queryset.alias(lower_name=Lower("api_name")).filter(lower_name=value.lower())
+        else:
+            queryset = queryset.none()
+        obj = queryset.first()
+        if obj is None:
+            label = queryset.model._meta.verbose_name
+            raise exceptions.NotFound(
+                f"There is no {label} '{value}' on branch '{self.branch.name}'."
+            )
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["branch"] = self.branch
+        return context
+
+    def respond(self, row, status_code: int = status.HTTP_200_OK) -> Response:
+        """The entity as read back with the list's prefetches."""
+        fresh = self.get_queryset().get(pk=row.pk)
+        return Response(self.get_serializer().represent(fresh), status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self.respond(serializer.save(), status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(
+            self.get_object(), data=request.data, partial=kwargs.pop("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        return self.respond(serializer.save())
+
+    def perform_destroy(self, instance):
+        services.delete(instance, user=self.request.user)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@_detail_schema("value types")
+class ValueTypeViewSet(BranchScopedViewSet):
+    queryset = ValueType.objects.all()
+    serializer_class = s.ValueTypeSerializer
+    filterset_class = ontology_filters.ValueTypeFilterSet
+
+
+@_detail_schema("struct types")
+class StructTypeViewSet(BranchScopedViewSet):
+    queryset = StructType.objects.prefetch_related(
+        Prefetch("fields", queryset=StructField.objects.order_by("position", "api_name"))
+    )
+    serializer_class = s.StructTypeSerializer
+    filterset_class = ontology_filters.StructTypeFilterSet
+
+
+@_detail_schema("shared properties")
+class SharedPropertyViewSet(BranchScopedViewSet):
+    queryset = SharedProperty.objects.select_related("value_type", "struct_type")
+    serializer_class = s.SharedPropertySerializer
+    filterset_class = ontology_filters.SharedPropertyFilterSet
+
+
+@_detail_schema("interfaces")
+class InterfaceViewSet(BranchScopedViewSet):
+    queryset = Interface.objects.prefetch_related(
+        Prefetch("extends", queryset=Interface.objects.only(*REF_ONLY)),
+        Prefetch("properties", queryset=SharedProperty.objects.only(*REF_ONLY)),
+        Prefetch(
+            "link_constraints",
+            queryset=InterfaceLinkConstraint.objects.select_related(
+                "target_object_type", "target_interface"
+            ),
+        ),
+    )
+    serializer_class = s.InterfaceSerializer
+    filterset_class = ontology_filters.InterfaceFilterSet
+
+
+@_detail_schema("object types")
+class ObjectTypeViewSet(BranchScopedViewSet):
+    queryset = ObjectType.objects.select_related("replaced_by").prefetch_related(
+        Prefetch(
+            "properties",
+            queryset=Property.objects.select_related(
+                "value_type", "struct_type", "shared_property"
+            ),
+        ),
+        Prefetch("interfaces", queryset=Interface.objects.only(*REF_ONLY)),
+    )
+    serializer_class = s.ObjectTypeSerializer
+    filterset_class = ontology_filters.ObjectTypeFilterSet
+
+
+@_detail_schema("link types")
+class LinkTypeViewSet(BranchScopedViewSet):
+    queryset = LinkType.objects.select_related("source", "target", "foreign_key_property")
+    serializer_class = s.LinkTypeSerializer
+    filterset_class = ontology_filters.LinkTypeFilterSet
+    search_fields = ["api_name", "description", "source_api_name", "target_api_name"]
+    error_field_aliases = {
+        **BranchScopedViewSet.error_field_aliases,
+        "source_api_name": "sourceSide.apiName",
+        "source_display_name": "sourceSide.displayName",
+        "source_visibility": "sourceSide.visibility",
+        "target_api_name": "targetSide.apiName",
+        "target_display_name": "targetSide.displayName",
+        "target_visibility": "targetSide.visibility",
+    }
