@@ -1,0 +1,95 @@
+"""publish(): one outbox row in the caller's transaction, a valid CloudEvents 1.0 event."""
+
+import json
+import uuid
+
+import pytest
+from cloudevents.core.bindings.http import HTTPMessage, from_structured
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+from django.db import transaction
+
+import events
+from events.envelope import to_json_bytes
+from events.exceptions import InvalidEvent
+from events.models import OutboxEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_publish_writes_one_cloudevent_row(test_type, settings):
+    settings.OMS_INSTANCE_URI = "urn:oms:test-instance"
+    settings.OMS_PUBLIC_URL = "https://oms.example.org/"
+    event = events.publish(test_type, "things/1", {"name": "a"}, branch="main", commit="c0ffee")
+    assert OutboxEvent.objects.count() == 1
+    row = OutboxEvent.objects.get()
+    assert row.pk == event.pk and isinstance(row.pk, uuid.UUID)
+    assert row.position is None  # sequenced after commit, by the drain
+    assert row.deliveries.count() == 0  # publish writes the outbox row and nothing else
+
+    body = to_json_bytes(row)
+    parsed = from_structured(
+        HTTPMessage({"content-type": "application/cloudevents+json"}, body),
+        JSONFormat(),
+        CloudEvent,
+    )
+    assert parsed.get_specversion() == "1.0"
+    assert parsed.get_id() == str(row.pk)
+    assert parsed.get_source() == "urn:oms:test-instance"
+    assert parsed.get_type() == test_type
+    assert parsed.get_subject() == "things/1"
+    assert parsed.get_time() is not None and parsed.get_time().tzinfo is not None
+    assert parsed.get_datacontenttype() == "application/json"
+    assert parsed.get_dataschema() == f"https://oms.example.org/api/v1/events/schemas/{test_type}"
+    assert parsed.get_extension("branch") == "main"
+    assert parsed.get_extension("commit") == "c0ffee"
+    assert parsed.get_data() == {"name": "a"}
+    assert json.loads(body)["data"] == {"name": "a"}
+
+
+def test_rolled_back_change_publishes_nothing(test_type, kicks, django_capture_on_commit_callbacks):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        events.publish(test_type, "things/1", {"name": "a"})
+        raise RuntimeError("the change failed")
+    assert OutboxEvent.objects.count() == 0
+    assert callbacks == [] and kicks == []
+
+
+def test_one_drain_is_scheduled_per_transaction(
+    test_type, kicks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        for i in range(5):
+            events.publish(test_type, f"things/{i}", {"name": "a"})
+    assert OutboxEvent.objects.count() == 5
+    assert len(callbacks) == 1
+    assert len(kicks) == 1
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("bad type", "s", {}), "does not follow"),
+        (("com.oms.test.thing.changed.v1", "", {"name": "a"}), "subject"),
+        (("com.oms.test.thing.changed.v1", "s", ["not", "a", "dict"]), "JSON object"),
+        (("com.oms.test.thing.changed.v1", "s", {"name": 5}), "does not match its schema"),
+        (("com.oms.test.thing.changed.v1", "s", {}), "'name' is a required property"),
+    ],
+)
+def test_invalid_events_are_refused_in_the_callers_transaction(test_type, args, message):
+    with pytest.raises(InvalidEvent, match=message):
+        events.publish(*args)
+    assert OutboxEvent.objects.count() == 0
+
+
+def test_unregistered_types_are_refused_when_required(settings):
+    settings.OMS_EVENTS_REQUIRE_REGISTERED_TYPES = True
+    with pytest.raises(InvalidEvent, match="Unknown event type"):
+        events.publish("com.oms.test.nobody.registered.v1", "s", {})
+    settings.OMS_EVENTS_REQUIRE_REGISTERED_TYPES = False
+    events.publish("com.oms.test.nobody.registered.v1", "s", {})
+    assert OutboxEvent.objects.count() == 1
