@@ -275,19 +275,22 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
     def save_formset(self, request, form, formset, change) -> None:
         parent = form.instance
         deleted = [f.instance for f in formset.deleted_forms if f.instance.pk]
-        changed = []
+        changed, added, updated = [], [], []
         for index, child_form in enumerate(formset.forms):
-            if child_form in formset.deleted_forms:
-                continue
-            if child_form.instance.pk is None and not child_form.has_changed():
-                continue
-            if child_form.instance.pk is not None and not child_form.has_changed():
+            if child_form in formset.deleted_forms or not child_form.has_changed():
                 continue
             child = child_form.save(commit=False)
             setattr(child, formset.fk.name, parent)
             child.branch = parent.branch
             changed.append((index, child))
+            if child.pk is None:
+                added.append(child)
+            else:
+                updated.append((child, child_form.changed_data))
         self.write_children(request, parent, formset.prefix, changed, deleted)
+        # what the admin's change message (LogEntry) reads
+        formset.new_objects, formset.changed_objects = added, updated
+        formset.deleted_objects = deleted
 
     def write_children(self, request, parent, prefix, changed, deleted) -> None:
         for row in deleted:
