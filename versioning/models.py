@@ -30,7 +30,9 @@ class Blob(models.Model):
 
 class Commit(models.Model):
     """An immutable commit. ``delta`` maps ``rid -> blob hash`` (``None`` = deleted)
-    against the first parent; a checkpoint also stores the full ``tree``."""
+    against the first parent. A checkpoint also stores its full tree as
+    :class:`TreeEntry` rows; ``depth`` counts the commits since the last checkpoint on the
+    first-parent line, so reading any tree walks at most ``CHECKPOINT_EVERY`` deltas."""
 
     id = models.CharField(max_length=64, primary_key=True)
     parent = models.ForeignKey(
@@ -47,8 +49,10 @@ class Commit(models.Model):
     created_at = models.DateTimeField()
     generation = models.PositiveIntegerField()
     delta = models.JSONField(default=dict)
-    tree = models.JSONField(null=True, blank=True)
     is_checkpoint = models.BooleanField(default=False)
+    depth = models.PositiveIntegerField(
+        default=0, help_text="Commits since the last checkpoint on the first-parent line."
+    )
     branch_name = models.CharField(max_length=100, blank=True, help_text="Branch it was made on.")
 
     class Meta:
@@ -61,6 +65,31 @@ class Commit(models.Model):
     @property
     def parent_ids(self) -> list[str]:
         return [p for p in (self.parent_id, self.merge_parent_id) if p]
+
+    @property
+    def parents(self) -> list[str]:
+        """Parent ids, first parent first (what ``versioning.domain.graph`` walks)."""
+        return self.parent_ids
+
+
+class TreeEntry(models.Model):
+    """One ``rid -> blob hash`` of a checkpoint commit's full tree.
+
+    Only checkpoints have entries; any other commit's tree is its checkpoint's entries
+    overlaid with at most ``CHECKPOINT_EVERY`` deltas. Looking up a few rids is one
+    indexed query, whatever the size of the ontology.
+    """
+
+    commit = models.ForeignKey(Commit, on_delete=models.CASCADE, related_name="entries")
+    rid = models.UUIDField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["commit", "rid"], name="uniq_tree_entry")]
+        indexes = [models.Index(fields=["hash"], name="tree_entry_hash")]
+
+    def __str__(self) -> str:
+        return f"{self.commit_id[:12]}:{self.rid}"
 
 
 class Branch(models.Model):
@@ -123,3 +152,76 @@ class WorkingChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch_id}:{self.kind}:{self.rid}"
+
+
+class ProposalStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    APPROVED = "approved", "Approved"
+    MERGED = "merged", "Merged"
+    CLOSED = "closed", "Closed"
+
+
+class Proposal(models.Model):
+    """A merge request: bring ``source``'s commits into ``target``.
+
+    ``resolutions`` maps a conflict id of the dry run to the steward's choice:
+    ``{"choice": "ours"|"theirs"|"value", "value": ..., "by": username, "at": iso time}``
+    where *ours* is the target's side and *theirs* the source's.
+    """
+
+    ACTIVE = (ProposalStatus.OPEN, ProposalStatus.APPROVED)
+
+    source = models.ForeignKey(
+        Branch, null=True, on_delete=models.SET_NULL, related_name="outgoing_proposals"
+    )
+    target = models.ForeignKey(
+        Branch, null=True, on_delete=models.SET_NULL, related_name="incoming_proposals"
+    )
+    source_name = models.CharField(max_length=100)
+    target_name = models.CharField(max_length=100)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="proposals"
+    )
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="proposals_to_review"
+    )
+    resolutions = models.JSONField(default=dict, blank=True)
+    merge_commit = models.ForeignKey(
+        Commit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "target"])]
+        permissions = [("approve_proposal", "Can approve proposals")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title} ({self.source_name} → {self.target_name})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class Approval(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="approvals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["proposal", "user"], name="uniq_approval")]
+
+    def __str__(self) -> str:
+        return f"{self.user} approved #{self.proposal_id}"

@@ -1,0 +1,83 @@
+"""Versioning's entries in the event catalogue (registered from ``AppConfig.ready``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import services as s
+
+_STR = {"type": "string"}
+_NULLABLE_STR = {"type": ["string", "null"]}
+
+
+def _schema(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": required,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+_PROPOSAL = _schema(
+    ["proposal", "title", "source", "target", "status", "actor"],
+    {
+        "proposal": {"type": "integer"},
+        "title": _STR,
+        "source": _STR,
+        "target": _STR,
+        "status": {"enum": ["open", "approved", "merged", "closed"]},
+        "actor": _NULLABLE_STR,
+        "mergeCommit": _STR,
+    },
+)
+
+TYPES: dict[str, tuple[dict[str, Any], str]] = {
+    s.COMMIT_CREATED: (
+        _schema(
+            ["branch", "commit", "parents", "author", "message", "changed", "deleted", "rids"],
+            {
+                "branch": _STR,
+                "commit": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "parents": {"type": "array", "items": _STR, "maxItems": 2},
+                "author": _STR,
+                "message": _STR,
+                "changed": {"type": "integer", "minimum": 0},
+                "deleted": {"type": "integer", "minimum": 0},
+                "rids": {"type": "array", "items": _STR},
+                "truncated": {"type": "boolean"},
+            },
+        ),
+        "A commit was written on a branch (a commit of working changes, a merge or a revert). "
+        "rids lists the changed entities (at most 1,000; truncated says when there were more).",
+    ),
+    s.BRANCH_CREATED: (
+        _schema(
+            ["branch", "from", "head", "actor"],
+            {"branch": _STR, "from": _STR, "head": _NULLABLE_STR, "actor": _NULLABLE_STR},
+        ),
+        "A branch was created from a branch, a commit or a release.",
+    ),
+    s.BRANCH_DELETED: (
+        _schema(
+            ["branch", "head", "actor"],
+            {"branch": _STR, "head": _NULLABLE_STR, "actor": _NULLABLE_STR},
+        ),
+        "A branch and its working copy were deleted (its commits stay until garbage collection).",
+    ),
+    s.PROPOSAL_OPENED: (_PROPOSAL, "A proposal (merge request) was opened."),
+    s.PROPOSAL_APPROVED: (_PROPOSAL, "A reviewer approved a proposal."),
+    s.PROPOSAL_MERGED: (_PROPOSAL, "A proposal was merged; mergeCommit is the merge commit."),
+    s.PROPOSAL_CLOSED: (_PROPOSAL, "A proposal was closed without merging."),
+}
+
+
+def register() -> None:
+    """Register the types when the events catalogue exists (it is optional for versioning)."""
+    try:
+        from events.registry import register_event_type
+    except ImportError:  # pragma: no cover - the events app is not installed
+        return
+    for type, (schema, description) in TYPES.items():
+        register_event_type(type, schema=schema, description=description)

@@ -1,0 +1,859 @@
+"""Versioning services: every write to branches, commits and proposals goes through these.
+
+Each write runs in one transaction: lock the branch row, check, write blobs and the
+commit, apply documents to the ontology rows through the registered workspace, move the
+head with a compare-and-set on the expected head, and publish the event through the
+outbox. Admin, API, management commands and tasks all call these functions.
+
+Reading (``resolve_ref``, ``documents_at``, ``history``, ``diff``...) never rebuilds a
+whole tree unless asked for one: see :mod:`versioning.store`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+import events
+
+from . import metrics, store
+from .domain.canonical import doc_hash
+from .domain.diff import TreeDiff, diff_trees
+from .domain.graph import merge_base
+from .domain.merge import MergeResult, merge3
+from .domain.policy import Resolution, Severity
+from .exceptions import (
+    AmbiguousRefError,
+    InvalidStateError,
+    NotAllowedError,
+    NothingToCommitError,
+    ProtectedBranchError,
+    StaleHeadError,
+    UnknownRefError,
+    UnresolvedConflictsError,
+    VersioningError,
+)
+from .models import (
+    MAIN_BRANCH,
+    Approval,
+    Branch,
+    Commit,
+    Proposal,
+    ProposalStatus,
+    WorkingChange,
+)
+from .workspace import get_policy, get_workspace
+
+Document = dict[str, Any]
+
+EVENT_PREFIX = "com.oms.versioning"
+COMMIT_CREATED = f"{EVENT_PREFIX}.commit.created.v1"
+BRANCH_CREATED = f"{EVENT_PREFIX}.branch.created.v1"
+BRANCH_DELETED = f"{EVENT_PREFIX}.branch.deleted.v1"
+PROPOSAL_OPENED = f"{EVENT_PREFIX}.proposal.opened.v1"
+PROPOSAL_APPROVED = f"{EVENT_PREFIX}.proposal.approved.v1"
+PROPOSAL_MERGED = f"{EVENT_PREFIX}.proposal.merged.v1"
+PROPOSAL_CLOSED = f"{EVENT_PREFIX}.proposal.closed.v1"
+
+MIN_PREFIX = 7
+_EVENT_RIDS = 1000
+
+#: other apps (releases) resolve their own refs: ``fn(ref) -> commit id | None``
+_ref_resolvers: list[Callable[[str], str | None]] = []
+
+
+def register_ref_resolver(fn: Callable[[str], str | None]) -> None:
+    """Let another app name commits (a release tag -> its commit id)."""
+    if fn not in _ref_resolvers:
+        _ref_resolvers.append(fn)
+
+
+# --- permissions (the admin and the API ask the same questions) ---------------------------
+
+
+def has_branch_perm(user: Any, perm: str, branch: Branch | None = None) -> bool:
+    """Model-level ``versioning.<perm>`` or the per-branch (guardian) grant."""
+    if user is None or not user.is_active:
+        return False
+    full = perm if "." in perm else f"versioning.{perm}"
+    return user.has_perm(full) or (branch is not None and user.has_perm(full, branch))
+
+
+# --- refs and reading the past ----------------------------------------------------------
+
+
+def get_branch(name: str) -> Branch:
+    branch = Branch.objects.filter(name=name).select_related("head").first()
+    if branch is None:
+        raise UnknownRefError(f"No branch '{name}'.", field="branch")
+    return branch
+
+
+def _commit_id_of(ref: str) -> str | None:
+    """The commit a ref names; ``None`` for a branch without commits."""
+    ref = str(ref or "").strip()
+    if not ref:
+        raise UnknownRefError("An empty ref names nothing.", field="ref")
+    branch = Branch.objects.filter(name=ref).values_list("head_id", flat=True)
+    for head in branch:
+        return head
+    for resolver in _ref_resolvers:
+        found = resolver(ref)
+        if found:
+            return found
+    lowered = ref.lower()
+    if len(lowered) >= MIN_PREFIX and all(c in "0123456789abcdef" for c in lowered):
+        ids = list(Commit.objects.filter(id__startswith=lowered).values_list("id", flat=True)[:2])
+        if len(ids) == 1:
+            return ids[0]
+        if len(ids) > 1:
+            raise AmbiguousRefError(f"'{ref}' names more than one commit.", field="ref")
+    raise UnknownRefError(f"No branch, commit or release '{ref}'.", field="ref")
+
+
+def resolve_ref(ref: str) -> Commit:
+    """The commit named by a branch, a release, a commit id or a unique prefix (≥ 7)."""
+    cid = _commit_id_of(ref)
+    if cid is None:
+        raise UnknownRefError(f"Branch '{ref}' has no commits yet.", field="ref")
+    return Commit.objects.get(id=cid)
+
+
+def tree_at(commit: Commit | str) -> dict[str, str]:
+    """The full tree ``rid -> blob hash`` of a commit."""
+    return store.hashes_at(commit if isinstance(commit, str) else commit.id)
+
+
+def documents_at(ref: str, rids: Iterable[str] | None = None) -> dict[str, Document]:
+    """Documents at a ref (committed state), keyed by rid; absent rids are left out."""
+    return store.documents_at(_commit_id_of(ref), None if rids is None else [str(r) for r in rids])
+
+
+def history(ref: str, *, limit: int = 50, after: str | None = None) -> list[Commit]:
+    """First-parent history of a ref, newest first; ``after`` = the last commit of the
+    previous page."""
+    start = _commit_id_of(ref)
+    if after:
+        parent = Commit.objects.filter(id=after).values_list("parent_id", flat=True).first()
+        start = parent
+    if start is None:
+        return []
+    ids = [n.id for n in store.first_parent_chain(start, limit=max(1, limit))]
+    found = Commit.objects.in_bulk(ids)
+    return [found[i] for i in ids]
+
+
+def entity_history(ref: str, rid: str, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Commits on the first-parent line of ``ref`` whose delta touches ``rid``, newest first:
+    who changed the entity, when, why, and how (added / modified / renamed / deleted)."""
+    rid = str(rid)
+    start = _commit_id_of(ref)
+    rows: list[Commit] = []
+    while start and len(rows) < limit:
+        chain = store.first_parent_chain(start, limit=500)
+        ids = [n.id for n in chain]
+        hits = Commit.objects.in_bulk(
+            Commit.objects.filter(id__in=ids, delta__has_key=rid).values_list("id", flat=True)
+        )
+        rows.extend(hits[i] for i in ids if i in hits)
+        last = chain[-1]
+        start = last.parents[0] if last.parents and len(chain) == 500 else None
+    rows = rows[:limit]
+    out = []
+    for commit in rows:
+        new_hash = commit.delta.get(rid)
+        old_hash = store.hashes_at(commit.parent_id, [rid]).get(rid)
+        docs = store.blobs(h for h in (old_hash, new_hash) if h)
+        new, old = docs.get(new_hash), docs.get(old_hash)
+        if new is None:
+            change = "removed"
+        elif old is None:
+            change = "added"
+        elif old.get("apiName") != new.get("apiName"):
+            change = "renamed"
+        else:
+            change = "modified"
+        out.append(
+            {
+                "commit": commit,
+                "change": change,
+                "apiName": (new or old or {}).get("apiName", ""),
+                "oldApiName": old.get("apiName") if change == "renamed" else None,
+                "hash": new_hash,
+            }
+        )
+    return out
+
+
+def diff(ref_a: str, ref_b: str) -> TreeDiff:
+    """Entity- and field-level changes from ``ref_a`` to ``ref_b`` (committed states)."""
+    a, b = _commit_id_of(ref_a), _commit_id_of(ref_b)
+    if a == b:
+        return TreeDiff([])
+    rids = store.changed_rids(store.Graph(), a, b)
+    return _diff_commits(a, b, rids)
+
+
+def _diff_commits(a: str | None, b: str | None, rids: Iterable[str]) -> TreeDiff:
+    rids = list(rids)
+    ha, hb = store.hashes_at(a, rids), store.hashes_at(b, rids)
+    differ = [rid for rid in rids if ha.get(rid) != hb.get(rid)]
+    docs = store.blobs([ha[r] for r in differ if r in ha] + [hb[r] for r in differ if r in hb])
+    old = {r: docs[ha[r]] for r in differ if r in ha}
+    new = {r: docs[hb[r]] for r in differ if r in hb}
+    return diff_trees(old, new, changed=differ)
+
+
+def changes(branch: Branch) -> TreeDiff:
+    """The branch's uncommitted changes: its dirty set against its head."""
+    if branch.head_id is None:
+        return diff_trees({}, get_workspace().all_documents(branch))
+    rids = [
+        str(r) for r in WorkingChange.objects.filter(branch=branch).values_list("rid", flat=True)
+    ]
+    now = get_workspace().documents(branch, rids)
+    before = store.documents_at(branch.head_id, rids)
+    current = {rid: doc for rid, doc in now.items() if doc is not None}
+    return diff_trees(before, current, changed=rids)
+
+
+def has_uncommitted_changes(branch: Branch) -> bool:
+    return WorkingChange.objects.filter(branch=branch).exists()
+
+
+# --- commits -----------------------------------------------------------------------------
+
+
+def _lock_branch(branch: Branch | str) -> Branch:
+    """Re-read the branch row under a lock that serialises writers of this branch (but not
+    the ontology's edits, which take only a key-share lock on it)."""
+    qs = Branch.objects.select_for_update(no_key=True, of=("self",)).select_related("head")
+    pk = branch.pk if isinstance(branch, Branch) else None
+    found = qs.filter(pk=pk).first() if pk else qs.filter(name=branch).first()
+    if found is None:
+        raise UnknownRefError(f"No branch '{branch}'.", field="branch")
+    return found
+
+
+def _check_writable(branch: Branch, *, system: bool) -> None:
+    if branch.archived:
+        raise ProtectedBranchError(f"Branch '{branch.name}' is archived and cannot change.")
+    if branch.protected and not system:
+        raise ProtectedBranchError(
+            f"Branch '{branch.name}' is protected: change it on another branch and merge a "
+            "proposal."
+        )
+
+
+def _check_head(branch: Branch, expected_head: str | None) -> None:
+    if expected_head is not None and branch.head_id != expected_head:
+        raise StaleHeadError(branch.name, expected_head, branch.head_id)
+
+
+def _publish(type: str, subject: str, data: dict[str, Any], **kwargs: Any) -> None:
+    events.publish(type, subject, data, **kwargs)
+
+
+def _write(
+    branch: Branch,
+    *,
+    changes: Mapping[str, Document | None],
+    user: Any,
+    message: str,
+    merge_parent: Commit | None = None,
+) -> Commit:
+    """Store blobs and the commit, move the head by compare-and-set, publish the event."""
+    parent = branch.head
+    hashes = store.write_blobs(changes)
+    delta = {rid: hashes[rid] for rid in sorted(changes)}
+    commit = store.new_commit(
+        parent=parent,
+        merge_parent=merge_parent,
+        delta=delta,
+        user=user,
+        message=message,
+        branch_name=branch.name,
+    )
+    moved = Branch.objects.filter(pk=branch.pk, head_id=parent.id if parent else None).update(
+        head=commit, updated_at=timezone.now()
+    )
+    if not moved:
+        actual = Branch.objects.filter(pk=branch.pk).values_list("head_id", flat=True).first()
+        raise StaleHeadError(branch.name, parent.id if parent else None, actual)
+    branch.head = commit
+    metrics.COMMITS.labels("merge" if merge_parent else "commit").inc()
+    rids = sorted(delta)
+    _publish(
+        COMMIT_CREATED,
+        f"branches/{branch.name}/commits/{commit.id}",
+        {
+            "branch": branch.name,
+            "commit": commit.id,
+            "parents": commit.parent_ids,
+            "author": commit.author_name,
+            "message": message,
+            "changed": len(rids),
+            "deleted": sum(1 for h in delta.values() if h is None),
+            "rids": rids[:_EVENT_RIDS],
+            "truncated": len(rids) > _EVENT_RIDS,
+        },
+        branch=branch.name,
+        commit=commit.id,
+    )
+    return commit
+
+
+def commit_changes(
+    branch: Branch,
+    user: Any,
+    message: str,
+    *,
+    expected_head: str | None = None,
+    system: bool = False,
+    allow_empty: bool = False,
+) -> Commit | None:
+    """Commit the branch's working changes and advance its head.
+
+    Reads only the dirty set's documents (the whole working copy for a branch's first
+    commit), drops changes whose document is unchanged, and moves the head with a
+    compare-and-set on ``expected_head`` (``None``: the head read under the lock).
+    A protected branch takes commits only with ``system=True`` (merges, loaders).
+    With ``allow_empty`` a commit with nothing to commit returns the head instead of
+    raising :class:`NothingToCommitError`.
+    """
+    message = (message or "").strip()
+    if not message:
+        raise VersioningError("A commit needs a message.", field="message")
+    with transaction.atomic():
+        locked = _lock_branch(branch)
+        _check_writable(locked, system=system)
+        _check_head(locked, expected_head)
+        marks = list(
+            WorkingChange.objects.filter(branch=locked).values_list("pk", "rid", "changed_at")
+        )
+        workspace = get_workspace()
+        if locked.head_id is None:
+            current: Mapping[str, Document | None] = workspace.all_documents(locked)
+            before: dict[str, str] = {}
+        else:
+            rids = [str(rid) for _, rid, _ in marks]
+            current = workspace.documents(locked, rids)
+            before = store.hashes_at(locked.head_id, rids)
+        pending = {
+            rid: doc
+            for rid, doc in current.items()
+            if (doc_hash(doc) if doc is not None else None) != before.get(rid)
+        }
+        if not pending:
+            if allow_empty:
+                _clear_marks(marks)
+                branch.head = locked.head
+                return locked.head
+            raise NothingToCommitError(f"Branch '{locked.name}' has nothing to commit.")
+        commit = _write(locked, changes=pending, user=user, message=message)
+        _clear_marks(marks)
+    branch.head = commit
+    return commit
+
+
+def _clear_marks(marks: list[tuple[int, Any, Any]]) -> None:
+    """Delete the marks that were read, unless an edit touched them again since."""
+    for start in range(0, len(marks), 200):
+        query = Q()
+        for pk, _, changed_at in marks[start : start + 200]:
+            query |= Q(pk=pk, changed_at=changed_at)
+        WorkingChange.objects.filter(query).delete()
+
+
+# --- branches ----------------------------------------------------------------------------
+
+
+def create_branch(name: str, from_ref: str, user: Any, *, description: str = "") -> Branch:
+    """A new branch from a branch (set-based copy of its rows, same head, same dirty set)
+    or from a commit / release (its documents written onto the new branch's rows)."""
+    with transaction.atomic():
+        source = Branch.objects.filter(name=from_ref).first()
+        head_id = source.head_id if source else _commit_id_of(from_ref)
+        branch = Branch(
+            name=name,
+            head_id=head_id,
+            created_from=str(from_ref)[:120],
+            created_by=user,
+            description=description,
+        )
+        branch.full_clean()
+        branch.save()
+        workspace = get_workspace()
+        if source is not None:
+            workspace.copy_rows(source, branch)
+            marks = WorkingChange.objects.filter(branch=source).values_list("rid", "kind")
+            WorkingChange.objects.bulk_create(
+                [
+                    WorkingChange(branch=branch, rid=rid, kind=kind, changed_at=timezone.now())
+                    for rid, kind in marks
+                ]
+            )
+        else:
+            workspace.apply(branch, store.documents_at(head_id))
+        _publish(
+            BRANCH_CREATED,
+            f"branches/{branch.name}",
+            {
+                "branch": branch.name,
+                "from": str(from_ref),
+                "head": head_id,
+                "actor": getattr(user, "username", None) or None,
+            },
+            branch=branch.name,
+            commit=head_id,
+        )
+    return branch
+
+
+def _active_proposals(branch: Branch):
+    return Proposal.objects.filter(
+        Q(source=branch) | Q(target=branch), status__in=Proposal.ACTIVE
+    ).order_by("pk")
+
+
+def delete_branch(branch: Branch, user: Any) -> None:
+    """Delete a branch with its working copy. Refuses main and protected branches (403) and
+    branches that open proposals use (409): close those proposals first."""
+    with transaction.atomic():
+        locked = _lock_branch(branch)
+        if locked.name == MAIN_BRANCH or locked.protected:
+            raise ProtectedBranchError(
+                f"Branch '{locked.name}' is protected and cannot be deleted."
+            )
+        active = list(_active_proposals(locked).values_list("pk", flat=True))
+        if active:
+            raise InvalidStateError(
+                f"Branch '{locked.name}' is used by open proposals "
+                f"{', '.join(f'#{pk}' for pk in active)}: close them first.",
+                extra={"proposals": active},
+            )
+        name, head = locked.name, locked.head_id
+        locked.delete()
+        _publish(
+            BRANCH_DELETED,
+            f"branches/{name}",
+            {"branch": name, "head": head, "actor": getattr(user, "username", None) or None},
+            branch=name,
+            commit=head,
+        )
+
+
+def archive_branch(branch: Branch, user: Any, *, archived: bool = True) -> Branch:
+    """Archive (read-only; old commits may be compacted) or un-archive a branch."""
+    with transaction.atomic():
+        locked = _lock_branch(branch)
+        if locked.name == MAIN_BRANCH:
+            raise ProtectedBranchError("The main branch cannot be archived.")
+        locked.archived = archived
+        locked.save(update_fields=["archived", "updated_at"])
+    return locked
+
+
+# --- merging -------------------------------------------------------------------------------
+
+
+@dataclass
+class Merge:
+    """One three-way merge of ``theirs`` into ``ours`` and what it read."""
+
+    base: str | None
+    ours: str | None
+    theirs: str | None
+    result: MergeResult
+    base_tree: store.TreeView
+    ours_tree: store.TreeView
+    theirs_tree: store.TreeView
+    theirs_changed: set[str]
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing to bring in: ``theirs`` is already part of ``ours``."""
+        return self.theirs is None or self.base == self.theirs
+
+    def unresolved(self) -> list[dict[str, Any]]:
+        return [c.to_dict() for c in self.result.conflicts if not c.resolved]
+
+
+def _resolutions(stored: Mapping[str, Any], *, flip: bool = False) -> dict[str, Resolution]:
+    swap = {"ours": "theirs", "theirs": "ours"}
+    out = {}
+    for cid, item in (stored or {}).items():
+        choice = item.get("choice")
+        if flip:
+            choice = swap.get(choice, choice)
+        out[cid] = Resolution(choice, item.get("value"))
+    return out
+
+
+def three_way(
+    ours: str | None,
+    theirs: str | None,
+    resolutions: Mapping[str, Resolution] | None = None,
+    *,
+    operation: str = "dry_run",
+) -> Merge:
+    """Merge commit ``theirs`` into commit ``ours`` from their merge base, reading only
+    the documents of rids changed on either side."""
+    with metrics.MERGE_SECONDS.labels(operation).time():
+        return _three_way(ours, theirs, resolutions)
+
+
+def _three_way(
+    ours: str | None, theirs: str | None, resolutions: Mapping[str, Resolution] | None
+) -> Merge:
+    graph = store.Graph()
+    base = merge_base(ours, theirs, graph) if ours and theirs else None
+    ours_changed = store.changed_rids(graph, base, ours) if ours != base else set()
+    theirs_changed = store.changed_rids(graph, base, theirs) if theirs != base else set()
+    changed = ours_changed | theirs_changed
+    trees = [store.TreeView(cid) for cid in (base, ours, theirs)]
+    for tree in trees:
+        tree.prefetch(changed)
+    result = merge3(
+        trees[0], trees[1], trees[2], get_policy(), changed=changed, resolutions=resolutions
+    )
+    return Merge(base, ours, theirs, result, *trees, theirs_changed)
+
+
+def _apply(branch: Branch, changes: Mapping[str, Document | None]) -> None:
+    try:
+        get_workspace().apply(branch, changes)
+    except ValueError as exc:
+        raise InvalidStateError(f"The merged ontology cannot be written: {exc}") from exc
+
+
+def _check_clean(branch: Branch) -> None:
+    if has_uncommitted_changes(branch):
+        raise InvalidStateError(
+            f"Branch '{branch.name}' has uncommitted changes: commit or discard them first."
+        )
+
+
+# --- proposals -----------------------------------------------------------------------------
+
+
+def _actor(user: Any) -> str | None:
+    return getattr(user, "username", None) or None
+
+
+def _proposal_event(type: str, proposal: Proposal, user: Any, **extra: Any) -> None:
+    _publish(
+        type,
+        f"proposals/{proposal.pk}",
+        {
+            "proposal": proposal.pk,
+            "title": proposal.title,
+            "source": proposal.source_name,
+            "target": proposal.target_name,
+            "status": proposal.status,
+            "actor": _actor(user),
+            **extra,
+        },
+        branch=proposal.target_name,
+        commit=extra.get("mergeCommit"),
+    )
+
+
+def open_proposal(
+    source: Branch,
+    target: Branch,
+    title: str,
+    user: Any,
+    *,
+    description: str = "",
+    reviewers: Iterable[Any] = (),
+) -> Proposal:
+    if source.pk == target.pk:
+        raise VersioningError("A proposal merges one branch into another.", field="target")
+    if not (title or "").strip():
+        raise VersioningError("A proposal needs a title.", field="title")
+    if target.archived:
+        raise ProtectedBranchError(f"Branch '{target.name}' is archived.")
+    with transaction.atomic():
+        existing = Proposal.objects.filter(
+            source=source, target=target, status__in=Proposal.ACTIVE
+        ).first()
+        if existing is not None:
+            raise InvalidStateError(
+                f"Proposal #{existing.pk} already merges '{source.name}' into '{target.name}'.",
+                extra={"proposal": existing.pk},
+            )
+        proposal = Proposal.objects.create(
+            source=source,
+            target=target,
+            source_name=source.name,
+            target_name=target.name,
+            title=title.strip(),
+            description=description,
+            author=user,
+        )
+        if reviewers:
+            proposal.reviewers.set(reviewers)
+        _proposal_event(PROPOSAL_OPENED, proposal, user)
+    return proposal
+
+
+def _branches_of(proposal: Proposal) -> tuple[Branch, Branch]:
+    if proposal.source_id is None or proposal.target_id is None:
+        raise InvalidStateError(f"A branch of proposal #{proposal.pk} was deleted.")
+    return proposal.source, proposal.target
+
+
+def approved_by_other(proposal: Proposal) -> bool:
+    return proposal.approvals.exclude(user_id=proposal.author_id).exists()
+
+
+def dry_run(proposal: Proposal) -> dict[str, Any]:
+    """What merging the proposal now would do: the source's changes, the conflicts with
+    their severities and proposed resolutions (stored choices applied), and whether it can
+    merge (conflicts, approvals)."""
+    source, target = _branches_of(proposal)
+    merge = three_way(target.head_id, source.head_id, _resolutions(proposal.resolutions))
+    return _dry_run_dict(proposal, source, target, merge)
+
+
+def _dry_run_dict(proposal: Proposal, source: Branch, target: Branch, merge: Merge) -> dict:
+    result = merge.result
+    counts = {s.value: 0 for s in Severity}
+    for conflict in result.conflicts:
+        counts[conflict.severity.value] += 1
+    needs_approval = target.protected and not approved_by_other(proposal)
+    source_changes = diff_trees(merge.base_tree, merge.theirs_tree, changed=merge.theirs_changed)
+    merged = diff_trees(merge.ours_tree, result.view, changed=result.tree_changes)
+    return {
+        "proposal": proposal.pk,
+        "status": proposal.status,
+        "base": merge.base,
+        "targetHead": merge.ours,
+        "sourceHead": merge.theirs,
+        "upToDate": merge.up_to_date,
+        "diff": source_changes.to_dict()["changes"],
+        "mergeChanges": merged.to_dict()["changes"],
+        "conflicts": [c.to_dict() for c in result.conflicts],
+        "counts": counts,
+        "canMerge": result.can_merge,
+        "needsApproval": needs_approval,
+        "approvals": list(proposal.approvals.values_list("user__username", flat=True)),
+        "sourceHasUncommittedChanges": has_uncommitted_changes(source),
+        "mergeable": (
+            proposal.is_active and result.can_merge and not needs_approval and not merge.up_to_date
+        ),
+    }
+
+
+RESOLUTION_CHOICES = ("ours", "theirs", "value")
+
+
+def resolve(
+    proposal: Proposal, conflict_id: str, choice: str | None, value: Any, user: Any
+) -> Proposal:
+    """Store a steward's choice for one ERROR (or WARN) conflict of the current dry run;
+    ``choice=None`` forgets it. *ours* is the target's side, *theirs* the source's."""
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if not proposal.is_active:
+            raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
+        if choice is not None and choice not in RESOLUTION_CHOICES:
+            raise VersioningError(f"Choose one of {', '.join(RESOLUTION_CHOICES)}.", field="choice")
+        source, target = _branches_of(proposal)
+        merge = three_way(target.head_id, source.head_id, _resolutions(proposal.resolutions))
+        conflict = next((c for c in merge.result.conflicts if c.id == conflict_id), None)
+        if conflict is None:
+            raise VersioningError(
+                f"The current dry run has no conflict '{conflict_id}'.", field="conflictId"
+            )
+        if conflict.severity is Severity.BLOCK:
+            raise InvalidStateError(
+                f"'{conflict_id}' breaks a rule of the merged ontology ({conflict.message}); "
+                "fix it on a branch."
+            )
+        if conflict.severity is Severity.INFO:
+            raise VersioningError("Both sides agree: nothing to resolve.", field="conflictId")
+        resolutions = dict(proposal.resolutions or {})
+        if choice is None:
+            resolutions.pop(conflict_id, None)
+        else:
+            resolutions[conflict_id] = {
+                "choice": choice,
+                "value": value if choice == "value" else None,
+                "by": _actor(user),
+                "at": timezone.now().isoformat(),
+            }
+        proposal.resolutions = resolutions
+        proposal.save(update_fields=["resolutions", "updated_at"])
+    return proposal
+
+
+def approve(proposal: Proposal, user: Any) -> Approval:
+    """Approve a proposal; not by its author."""
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if not proposal.is_active:
+            raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
+        if user is None or user.pk == proposal.author_id:
+            raise NotAllowedError("The author of a proposal cannot approve it.")
+        approval, _ = Approval.objects.get_or_create(proposal=proposal, user=user)
+        if proposal.status == ProposalStatus.OPEN:
+            proposal.status = ProposalStatus.APPROVED
+            proposal.save(update_fields=["status", "updated_at"])
+        _proposal_event(PROPOSAL_APPROVED, proposal, user)
+    return approval
+
+
+def merge_proposal(proposal: Proposal, user: Any) -> Commit:
+    """Merge the proposal in one transaction: lock the proposal and the target, dry-run with
+    the stored resolutions, refuse (409) unresolved ERROR and any BLOCK conflicts, apply
+    the merged documents to the target's rows, write one merge commit with two parents and
+    move the target's head by compare-and-set."""
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if proposal.status == ProposalStatus.MERGED:
+            raise InvalidStateError(
+                f"Proposal #{proposal.pk} is already merged.",
+                extra={"mergeCommit": proposal.merge_commit_id},
+            )
+        if not proposal.is_active:
+            raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
+        source, _ = _branches_of(proposal)
+        target = _lock_branch(proposal.target)
+        _check_writable(target, system=True)
+        _check_clean(target)
+        if target.protected and not approved_by_other(proposal):
+            raise InvalidStateError(
+                f"'{target.name}' is protected: the proposal needs an approval from someone "
+                "other than its author."
+            )
+        source = Branch.objects.select_related("head").get(pk=source.pk)
+        merge = three_way(
+            target.head_id,
+            source.head_id,
+            _resolutions(proposal.resolutions),
+            operation="merge",
+        )
+        if merge.up_to_date:
+            raise InvalidStateError(f"'{target.name}' already has every commit of '{source.name}'.")
+        unresolved = merge.unresolved()
+        if unresolved:
+            raise UnresolvedConflictsError(
+                f"{len(unresolved)} conflict(s) must be resolved before merging.", unresolved
+            )
+        changes = merge.result.tree_changes
+        _apply(target, changes)
+        commit = _write(
+            target,
+            changes=changes,
+            user=user,
+            message=f"Merge proposal #{proposal.pk}: {proposal.title}\n\n"
+            f"Merge '{source.name}' into '{target.name}'.",
+            merge_parent=source.head,
+        )
+        proposal.status = ProposalStatus.MERGED
+        proposal.merge_commit = commit
+        proposal.merged_by = user
+        proposal.merged_at = timezone.now()
+        proposal.save(
+            update_fields=["status", "merge_commit", "merged_by", "merged_at", "updated_at"]
+        )
+        _proposal_event(PROPOSAL_MERGED, proposal, user, mergeCommit=commit.id)
+    return commit
+
+
+def update_from_target(proposal: Proposal, user: Any) -> Commit:
+    """Bring the target's new commits into the source branch (a merge commit on the
+    source), with the proposal's stored resolutions. The source must have no uncommitted
+    changes."""
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if not proposal.is_active:
+            raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
+        _, target = _branches_of(proposal)
+        source = _lock_branch(proposal.source)
+        _check_writable(source, system=False)
+        _check_clean(source)
+        target = Branch.objects.select_related("head").get(pk=target.pk)
+        merge = three_way(
+            source.head_id,
+            target.head_id,
+            _resolutions(proposal.resolutions, flip=True),
+            operation="update_from_target",
+        )
+        if merge.up_to_date:
+            raise InvalidStateError(f"'{source.name}' is already up to date with '{target.name}'.")
+        unresolved = merge.unresolved()
+        if unresolved:
+            raise UnresolvedConflictsError(
+                f"{len(unresolved)} conflict(s) must be resolved first.", unresolved
+            )
+        changes = merge.result.tree_changes
+        _apply(source, changes)
+        return _write(
+            source,
+            changes=changes,
+            user=user,
+            message=f"Update '{source.name}' from '{target.name}' (proposal #{proposal.pk}).",
+            merge_parent=target.head,
+        )
+
+
+def close_proposal(proposal: Proposal, user: Any) -> Proposal:
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if not proposal.is_active:
+            raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
+        proposal.status = ProposalStatus.CLOSED
+        proposal.save(update_fields=["status", "updated_at"])
+        _proposal_event(PROPOSAL_CLOSED, proposal, user)
+    return proposal
+
+
+# --- revert --------------------------------------------------------------------------------
+
+
+def revert_commit(
+    branch: Branch,
+    commit: Commit | str,
+    user: Any,
+    *,
+    expected_head: str | None = None,
+    system: bool = False,
+) -> Commit:
+    """A new commit on ``branch`` undoing ``commit``'s delta (against its first parent),
+    merged three-way with what the branch did since; conflicts are refused (409)."""
+    with transaction.atomic():
+        locked = _lock_branch(branch)
+        _check_writable(locked, system=system)
+        _check_head(locked, expected_head)
+        _check_clean(locked)
+        target = commit if isinstance(commit, Commit) else resolve_ref(commit)
+        rids = set(target.delta)
+        trees = [store.TreeView(cid) for cid in (target.id, locked.head_id, target.parent_id)]
+        for tree in trees:
+            tree.prefetch(rids)
+        result = merge3(trees[0], trees[1], trees[2], get_policy(), changed=rids)
+        unresolved = [c.to_dict() for c in result.conflicts if not c.resolved]
+        if unresolved:
+            raise UnresolvedConflictsError(
+                f"Reverting {target.id[:12]} conflicts with later changes.", unresolved
+            )
+        if not result.tree_changes:
+            raise NothingToCommitError(f"Nothing of {target.id[:12]} is left to revert.")
+        _apply(locked, result.tree_changes)
+        first_line = target.message.splitlines()[0] if target.message else target.id[:12]
+        reverted = _write(
+            locked,
+            changes=result.tree_changes,
+            user=user,
+            message=f'Revert "{first_line}"\n\nThis reverts commit {target.id}.',
+        )
+    branch.head = reverted
+    return reverted

@@ -1,0 +1,396 @@
+"""The commit store: DAG walks, reading trees at any commit, writing blobs and commits.
+
+Costs follow the change, never the ontology:
+
+* a commit's tree is its nearest checkpoint's :class:`~versioning.models.TreeEntry` rows
+  overlaid with at most ``checkpoint_every()`` first-parent deltas, so the hashes of a few
+  rids at any commit cost three indexed queries (chain, deltas, entries);
+* DAG walks load commits in first-parent runs of up to 64 with one recursive query;
+* what changed between two commits is the union of the deltas of the commits reachable
+  from one but not the other (found by generation-ordered painting, like ``git rev-list
+  a ^b``), so a diff or merge reads only the documents of those rids.
+
+Only :mod:`versioning.services` calls this module; the view layer goes through services.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from .domain.canonical import canonical_bytes, doc_hash
+from .exceptions import UnknownRefError
+from .models import Blob, Commit, TreeEntry
+
+Document = dict[str, Any]
+
+_CHAIN_BATCH = 64
+_SQL_CHUNK = 500
+
+
+def checkpoint_every() -> int:
+    """Write a full tree every this many commits on a first-parent line (setting)."""
+    return max(1, int(getattr(settings, "OMS_VERSIONING_CHECKPOINT_EVERY", 32)))
+
+
+# --- the DAG -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    parents: tuple[str, ...]
+    generation: int
+    is_checkpoint: bool
+
+
+def first_parent_chain(start: str, *, limit: int, stop_at_checkpoint: bool = False) -> list[Node]:
+    """``start`` and its first parents, newest first, in one recursive query.
+
+    With ``stop_at_checkpoint`` the chain ends at (and includes) the first checkpoint.
+    """
+    table = Commit._meta.db_table
+    stop = "AND NOT chain.is_checkpoint" if stop_at_checkpoint else ""
+    sql = f"""
+        WITH RECURSIVE chain(id, parent_id, merge_parent_id, generation, is_checkpoint, n) AS (
+            SELECT id, parent_id, merge_parent_id, generation, is_checkpoint, 0
+            FROM {table} WHERE id = %s
+            UNION ALL
+            SELECT c.id, c.parent_id, c.merge_parent_id, c.generation, c.is_checkpoint,
+                   chain.n + 1
+            FROM {table} c JOIN chain ON c.id = chain.parent_id
+            WHERE chain.n + 1 < %s {stop}
+        )
+        SELECT id, parent_id, merge_parent_id, generation, is_checkpoint FROM chain ORDER BY n
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [start, limit])
+        rows = cursor.fetchall()
+    return [
+        Node(cid, tuple(p for p in (parent, merge) if p), gen, bool(cp))
+        for cid, parent, merge, gen, cp in rows
+    ]
+
+
+class Graph:
+    """Commit nodes, loaded lazily in first-parent runs and memoised for one operation.
+
+    Callable as ``get_commit`` for :mod:`versioning.domain.graph`.
+    """
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+
+    def __call__(self, cid: str) -> Node:
+        node = self.nodes.get(cid)
+        if node is None:
+            for loaded in first_parent_chain(cid, limit=_CHAIN_BATCH):
+                if loaded.id in self.nodes:
+                    break
+                self.nodes[loaded.id] = loaded
+            node = self.nodes.get(cid)
+            if node is None:
+                raise UnknownRefError(f"No commit {cid}.", field="ref")
+        return node
+
+
+_ONE, _TWO = 1, 2
+
+
+def exclusive(graph: Graph, a: str | None, b: str | None) -> tuple[list[str], list[str]]:
+    """(commits reachable from ``a`` but not ``b``, reachable from ``b`` but not ``a``).
+
+    Walks both tips in decreasing generation; a commit's flags are final when it is popped
+    (every descendant has a higher generation), and the walk stops once only commits
+    reachable from both are queued.
+    """
+    flags: dict[str, int] = {}
+    queue: list[tuple[int, str]] = []
+
+    def push(cid: str, flag: int) -> None:
+        before = flags.get(cid, 0)
+        after = before | flag
+        if before == after:
+            return
+        flags[cid] = after
+        if not before:
+            heapq.heappush(queue, (-graph(cid).generation, cid))
+
+    if a:
+        push(a, _ONE)
+    if b:
+        push(b, _TWO)
+    only_a: list[str] = []
+    only_b: list[str] = []
+    while queue and any(flags[cid] != _ONE | _TWO for _, cid in queue):
+        _, cid = heapq.heappop(queue)
+        flag = flags[cid]
+        if flag == _ONE:
+            only_a.append(cid)
+        elif flag == _TWO:
+            only_b.append(cid)
+        for parent in graph(cid).parents:
+            push(parent, flag)
+    return only_a, only_b
+
+
+def deltas(ids: Iterable[str]) -> dict[str, dict[str, str | None]]:
+    ids = list(ids)
+    out: dict[str, dict[str, str | None]] = {}
+    for start in range(0, len(ids), _SQL_CHUNK):
+        chunk = ids[start : start + _SQL_CHUNK]
+        out.update(Commit.objects.filter(id__in=chunk).values_list("id", "delta"))
+    return out
+
+
+def changed_rids(graph: Graph, a: str | None, b: str | None) -> set[str]:
+    """Every rid whose document may differ between commits ``a`` and ``b`` (a superset)."""
+    only_a, only_b = exclusive(graph, a, b)
+    rids: set[str] = set()
+    for delta in deltas(only_a + only_b).values():
+        rids.update(delta)
+    return rids
+
+
+# --- trees ---------------------------------------------------------------------------------
+
+
+def _chain_to_checkpoint(commit_id: str) -> list[Node]:
+    chain: list[Node] = []
+    start = commit_id
+    while True:
+        part = first_parent_chain(start, limit=checkpoint_every() + 1, stop_at_checkpoint=True)
+        if not part:
+            raise UnknownRefError(f"No commit {commit_id}.", field="ref")
+        chain.extend(part)
+        last = part[-1]
+        if last.is_checkpoint or not last.parents:
+            return chain
+        start = last.parents[0]
+
+
+def _overlay(chain: list[Node]) -> dict[str, str | None]:
+    """The composed deltas of the non-checkpoint commits of ``chain`` (newest wins)."""
+    ids = [n.id for n in chain if not n.is_checkpoint]
+    found = deltas(ids)
+    out: dict[str, str | None] = {}
+    for cid in reversed(ids):
+        out.update(found[cid])
+    return out
+
+
+def hashes_at(commit_id: str | None, rids: Iterable[str] | None = None) -> dict[str, str]:
+    """``rid -> blob hash`` at a commit, for ``rids`` (absent ones left out) or the whole tree."""
+    if commit_id is None:
+        return {}
+    chain = _chain_to_checkpoint(commit_id)
+    overlay = _overlay(chain)
+    checkpoint = chain[-1] if chain[-1].is_checkpoint else None
+    if rids is None:
+        tree: dict[str, str | None] = {}
+        if checkpoint is not None:
+            entries = TreeEntry.objects.filter(commit_id=checkpoint.id)
+            tree = {str(r): h for r, h in entries.values_list("rid", "hash").iterator(2000)}
+        tree.update(overlay)
+        return {rid: h for rid, h in tree.items() if h is not None}
+    wanted = set(rids)
+    out = {rid: overlay[rid] for rid in wanted if rid in overlay}
+    missing = [rid for rid in wanted if rid not in overlay]
+    if checkpoint is not None:
+        for start in range(0, len(missing), _SQL_CHUNK):
+            entries = TreeEntry.objects.filter(
+                commit_id=checkpoint.id, rid__in=missing[start : start + _SQL_CHUNK]
+            )
+            out.update((str(r), h) for r, h in entries.values_list("rid", "hash"))
+    return {rid: h for rid, h in out.items() if h is not None}
+
+
+def blobs(hashes: Iterable[str]) -> dict[str, Document]:
+    wanted = list(set(hashes))
+    out: dict[str, Document] = {}
+    for start in range(0, len(wanted), _SQL_CHUNK):
+        chunk = wanted[start : start + _SQL_CHUNK]
+        out.update(Blob.objects.filter(hash__in=chunk).values_list("hash", "document"))
+    return out
+
+
+def documents_at(commit_id: str | None, rids: Iterable[str] | None = None) -> dict[str, Document]:
+    """Documents at a commit, keyed by rid (absent rids left out)."""
+    hashes = hashes_at(commit_id, rids)
+    docs = blobs(hashes.values())
+    return {rid: docs[h] for rid, h in hashes.items()}
+
+
+class TreeView(Mapping[str, Document]):
+    """The tree of a commit as a read-only mapping, read lazily.
+
+    ``prefetch(rids)`` reads many documents in a few queries; ``get`` of an unknown rid
+    reads just that one; iterating reads the whole tree once. Merge and policy code see a
+    plain mapping.
+    """
+
+    def __init__(self, commit_id: str | None) -> None:
+        self.commit_id = commit_id
+        self._docs: dict[str, Document | None] = {}
+        self._all: dict[str, Document] | None = None if commit_id else {}
+
+    def prefetch(self, rids: Iterable[str]) -> None:
+        if self._all is not None:
+            return
+        missing = [rid for rid in set(rids) if rid not in self._docs]
+        if not missing:
+            return
+        found = documents_at(self.commit_id, missing)
+        for rid in missing:
+            self._docs[rid] = found.get(rid)
+
+    def get(self, rid: str, default: Any = None) -> Any:
+        if self._all is not None:
+            return self._all.get(rid, default)
+        if rid not in self._docs:
+            self.prefetch([rid])
+        doc = self._docs[rid]
+        return default if doc is None else doc
+
+    def __getitem__(self, rid: str) -> Document:
+        doc = self.get(rid)
+        if doc is None:
+            raise KeyError(rid)
+        return doc
+
+    def __contains__(self, rid: object) -> bool:
+        return isinstance(rid, str) and self.get(rid) is not None
+
+    def _load_all(self) -> dict[str, Document]:
+        if self._all is None:
+            self._all = documents_at(self.commit_id)
+        return self._all
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load_all())
+
+    def __len__(self) -> int:
+        return len(self._load_all())
+
+    def items(self):  # type: ignore[override]
+        return self._load_all().items()
+
+    def values(self):  # type: ignore[override]
+        return self._load_all().values()
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def write_blobs(changes: Mapping[str, Document | None]) -> dict[str, str | None]:
+    """Store the documents (once per hash); ``rid -> hash`` (``None`` for deletions)."""
+    hashes: dict[str, str | None] = {}
+    by_hash: dict[str, tuple[Document, bytes]] = {}
+    for rid, doc in changes.items():
+        if doc is None:
+            hashes[rid] = None
+            continue
+        raw = canonical_bytes(doc)
+        digest = hashlib.sha256(raw).hexdigest()
+        hashes[rid] = digest
+        by_hash[digest] = (doc, raw)
+    known: set[str] = set()
+    keys = list(by_hash)
+    for start in range(0, len(keys), _SQL_CHUNK):
+        chunk = keys[start : start + _SQL_CHUNK]
+        known.update(Blob.objects.filter(hash__in=chunk).values_list("hash", flat=True))
+    new = [
+        Blob(hash=h, kind=str(doc.get("kind", "")), document=doc, size=len(raw))
+        for h, (doc, raw) in by_hash.items()
+        if h not in known
+    ]
+    Blob.objects.bulk_create(new, batch_size=_SQL_CHUNK, ignore_conflicts=True)
+    return hashes
+
+
+def commit_id(
+    parents: list[str], delta: Mapping[str, str | None], author: str, message: str, when
+) -> str:
+    """The content address of a commit: SHA-256 over its parents, delta, author, message, time."""
+    return doc_hash(
+        {
+            "parents": parents,
+            "delta": dict(delta),
+            "author": author,
+            "message": message,
+            "time": when.isoformat(),
+        }
+    )
+
+
+def new_commit(
+    *,
+    parent: Commit | None,
+    merge_parent: Commit | None,
+    delta: dict[str, str | None],
+    user: Any,
+    message: str,
+    branch_name: str,
+) -> Commit:
+    """Create the commit row (and its checkpoint entries when due); the head is not moved."""
+    now = timezone.now()
+    author = user.get_username() if user is not None else "system"
+    parents = [p.id for p in (parent, merge_parent) if p is not None]
+    generation = 1 + max((p.generation for p in (parent, merge_parent) if p), default=0)
+    depth = parent.depth + 1 if parent is not None else 0
+    checkpoint = parent is None or depth >= checkpoint_every()
+    commit = Commit.objects.create(
+        id=commit_id(parents, delta, author, message, now),
+        parent=parent,
+        merge_parent=merge_parent,
+        author=user,
+        author_name=author,
+        message=message,
+        created_at=now,
+        generation=generation,
+        delta=delta,
+        is_checkpoint=checkpoint,
+        depth=0 if checkpoint else depth,
+        branch_name=branch_name,
+    )
+    if checkpoint:
+        write_checkpoint(commit)
+    return commit
+
+
+def write_checkpoint(commit: Commit) -> None:
+    """Write ``commit``'s full tree as entries: the previous checkpoint's entries copied in
+    one ``INSERT ... SELECT``, then the composed deltas since then laid over them."""
+    if commit.parent_id is None:
+        overlay: dict[str, str | None] = dict(commit.delta)
+        base = None
+    else:
+        chain = _chain_to_checkpoint(commit.parent_id)
+        overlay = _overlay(chain)
+        overlay.update(commit.delta)
+        base = chain[-1] if chain[-1].is_checkpoint else None
+    TreeEntry.objects.filter(commit=commit).delete()
+    if base is not None:
+        table = TreeEntry._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (commit_id, rid, hash) "
+                f"SELECT %s, rid, hash FROM {table} WHERE commit_id = %s",
+                [commit.id, base.id],
+            )
+        keys = list(overlay)
+        for start in range(0, len(keys), _SQL_CHUNK):
+            TreeEntry.objects.filter(
+                commit=commit, rid__in=keys[start : start + _SQL_CHUNK]
+            ).delete()
+    TreeEntry.objects.bulk_create(
+        [TreeEntry(commit=commit, rid=rid, hash=h) for rid, h in overlay.items() if h is not None],
+        batch_size=2000,
+    )
