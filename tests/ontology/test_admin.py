@@ -79,6 +79,23 @@ def form_data(response) -> dict:
     return data
 
 
+def property_rows(*specs: tuple[str, str]) -> dict[str, str]:
+    """Inline rows for new properties, given as (api name, base type)."""
+    rows = {"properties-TOTAL_FORMS": str(len(specs))}
+    for index, (api_name, base_type) in enumerate(specs):
+        prefix = f"properties-{index}-"
+        rows.update(
+            {
+                f"{prefix}api_name": api_name,
+                f"{prefix}display_name": api_name.capitalize(),
+                f"{prefix}base_type": base_type,
+                f"{prefix}status": "ACTIVE",
+                f"{prefix}position": str(index),
+            }
+        )
+    return rows
+
+
 def messages_of(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
@@ -256,20 +273,7 @@ def test_adding_an_object_type_with_properties_marks_the_working_change(steward,
         plural_display_name="Aircraft",
         primary_key_name="tailNumber",
         title_property_name="tailNumber",
-        **{
-            "properties-TOTAL_FORMS": "2",
-            "properties-0-api_name": "tailNumber",
-            "properties-0-display_name": "Tail number",
-            "properties-0-base_type": "string",
-            "properties-0-status": "ACTIVE",
-            "properties-0-position": "0",
-            "properties-0-required": "on",
-            "properties-1-api_name": "seats",
-            "properties-1-display_name": "Seats",
-            "properties-1-base_type": "integer",
-            "properties-1-status": "ACTIVE",
-            "properties-1-position": "1",
-        },
+        **property_rows(("tailNumber", "string"), ("seats", "integer")),
     )
     response = steward.post(url(ObjectType, "add"), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -328,14 +332,7 @@ def test_float_primary_key_named_on_add_is_refused_and_nothing_is_saved(steward,
         display_name="Fare",
         plural_display_name="Fares",
         primary_key_name="amount",
-        **{
-            "properties-TOTAL_FORMS": "1",
-            "properties-0-api_name": "amount",
-            "properties-0-display_name": "Amount",
-            "properties-0-base_type": "float",
-            "properties-0-status": "ACTIVE",
-            "properties-0-position": "0",
-        },
+        **property_rows(("amount", "float")),
     )
     response = steward.post(url(ObjectType, "add"), data)
     assert response.status_code == 200
