@@ -1,3 +1,5 @@
+import os
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -18,3 +20,5 @@ urlpatterns = [
     path("health/ready", health.ready, name="health-ready"),
     path("", include("django_prometheus.urls")),
 ]
+if os.environ.get("OMS_BENCH_BARE") == "1":  # bench/api.py only: the bare DRF ceiling
+    urlpatterns.append(path("bench/", include("bench.bare_urls")))
