@@ -265,7 +265,20 @@ class EntitySerializer(serializers.Serializer):
         return self.write(None, validated_data)
 
     def update(self, instance, validated_data):
+        # the services read children afresh; a read's prefetched ones would be stale
+        instance._prefetched_objects_cache = {}
         return self.write(instance, validated_data)
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether a JSON value holds a NUL character anywhere (PostgreSQL refuses those)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 # --- value types -----------------------------------------------------------------------
@@ -297,7 +310,7 @@ class ValueTypeSerializer(EntitySerializer):
     def validate_constraints(self, value):
         if value is None:
             return {}
-        if "\x00" in repr(value):
+        if _has_nul(value):
             raise serializers.ValidationError("Constraints cannot contain NUL characters.")
         return value
 
