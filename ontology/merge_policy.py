@@ -145,7 +145,7 @@ class _Validation:
         self.tree = tree
         self.changed = changed
         self.problems: list[Problem] = []
-        self._names: dict[tuple[str, str], list[str]] | None = None
+        self.names: dict[tuple[Any, str], list[str]] = {}  # new or renamed: (kind, name)
 
     def problem(self, rid: str, path: Path, kind: Any, message: str) -> None:
         self.problems.append(Problem(rid, path, kind, message))
@@ -163,8 +163,13 @@ class _Validation:
             if before and doc.get("kind") == "objectType":
                 for prid in (before.get("properties") or {}).keys() - doc["properties"].keys():
                     removed[prid] = "property"
-        if removed:
-            self.check_referrers(removed)
+        referrers: set[str] = set()
+        for kind in removed.values():
+            referrers |= _REFERRERS.get(kind, set()) if kind else _ALL_REFERRERS
+        if "property" in removed.values():
+            referrers.add("linkType")
+        if referrers or self.names:
+            self.scan(removed, referrers)
         return self.problems
 
     def check_document(self, rid: str, doc: dict[str, Any], before: Any) -> None:
@@ -186,7 +191,7 @@ class _Validation:
                 )
         name = doc.get("apiName")
         if isinstance(name, str) and (not before or before.get("apiName") != name):
-            self.check_unique_name(rid, kind, name)
+            self.names.setdefault((kind, name.lower()), []).append(rid)
 
     def check_ref(self, rid: str, path: Path, ref: Any, expected: str) -> None:
         if ref is None:
@@ -246,38 +251,44 @@ class _Validation:
                 f"Foreign key {fk} is not a property of the source object type.",
             )
 
-    def check_unique_name(self, rid: str, kind: str, name: str) -> None:
-        if self._names is None:
-            self._names = {}
-            for other, doc in self.tree.items():
-                key = (doc.get("kind", ""), str(doc.get("apiName", "")).lower())
-                self._names.setdefault(key, []).append(other)
-        if any(other != rid for other in self._names.get((kind, name.lower()), ())):
-            self.problem(rid, ("apiName",), "rule_violation", f"Another {kind} is named '{name}'.")
-
-    def check_referrers(self, removed: dict[str, str | None]) -> None:
-        """Unchanged documents that point at a removed entity or property."""
-        kinds: set[str] = set()
-        for kind in removed.values():
-            kinds |= _REFERRERS.get(kind, set()) if kind else _ALL_REFERRERS
-        if "property" in removed.values():
-            kinds.add("linkType")
+    def scan(self, removed: dict[str, str | None], referrers: Set[str]) -> None:
+        """One pass over the top-level documents (never their properties unless needed):
+        names taken by another document, and documents of the ``referrers`` kinds that
+        point at something ``removed``."""
+        names, changed = self.names, self.changed
+        name_kinds = {kind for kind, _ in names}
         for rid, doc in self.tree.items():
-            if rid in self.changed or doc.get("kind") not in kinds:
-                continue
-            for path, ref, _ in _ref_fields(doc):
-                if ref in removed:
-                    self.problem(
-                        rid,
-                        path,
-                        "dangling_reference",
-                        f"{path[-1]} points at {ref}, which is gone.",
-                    )
-            fk = doc.get("foreignKeyProperty")
-            if fk in removed:
+            kind = doc.get("kind")
+            if kind in name_kinds:
+                name = doc.get("apiName")
+                for claimant in names.get((kind, str(name).lower()), ()):
+                    if claimant != rid:
+                        self.problem(
+                            claimant,
+                            ("apiName",),
+                            "rule_violation",
+                            f"Another {kind} is named '{name}'.",
+                        )
+            if kind in referrers and rid not in changed:
+                self.check_referrer(rid, doc, removed)
+
+    def check_referrer(self, rid: str, doc: dict[str, Any], removed: Mapping[str, Any]) -> None:
+        if doc["kind"] == "linkType" and not (
+            doc.get("source") in removed
+            or doc.get("target") in removed
+            or doc.get("foreignKeyProperty") in removed
+        ):
+            return  # the common case, without walking the references one by one
+        for path, ref, _ in _ref_fields(doc):
+            if ref in removed:
                 self.problem(
-                    rid,
-                    ("foreignKeyProperty",),
-                    "dangling_reference",
-                    f"Foreign key {fk} was removed from the source object type.",
+                    rid, path, "dangling_reference", f"{path[-1]} points at {ref}, which is gone."
                 )
+        fk = doc.get("foreignKeyProperty")
+        if fk in removed:
+            self.problem(
+                rid,
+                ("foreignKeyProperty",),
+                "dangling_reference",
+                f"Foreign key {fk} was removed from the source object type.",
+            )

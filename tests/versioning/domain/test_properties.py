@@ -29,7 +29,7 @@ def not_block(result):
     return [c for c in result.conflicts if c.severity is not Severity.BLOCK]
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(scenarios(), POLICIES)
 def test_merging_with_an_unchanged_side_returns_the_other_side(scenario, policy):
     base, ours, theirs = scenario
@@ -39,7 +39,7 @@ def test_merging_with_an_unchanged_side_returns_the_other_side(scenario, policy)
     assert tree == ours and result.tree_changes == {} and not_block(result) == []
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(scenarios(), POLICIES)
 def test_identical_changes_never_conflict(scenario, policy):
     base, ours, _ = scenario
@@ -70,7 +70,7 @@ def plain(conflict):
     )
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(scenarios())
 def test_merge_is_symmetric_up_to_sides(scenario):
     base, ours, theirs = scenario
@@ -86,7 +86,7 @@ def test_merge_is_symmetric_up_to_sides(scenario):
     )
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(scenarios())
 def test_choosing_a_side_for_every_conflict_converges(scenario):
     base, ours, theirs = scenario
