@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from versioning.models import Branch
 
-from .admin.branching import read_only_reason, select_branch
+from .admin.branching import read_only_reason, select_branch, twin
 
 
 def _same_entity_url(next_url: str, branch: Branch) -> str:
@@ -31,11 +31,10 @@ def _same_entity_url(next_url: str, branch: Branch) -> str:
         return next_url
     model_name = name[len("ontology_") :].rsplit("_", 1)[0]
     model = apps.get_model("ontology", model_name)
-    row = model._default_manager.filter(pk=match.kwargs["object_id"]).first()
-    twin = model._default_manager.filter(branch=branch, rid=row.rid).first() if row else None
+    same = twin(model, match.kwargs["object_id"], branch)
     try:
-        if twin is not None:
-            return reverse(f"admin:ontology_{model_name}_change", args=[twin.pk])
+        if same is not None:
+            return reverse(f"admin:ontology_{model_name}_change", args=[same.pk])
         return reverse(f"admin:ontology_{model_name}_changelist")
     except NoReverseMatch:
         return reverse("admin:index")

@@ -24,7 +24,7 @@ from django.utils.html import format_html
 
 from .. import services
 from ..exceptions import OntologyError
-from .branching import current_branch, is_editable
+from .branching import current_branch, is_editable, twin
 
 BADGE_CLASSES = {
     "ACTIVE": "oms-badge-ok",
@@ -241,6 +241,31 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
                 "error_aliases": self.error_aliases,
             },
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A row of another branch (an old link, a bookmark) opens the same entity on the
+        selected branch, or its list when the entity does not exist there."""
+        if (
+            object_id
+            and object_id.isdigit()
+            and not self.get_queryset(request).filter(pk=object_id).exists()
+        ):
+            other = self.model._default_manager.filter(pk=object_id).first()
+            if other is not None:
+                branch = current_branch(request)
+                same = twin(self.model, object_id, branch)
+                info = self.opts.app_label, self.opts.model_name
+                if same is not None:
+                    return HttpResponseRedirect(
+                        reverse("admin:{}_{}_change".format(*info), args=[same.pk])
+                    )
+                self.message_user(
+                    request,
+                    f"'{other}' does not exist on branch '{branch.name}'.",
+                    messages.WARNING,
+                )
+                return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*info)))
+        return super().change_view(request, object_id, form_url, extra_context)
 
     # --- writes through the services -----------------------------------------------
 

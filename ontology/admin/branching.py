@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import models
 from django.http import HttpRequest
 
 from versioning.models import MAIN_BRANCH, Branch
@@ -40,3 +41,11 @@ def read_only_reason(branch: Branch) -> str:
             f"Branch '{branch.name}' is protected: its ontology changes only by merging a proposal."
         )
     return ""
+
+
+def twin(model: type[models.Model], pk, branch: Branch) -> models.Model | None:
+    """The same entity (same ``rid``) as row ``pk`` of ``model``, on ``branch``."""
+    row = model._default_manager.filter(pk=pk).only("rid").first()
+    if row is None:
+        return None
+    return model._default_manager.filter(branch=branch, rid=row.rid).first()

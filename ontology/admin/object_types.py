@@ -115,7 +115,6 @@ class ObjectTypeAdmin(BranchScopedAdmin):
         "visibility",
         "property_count",
         "primary_key_column",
-        "updated_at",
     )
     list_filter = (
         "status",

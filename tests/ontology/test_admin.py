@@ -212,6 +212,17 @@ def test_switching_on_a_change_page_opens_the_same_entity_on_the_other_branch(
     assert response["Location"] == url(ObjectType, "changelist")
 
 
+def test_a_change_page_of_another_branch_opens_the_same_entity_here(steward, main, work):
+    on_main = ObjectTypeFactory(branch=main, api_name="Flight")
+    twin = ObjectTypeFactory(branch=work, api_name="Flight", rid=on_main.rid)
+    response = steward.get(url(ObjectType, "change", on_main.pk))
+    assert response["Location"] == url(ObjectType, "change", twin.pk)
+    gate = ObjectTypeFactory(branch=main, api_name="Gate")
+    response = steward.get(url(ObjectType, "change", gate.pk))
+    assert response["Location"] == url(ObjectType, "changelist")
+    assert "does not exist on branch 'work'" in " ".join(messages_of(response))
+
+
 def test_selector_refuses_foreign_redirects_and_unknown_branches(admin_client, work):
     response = select(admin_client, work, "https://evil.example/")
     assert response["Location"] == reverse("admin:index")
