@@ -10,7 +10,8 @@ class OntologyConfig(AppConfig):
         from versioning import workspace
 
         from . import event_types
-        from .workspace import OntologyPolicy, OntologyWorkspace
+        from .merge_policy import OntologyPolicy
+        from .workspace import OntologyWorkspace
 
         workspace.register(workspace=OntologyWorkspace(), policy=OntologyPolicy())
         event_types.register()

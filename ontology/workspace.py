@@ -1,4 +1,5 @@
-"""The ontology's implementation of versioning's workspace and policy interfaces.
+"""The ontology's implementation of versioning's workspace interface (the merge policy is
+in :mod:`ontology.merge_policy`).
 
 * ``copy_rows`` copies a branch's whole working copy in one INSERT ... SELECT per table,
   remapping references to the new branch's rows by rid (no Python loop over rows).
@@ -479,20 +480,3 @@ class OntologyWorkspace:
 
     def copy_rows(self, source, target) -> None:
         copy_rows(source, target)
-
-
-class OntologyPolicy:
-    """The ontology's merge policy (see ontology.merge_policy)."""
-
-    def __init__(self):
-        self._impl = None
-
-    def _policy(self):
-        if self._impl is None:
-            from . import merge_policy
-
-            self._impl = merge_policy.OntologyMergePolicy()
-        return self._impl
-
-    def __getattr__(self, name: str):
-        return getattr(self._policy(), name)

@@ -27,11 +27,13 @@ class Workspace(Protocol):
 
 
 class Policy(Protocol):
-    def strategies(self) -> Any:
-        """Per-path merge resolution strategies (type widening, constraint unions)."""
+    """The domain's merge policy; see :mod:`versioning.domain.policy` for the values."""
 
-    def validate_tree(self, tree: Mapping[str, Document]) -> list[Any]:
-        """Semantic problems of a merged tree (dangling references, rule violations)."""
+    def resolve(self, entity_kind: str, path: tuple[str, ...], base: Any, ours: Any, theirs: Any):
+        """A strategy's automatic (WARN) resolution of a conflict, or ``None``."""
+
+    def validate_tree(self, tree: Mapping[str, Document], changed: frozenset[str]) -> list[Any]:
+        """Problems (BLOCK) of a merged tree: dangling references, broken rules."""
 
 
 _registry: dict[str, Any] = {}
