@@ -438,6 +438,7 @@ def delete_branch(branch: Branch, user: Any) -> None:
                 extra={"proposals": active},
             )
         name, head = locked.name, locked.head_id
+        _drop_rows(locked)
         locked.delete()
         _publish(
             BRANCH_DELETED,
@@ -446,6 +447,22 @@ def delete_branch(branch: Branch, user: Any) -> None:
             branch=name,
             commit=head,
         )
+
+
+def _drop_rows(branch: Branch) -> None:
+    """Delete the branch's working copy: the workspace's ``drop_rows`` when it has one,
+    else every entity of the head tree and of the dirty set deleted through ``apply``
+    (ontology rows protect each other, so a cascade from the branch cannot do it)."""
+    workspace = get_workspace()
+    drop = getattr(workspace, "drop_rows", None)
+    if drop is not None:
+        drop(branch)
+        return
+    rids = set(store.hashes_at(branch.head_id))
+    rids.update(
+        str(r) for r in WorkingChange.objects.filter(branch=branch).values_list("rid", flat=True)
+    )
+    workspace.apply(branch, dict.fromkeys(sorted(rids)))
 
 
 def archive_branch(branch: Branch, user: Any, *, archived: bool = True) -> Branch:
@@ -617,6 +634,7 @@ def dry_run(proposal: Proposal) -> dict[str, Any]:
     """What merging the proposal now would do: the source's changes, the conflicts with
     their severities and proposed resolutions (stored choices applied), and whether it can
     merge (conflicts, approvals)."""
+    proposal = Proposal.objects.select_related("source", "target").get(pk=proposal.pk)
     source, target = _branches_of(proposal)
     merge = three_way(target.head_id, source.head_id, _resolutions(proposal.resolutions))
     return _dry_run_dict(proposal, source, target, merge)
@@ -652,6 +670,18 @@ def _dry_run_dict(proposal: Proposal, source: Branch, target: Branch, merge: Mer
 
 
 RESOLUTION_CHOICES = ("ours", "theirs", "value")
+_SYNCED = ("status", "resolutions", "merge_commit_id", "merged_by_id", "merged_at", "updated_at")
+
+
+def _lock_proposal(proposal: Proposal) -> Proposal:
+    return Proposal.objects.select_for_update(of=("self",)).get(pk=proposal.pk)
+
+
+def _sync(caller: Proposal, fresh: Proposal) -> None:
+    """Let the caller's instance see what the service wrote on the locked copy."""
+    if caller is not fresh:
+        for name in _SYNCED:
+            setattr(caller, name, getattr(fresh, name))
 
 
 def resolve(
@@ -660,7 +690,7 @@ def resolve(
     """Store a steward's choice for one ERROR (or WARN) conflict of the current dry run;
     ``choice=None`` forgets it. *ours* is the target's side, *theirs* the source's."""
     with transaction.atomic():
-        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        caller, proposal = proposal, _lock_proposal(proposal)
         if not proposal.is_active:
             raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
         if choice is not None and choice not in RESOLUTION_CHOICES:
@@ -691,13 +721,14 @@ def resolve(
             }
         proposal.resolutions = resolutions
         proposal.save(update_fields=["resolutions", "updated_at"])
+    _sync(caller, proposal)
     return proposal
 
 
 def approve(proposal: Proposal, user: Any) -> Approval:
     """Approve a proposal; not by its author."""
     with transaction.atomic():
-        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        caller, proposal = proposal, _lock_proposal(proposal)
         if not proposal.is_active:
             raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
         if user is None or user.pk == proposal.author_id:
@@ -707,6 +738,7 @@ def approve(proposal: Proposal, user: Any) -> Approval:
             proposal.status = ProposalStatus.APPROVED
             proposal.save(update_fields=["status", "updated_at"])
         _proposal_event(PROPOSAL_APPROVED, proposal, user)
+    _sync(caller, proposal)
     return approval
 
 
@@ -716,7 +748,7 @@ def merge_proposal(proposal: Proposal, user: Any) -> Commit:
     the merged documents to the target's rows, write one merge commit with two parents and
     move the target's head by compare-and-set."""
     with transaction.atomic():
-        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        caller, proposal = proposal, _lock_proposal(proposal)
         if proposal.status == ProposalStatus.MERGED:
             raise InvalidStateError(
                 f"Proposal #{proposal.pk} is already merged.",
@@ -765,6 +797,7 @@ def merge_proposal(proposal: Proposal, user: Any) -> Commit:
             update_fields=["status", "merge_commit", "merged_by", "merged_at", "updated_at"]
         )
         _proposal_event(PROPOSAL_MERGED, proposal, user, mergeCommit=commit.id)
+    _sync(caller, proposal)
     return commit
 
 
@@ -773,7 +806,7 @@ def update_from_target(proposal: Proposal, user: Any) -> Commit:
     source), with the proposal's stored resolutions. The source must have no uncommitted
     changes."""
     with transaction.atomic():
-        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        proposal = _lock_proposal(proposal)
         if not proposal.is_active:
             raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
         _, target = _branches_of(proposal)
@@ -807,12 +840,13 @@ def update_from_target(proposal: Proposal, user: Any) -> Commit:
 
 def close_proposal(proposal: Proposal, user: Any) -> Proposal:
     with transaction.atomic():
-        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        caller, proposal = proposal, _lock_proposal(proposal)
         if not proposal.is_active:
             raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
         proposal.status = ProposalStatus.CLOSED
         proposal.save(update_fields=["status", "updated_at"])
         _proposal_event(PROPOSAL_CLOSED, proposal, user)
+    _sync(caller, proposal)
     return proposal
 
 

@@ -28,11 +28,11 @@ def object_type(branch: Branch, api_name: str) -> ObjectType:
     return ObjectType.objects.get(branch=branch, api_name=api_name)
 
 
-def edit(branch: Branch, api_name: str, *, user=None, **values) -> ObjectType:
+def edit(branch: Branch, name: str, /, *, user=None, **values) -> ObjectType:
     """Change fields of an object type through the ontology service (marks the dirty set)."""
-    ot = object_type(branch, api_name)
-    for name, value in values.items():
-        setattr(ot, name, value)
+    ot = object_type(branch, name)
+    for field, value in values.items():
+        setattr(ot, field, value)
     ontology.save(ot, user=user, system=branch.protected)
     return ot
 
@@ -62,3 +62,30 @@ def steward(name: str = "steward", **kwargs):
         ],
         **kwargs,
     )
+
+
+def ensure_policy() -> None:
+    """Register ``ontology.merge_policy.OntologyPolicy`` directly when the registered proxy
+    cannot build it (its class name is being settled between the two modules)."""
+    from ontology import merge_policy
+    from versioning import workspace
+
+    if not hasattr(workspace.get_policy(), "resolve"):
+        workspace.register(policy=merge_policy.OntologyPolicy())
+
+
+def link(branch: Branch, api_name: str, source: str, target: str, *, user=None) -> LinkType:
+    """Create a link type through the ontology service (marks the dirty set)."""
+    row = LinkType(
+        branch=branch,
+        api_name=api_name,
+        cardinality="MANY_TO_MANY",
+        source=object_type(branch, source),
+        target=object_type(branch, target),
+        source_api_name=f"{api_name}Targets",
+        source_display_name=f"{api_name} targets",
+        target_api_name=f"{api_name}Sources",
+        target_display_name=f"{api_name} sources",
+    )
+    ontology.save(row, user=user, system=branch.protected)
+    return row
