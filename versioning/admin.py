@@ -7,7 +7,8 @@ registered workspace) in the same transaction as the new ref.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db import transaction
 
 from .models import MAIN_BRANCH, Branch
@@ -34,6 +35,7 @@ class BranchAddForm(forms.ModelForm):
 @admin.register(Branch)
 class BranchAdmin(admin.ModelAdmin):
     add_form = BranchAddForm
+    actions = ["delete_selected"]
     list_display = ("name", "head_column", "protected", "archived", "created_from", "created_at")
     list_filter = ("protected", "archived")
     search_fields = ("name", "description")
@@ -60,6 +62,24 @@ class BranchAdmin(admin.ModelAdmin):
             kwargs["form"] = self.add_form
             kwargs["fields"] = BranchAddForm.Meta.fields
         return super().get_form(request, obj, change=change, **kwargs)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # main and protected branches are the record; working branches are archived or deleted
+        if obj is not None and (obj.protected or obj.name == MAIN_BRANCH):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(permissions=["delete"], description="Delete selected %(verbose_name_plural)s")
+    def delete_selected(self, request, queryset):
+        kept = [b.name for b in queryset if not self.has_delete_permission(request, b)]
+        if kept:
+            self.message_user(
+                request,
+                f"Protected branches cannot be deleted: {', '.join(kept)}.",
+                messages.ERROR,
+            )
+            return None
+        return django_delete_selected(self, request, queryset)
 
     def get_fields(self, request, obj=None):
         return BranchAddForm.Meta.fields if obj is None else self.fields

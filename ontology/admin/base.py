@@ -16,6 +16,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.http import HttpResponseRedirect
@@ -172,6 +173,12 @@ def _branch_formfield_queryset(db_field, request, kwargs: dict) -> None:
 class BranchPermissionsMixin:
     """Read-only on protected or archived branches; choices limited to the branch."""
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name.endswith("api_name"):
+            field.label = field.label.replace("Api name", "API name")
+        return field
+
     def branch_editable(self, request) -> bool:
         return is_editable(current_branch(request))
 
@@ -195,6 +202,13 @@ class BranchPermissionsMixin:
 
 class ChildInline(BranchPermissionsMixin, admin.TabularInline):
     """Children of a top-level entity (properties, fields, link constraints)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and isinstance(field.widget, RelatedFieldWidgetWrapper):
+            # rows of a table: plain dropdowns, the related rows are edited on their own pages
+            field.widget = field.widget.widget
+        return field
 
     formset_mixin = BranchFormSetMixin
     show_change_link = True

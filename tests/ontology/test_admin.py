@@ -509,3 +509,17 @@ def test_branch_list_shows_its_columns(admin_client, work):
     page = admin_client.get(reverse("admin:versioning_branch_changelist")).content.decode()
     for heading in ("Name", "Head", "Protected", "Archived", "Created from", "Created at"):
         assert heading in page
+
+
+def test_main_and_protected_branches_cannot_be_deleted(admin_client, main, work):
+    changelist = reverse("admin:versioning_branch_changelist")
+    assert admin_client.get(
+        reverse("admin:versioning_branch_delete", args=[main.pk])
+    ).status_code == (403)
+    data = {"action": "delete_selected", "_selected_action": [str(main.pk)], "post": "yes"}
+    response = admin_client.post(changelist, data)
+    assert "cannot be deleted: main" in " ".join(messages_of(response))
+    assert Branch.objects.filter(pk=main.pk).exists()
+    data["_selected_action"] = [str(work.pk)]
+    admin_client.post(changelist, data)
+    assert not Branch.objects.filter(pk=work.pk).exists()
