@@ -22,12 +22,20 @@ def subject_for(prefix: str, type: str) -> str:
     return f"{prefix}.{type}"
 
 
+async def _quiet(exc: Exception) -> None:
+    logger.debug("nats error: %s", exc)
+
+
 async def _connect(url: str, timeout: float):
+    # nats-py treats max_reconnect_attempts=0 as "retry forever" while connecting: allow
+    # one quick retry, then fail so the breaker sees the sink is down.
     return await nats.connect(
         url,
         connect_timeout=timeout,
         allow_reconnect=False,
-        max_reconnect_attempts=0,
+        max_reconnect_attempts=1,
+        reconnect_time_wait=0.05,
+        error_cb=_quiet,
         name="oms-events",
     )
 
