@@ -8,11 +8,38 @@ keyed by ``rid`` and back.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
-BRANCH_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$"
+BRANCH_NAME_CHARS = "[A-Za-z0-9._/-]"
+BRANCH_NAME_RE = rf"^[A-Za-z0-9]{BRANCH_NAME_CHARS}{{0,99}}$"
 MAIN_BRANCH = "main"
+#: path segments of the REST routes under ``branches/<name>/``: a branch name containing
+#: one of them as a segment could not be routed
+RESERVED_SEGMENTS = frozenset(
+    {
+        "object-types",
+        "link-types",
+        "value-types",
+        "struct-types",
+        "shared-properties",
+        "interfaces",
+        "commits",
+        "changes",
+        "entities",
+        "revert",
+        "documents",
+    }
+)
+
+
+def validate_branch_segments(name: str) -> None:
+    reserved = sorted(set(name.split("/")) & RESERVED_SEGMENTS)
+    if reserved:
+        raise ValidationError(
+            f"Branch names cannot contain the segment '{reserved[0]}' (an API route)."
+        )
 
 
 class Blob(models.Model):
@@ -103,7 +130,8 @@ class Branch(models.Model):
                 BRANCH_NAME_RE,
                 "Branch names use letters, digits, '.', '_', '-' and '/', starting with a "
                 "letter or digit (at most 100 characters).",
-            )
+            ),
+            validate_branch_segments,
         ],
     )
     head = models.ForeignKey(

@@ -94,7 +94,7 @@ def get_branch(name: str) -> Branch:
     return branch
 
 
-def _commit_id_of(ref: str) -> str | None:
+def commit_id_of(ref: str) -> str | None:
     """The commit a ref names; ``None`` for a branch without commits."""
     ref = str(ref or "").strip()
     if not ref:
@@ -118,7 +118,7 @@ def _commit_id_of(ref: str) -> str | None:
 
 def resolve_ref(ref: str) -> Commit:
     """The commit named by a branch, a release, a commit id or a unique prefix (≥ 7)."""
-    cid = _commit_id_of(ref)
+    cid = commit_id_of(ref)
     if cid is None:
         raise UnknownRefError(f"Branch '{ref}' has no commits yet.", field="ref")
     return Commit.objects.get(id=cid)
@@ -131,13 +131,13 @@ def tree_at(commit: Commit | str) -> dict[str, str]:
 
 def documents_at(ref: str, rids: Iterable[str] | None = None) -> dict[str, Document]:
     """Documents at a ref (committed state), keyed by rid; absent rids are left out."""
-    return store.documents_at(_commit_id_of(ref), None if rids is None else [str(r) for r in rids])
+    return store.documents_at(commit_id_of(ref), None if rids is None else [str(r) for r in rids])
 
 
 def history(ref: str, *, limit: int = 50, after: str | None = None) -> list[Commit]:
     """First-parent history of a ref, newest first; ``after`` = the last commit of the
     previous page."""
-    start = _commit_id_of(ref)
+    start = commit_id_of(ref)
     if after:
         parent = Commit.objects.filter(id=after).values_list("parent_id", flat=True).first()
         start = parent
@@ -152,7 +152,7 @@ def entity_history(ref: str, rid: str, *, limit: int = 50) -> list[dict[str, Any
     """Commits on the first-parent line of ``ref`` whose delta touches ``rid``, newest first:
     who changed the entity, when, why, and how (added / modified / renamed / deleted)."""
     rid = str(rid)
-    start = _commit_id_of(ref)
+    start = commit_id_of(ref)
     rows: list[Commit] = []
     while start and len(rows) < limit:
         chain = store.first_parent_chain(start, limit=500)
@@ -192,7 +192,7 @@ def entity_history(ref: str, rid: str, *, limit: int = 50) -> list[dict[str, Any
 
 def diff(ref_a: str, ref_b: str) -> TreeDiff:
     """Entity- and field-level changes from ``ref_a`` to ``ref_b`` (committed states)."""
-    a, b = _commit_id_of(ref_a), _commit_id_of(ref_b)
+    a, b = commit_id_of(ref_a), commit_id_of(ref_b)
     if a == b:
         return TreeDiff([])
     rids = store.changed_rids(store.Graph(), a, b)
@@ -378,7 +378,7 @@ def create_branch(name: str, from_ref: str, user: Any, *, description: str = "")
     or from a commit / release (its documents written onto the new branch's rows)."""
     with transaction.atomic():
         source = Branch.objects.filter(name=from_ref).first()
-        head_id = source.head_id if source else _commit_id_of(from_ref)
+        head_id = source.head_id if source else commit_id_of(from_ref)
         branch = Branch(
             name=name,
             head_id=head_id,

@@ -1,0 +1,274 @@
+"""Versioning REST representations (camelCase, as the documents they carry)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ..models import Branch, Commit, Proposal
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    conflicts = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="Unresolved conflicts (409)."
+    )
+    actualHead = serializers.CharField(required=False, help_text="The branch head (stale head).")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The common error format of every endpoint."""
+
+    error = ErrorBodySerializer()
+
+
+class BranchSerializer(serializers.ModelSerializer):
+    head = serializers.CharField(source="head_id", read_only=True, allow_null=True)
+    createdFrom = serializers.CharField(source="created_from", read_only=True)
+    createdBy = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    class Meta:
+        model = Branch
+        fields = [
+            "name",
+            "head",
+            "protected",
+            "archived",
+            "description",
+            "createdFrom",
+            "createdBy",
+            "createdAt",
+            "updatedAt",
+        ]
+
+
+class BranchDetailSerializer(BranchSerializer):
+    uncommittedChanges = serializers.IntegerField(source="uncommitted_count", read_only=True)
+
+    class Meta(BranchSerializer.Meta):
+        fields = [*BranchSerializer.Meta.fields, "uncommittedChanges"]
+
+
+class BranchCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    locals()["from"] = serializers.CharField(
+        max_length=120, default="main", help_text="Branch, commit id (or prefix ≥ 7) or release."
+    )
+
+
+class CommitSerializer(serializers.ModelSerializer):
+    parents = serializers.ListField(source="parent_ids", child=serializers.CharField())
+    author = serializers.CharField(source="author_name")
+    createdAt = serializers.DateTimeField(source="created_at")
+    branch = serializers.CharField(source="branch_name")
+    isCheckpoint = serializers.BooleanField(source="is_checkpoint")
+    changed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Commit
+        fields = [
+            "id",
+            "parents",
+            "author",
+            "message",
+            "createdAt",
+            "generation",
+            "branch",
+            "isCheckpoint",
+            "changed",
+        ]
+
+    def get_changed(self, commit: Commit) -> int:
+        return len(commit.delta)
+
+
+class CommitDetailSerializer(CommitSerializer):
+    delta = serializers.DictField(
+        child=serializers.CharField(allow_null=True),
+        help_text="rid -> blob hash against the first parent (null = deleted).",
+    )
+
+    class Meta(CommitSerializer.Meta):
+        fields = [*CommitSerializer.Meta.fields, "delta"]
+
+
+class CommitPageSerializer(serializers.Serializer):
+    results = CommitSerializer(many=True)
+    next = serializers.CharField(allow_null=True, help_text="Cursor for ?after= (last id).")
+
+
+class CommitCreateSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=10000)
+    expectedHead = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The head you edited from; a different head answers 409.",
+    )
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    path = serializers.ListField(child=serializers.CharField())
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class EntityChangeSerializer(serializers.Serializer):
+    rid = serializers.CharField()
+    entityKind = serializers.CharField()
+    apiName = serializers.CharField()
+    change = serializers.ChoiceField(["added", "removed", "modified", "renamed"])
+    oldApiName = serializers.CharField(allow_null=True)
+    fields = FieldChangeSerializer(many=True)
+
+
+class DiffSerializer(serializers.Serializer):
+    locals()["from"] = serializers.CharField(allow_null=True, help_text="Commit id of from.")
+    to = serializers.CharField(allow_null=True, help_text="Commit id of to.")
+    changes = EntityChangeSerializer(many=True)
+
+
+class ChangesSerializer(serializers.Serializer):
+    branch = serializers.CharField()
+    head = serializers.CharField(allow_null=True)
+    changes = EntityChangeSerializer(many=True)
+
+
+class DocumentsSerializer(serializers.Serializer):
+    ref = serializers.CharField()
+    commit = serializers.CharField(allow_null=True)
+    documents = serializers.DictField(child=serializers.JSONField(), help_text="rid -> document")
+
+
+class DocumentSerializer(serializers.Serializer):
+    ref = serializers.CharField()
+    commit = serializers.CharField(allow_null=True)
+    document = serializers.JSONField()
+
+
+class EntityHistorySerializer(serializers.Serializer):
+    commit = CommitSerializer()
+    change = serializers.ChoiceField(["added", "removed", "modified", "renamed"])
+    apiName = serializers.CharField()
+    oldApiName = serializers.CharField(allow_null=True)
+    hash = serializers.CharField(allow_null=True)
+
+
+class ResolutionSerializer(serializers.Serializer):
+    choice = serializers.ChoiceField(["ours", "theirs", "value"])
+    value = serializers.JSONField(required=False, allow_null=True)
+
+
+class ConflictSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    rid = serializers.CharField()
+    entityKind = serializers.CharField()
+    apiName = serializers.CharField()
+    path = serializers.ListField(child=serializers.CharField())
+    kind = serializers.CharField()
+    severity = serializers.ChoiceField(["INFO", "WARN", "ERROR", "BLOCK"])
+    base = serializers.JSONField(allow_null=True)
+    ours = serializers.JSONField(allow_null=True, help_text="The target's value.")
+    theirs = serializers.JSONField(allow_null=True, help_text="The source's value.")
+    proposed = ResolutionSerializer(allow_null=True)
+    message = serializers.CharField()
+    resolution = ResolutionSerializer(allow_null=True)
+    resolved = serializers.BooleanField()
+
+
+class DryRunSerializer(serializers.Serializer):
+    proposal = serializers.IntegerField()
+    status = serializers.CharField()
+    base = serializers.CharField(allow_null=True)
+    targetHead = serializers.CharField(allow_null=True)
+    sourceHead = serializers.CharField(allow_null=True)
+    upToDate = serializers.BooleanField()
+    diff = EntityChangeSerializer(many=True, help_text="What the source changed since the base.")
+    mergeChanges = EntityChangeSerializer(
+        many=True, help_text="What merging would change on the target."
+    )
+    conflicts = ConflictSerializer(many=True)
+    counts = serializers.DictField(child=serializers.IntegerField())
+    canMerge = serializers.BooleanField(help_text="No unresolved ERROR and no BLOCK.")
+    needsApproval = serializers.BooleanField()
+    approvals = serializers.ListField(child=serializers.CharField())
+    sourceHasUncommittedChanges = serializers.BooleanField()
+    mergeable = serializers.BooleanField()
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    source = serializers.CharField(source="source_name", read_only=True)
+    target = serializers.CharField(source="target_name", read_only=True)
+    author = serializers.CharField(source="author.username", read_only=True, default=None)
+    reviewers = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
+    approvals = serializers.SerializerMethodField()
+    status = serializers.CharField(read_only=True, help_text="open, approved, merged or closed.")
+    mergeCommit = serializers.CharField(source="merge_commit_id", read_only=True, allow_null=True)
+    mergedBy = serializers.CharField(source="merged_by.username", read_only=True, default=None)
+    mergedAt = serializers.DateTimeField(source="merged_at", read_only=True, allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "id",
+            "title",
+            "description",
+            "status",
+            "source",
+            "target",
+            "author",
+            "reviewers",
+            "approvals",
+            "resolutions",
+            "mergeCommit",
+            "mergedBy",
+            "mergedAt",
+            "createdAt",
+            "updatedAt",
+        ]
+        read_only_fields = fields
+
+    def get_approvals(self, proposal: Proposal) -> list[str]:
+        return [a.user.username for a in proposal.approvals.all()]
+
+
+class ProposalCreateSerializer(serializers.Serializer):
+    source = serializers.CharField(max_length=100)
+    target = serializers.CharField(max_length=100, default="main")
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    reviewers = serializers.ListField(
+        child=serializers.CharField(max_length=150), required=False, default=list
+    )
+
+
+class ResolveSerializer(serializers.Serializer):
+    conflictId = serializers.CharField(max_length=2000)
+    choice = serializers.ChoiceField(
+        ["ours", "theirs", "value"], allow_null=True, help_text="null forgets the choice."
+    )
+    value = serializers.JSONField(required=False, allow_null=True, default=None)
+
+
+class ProposalActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(["close"])
+
+
+class MergeResultSerializer(serializers.Serializer):
+    proposal = ProposalSerializer()
+    commit = CommitSerializer()
+
+
+class RevertSerializer(serializers.Serializer):
+    commit = serializers.CharField(max_length=64, help_text="Commit id or prefix to revert.")
+    expectedHead = serializers.CharField(
+        max_length=64, required=False, allow_null=True, default=None
+    )
