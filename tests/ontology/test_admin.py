@@ -29,6 +29,7 @@ from tests.factories import (
     PropertyFactory,
     SharedPropertyFactory,
     StructTypeFactory,
+    UserFactory,
     ValueTypeFactory,
 )
 from versioning.models import Branch, WorkingChange
@@ -523,3 +524,12 @@ def test_main_and_protected_branches_cannot_be_deleted(admin_client, main, work)
     data["_selected_action"] = [str(work.pk)]
     admin_client.post(changelist, data)
     assert not Branch.objects.filter(pk=work.pk).exists()
+
+
+def test_model_permissions_still_apply_on_a_working_branch(client, work):
+    viewer = UserFactory(is_staff=True, permissions=["ontology.view_objecttype"])
+    client.force_login(viewer)
+    select(client, work)
+    assert client.get(url(ObjectType, "changelist")).status_code == 200
+    assert client.get(url(ObjectType, "add")).status_code == 403
+    assert client.get(url(ValueType, "changelist")).status_code == 403
