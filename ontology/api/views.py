@@ -30,7 +30,6 @@ from ..models import (
     InterfaceLinkConstraint,
     LinkType,
     ObjectType,
-    Property,
     SharedProperty,
     StructField,
     StructType,
@@ -198,16 +197,15 @@ class InterfaceViewSet(BranchScopedViewSet):
 @_detail_schema("object types")
 class ObjectTypeViewSet(BranchScopedViewSet):
     queryset = ObjectType.objects.select_related("replaced_by").prefetch_related(
-        Prefetch(
-            "properties",
-            queryset=Property.objects.select_related(
-                "value_type", "struct_type", "shared_property"
-            ),
-        ),
-        Prefetch("interfaces", queryset=Interface.objects.only(*REF_ONLY)),
+        Prefetch("interfaces", queryset=Interface.objects.only(*REF_ONLY))
     )
     serializer_class = s.ObjectTypeSerializer
     filterset_class = ontology_filters.ObjectTypeFilterSet
+
+    def paginate_queryset(self, queryset):
+        """Reads the page's properties in one query (see ``attach_properties``)."""
+        page = super().paginate_queryset(queryset)
+        return s.attach_properties(page) if page is not None else None
 
 
 @_detail_schema("link types")
