@@ -232,7 +232,9 @@ def has_uncommitted_changes(branch: Branch) -> bool:
 def _lock_branch(branch: Branch | str) -> Branch:
     """Re-read the branch row under a lock that serialises writers of this branch (but not
     the ontology's edits, which take only a key-share lock on it)."""
-    qs = Branch.objects.select_for_update(no_key=True, of=("self",)).select_related("head")
+    # no join: after waiting for the lock, PostgreSQL re-reads only the locked row, so a
+    # joined head committed meanwhile would read as NULL; the head is loaded afterwards
+    qs = Branch.objects.select_for_update(no_key=True)
     pk = branch.pk if isinstance(branch, Branch) else None
     found = qs.filter(pk=pk).first() if pk else qs.filter(name=branch).first()
     if found is None:

@@ -1,0 +1,102 @@
+"""Concurrency on PostgreSQL: threads with their own connections race for one head."""
+
+import threading
+
+import pytest
+from django.db import connections
+
+from tests.factories import UserFactory
+from tests.versioning.support import edit, ensure_policy, rid_of, seed_main
+from versioning import services
+from versioning.exceptions import InvalidStateError, StaleHeadError
+from versioning.models import Branch, Commit, Proposal, WorkingChange
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def race(count, work):
+    """Run ``work(i)`` in ``count`` threads released together; outcomes by index."""
+    barrier = threading.Barrier(count)
+    outcomes: list = [None] * count
+
+    def run(i):
+        try:
+            barrier.wait()
+            outcomes[i] = work(i)
+        except Exception as exc:  # noqa: BLE001 - the outcome under test
+            outcomes[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
+def test_twenty_concurrent_commits_to_one_head(postgres_db):
+    seed_main(6, link=False)
+    dev = services.create_branch("dev", "main", None)
+    head = dev.head_id
+    for i in range(6):
+        edit(dev, f"Type{i}", description="edited")
+    expected = {rid_of(dev, f"Type{i}") for i in range(6)}
+
+    def commit(i):
+        branch = Branch.objects.get(name="dev")
+        return services.commit_changes(branch, None, f"commit {i}", expected_head=head)
+
+    outcomes = race(20, commit)
+    won = [o for o in outcomes if isinstance(o, Commit)]
+    stale = [o for o in outcomes if isinstance(o, StaleHeadError)]
+    assert len(won) == 1, outcomes
+    assert len(stale) == 19, outcomes
+    dev.refresh_from_db()
+    assert dev.head_id == won[0].id and won[0].parent_id == head
+    assert set(won[0].delta) == expected  # nothing lost
+    assert Commit.objects.filter(branch_name="dev").count() == 1
+    assert not WorkingChange.objects.filter(branch=dev).exists()
+    docs = services.documents_at("dev", expected)
+    assert {d["description"] for d in docs.values()} == {"edited"}
+
+
+def test_commits_without_expected_head_serialise_and_lose_nothing(postgres_db):
+    seed_main(8, link=False)
+    dev = services.create_branch("dev", "main", None)
+
+    def edit_and_commit(i):
+        branch = Branch.objects.get(name="dev")
+        edit(branch, f"Type{i}", description=f"by {i}")
+        return services.commit_changes(branch, None, f"commit {i}", allow_empty=True)
+
+    outcomes = race(8, edit_and_commit)
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    dev.refresh_from_db()
+    docs = services.documents_at("dev")
+    assert sorted(d["description"] for d in docs.values()) == sorted(f"by {i}" for i in range(8))
+    assert not WorkingChange.objects.filter(branch=dev).exists()
+
+
+def test_two_concurrent_merges_of_one_proposal_write_one_merge_commit(postgres_db):
+    ensure_policy()
+    author, reviewer = UserFactory(username="author"), UserFactory(username="reviewer")
+    main = seed_main(3)
+    dev = services.create_branch("dev", "main", author)
+    edit(dev, "Type0", description="merged once")
+    services.commit_changes(dev, author, "work")
+    proposal = services.open_proposal(dev, main, "Once", author)
+    services.approve(proposal, reviewer)
+
+    def merge(i):
+        return services.merge_proposal(Proposal.objects.get(pk=proposal.pk), reviewer)
+
+    outcomes = race(2, merge)
+    won = [o for o in outcomes if isinstance(o, Commit)]
+    refused = [o for o in outcomes if isinstance(o, InvalidStateError)]
+    assert len(won) == 1 and len(refused) == 1, outcomes
+    assert Commit.objects.filter(merge_parent__isnull=False).count() == 1
+    main.refresh_from_db()
+    assert main.head_id == won[0].id
+    assert Proposal.objects.get(pk=proposal.pk).merge_commit_id == won[0].id
