@@ -1,7 +1,7 @@
 """Branches in the admin: list them, and create one from another branch.
 
-Creating a branch copies the source branch's ontology rows (set-based, through the
-registered workspace) in the same transaction as the new ref.
+Creating and deleting go through :mod:`versioning.services` (``create_branch`` copies the
+source branch's rows set-based, with its head and working changes, and publishes the event).
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db import transaction
+from django.http import HttpResponseRedirect
 
+from . import services
+from .exceptions import VersioningError
 from .models import MAIN_BRANCH, Branch
-from .workspace import get_workspace
 
 
 class BranchAddForm(forms.ModelForm):
@@ -79,7 +81,11 @@ class BranchAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return None
-        return django_delete_selected(self, request, queryset)
+        try:
+            return django_delete_selected(self, request, queryset)
+        except VersioningError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return None
 
     def get_fields(self, request, obj=None):
         return BranchAddForm.Meta.fields if obj is None else self.fields
@@ -91,10 +97,35 @@ class BranchAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        source: Branch = form.cleaned_data["create_from"]
+        created = services.create_branch(
+            obj.name,
+            form.cleaned_data["create_from"].name,
+            request.user,
+            description=obj.description,
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def get_deleted_objects(self, objs, request):
+        """A summary instead of every row of the working copies (they can be thousands)."""
+        summary = [f"Branch '{b.name}' and its working copy of the ontology" for b in objs]
+        return summary, {"branches": len(summary)}, set(), []
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except VersioningError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def delete_model(self, request, obj: Branch) -> None:
+        services.delete_branch(obj, request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
         with transaction.atomic():
-            obj.created_from = source.name
-            obj.head = source.head
-            obj.created_by = request.user
-            obj.save()
-            get_workspace().copy_rows(source, obj)
+            for branch in queryset:
+                services.delete_branch(branch, request.user)
+
+
+# commits (read-only), proposals and the versioning pages: changes, history, diff, revert
+from . import admin_views  # noqa: E402, F401  (registers CommitAdmin and ProposalAdmin)

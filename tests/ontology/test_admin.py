@@ -526,6 +526,18 @@ def test_main_and_protected_branches_cannot_be_deleted(admin_client, main, work)
     assert not Branch.objects.filter(pk=work.pk).exists()
 
 
+def test_deleting_a_working_branch_drops_its_rows(admin_client, work):
+    ObjectTypeFactory(branch=work, api_name="Flight", properties=2)
+    page = admin_client.get(reverse("admin:versioning_branch_delete", args=[work.pk]))
+    assert "its working copy" in page.content.decode()
+    response = admin_client.post(
+        reverse("admin:versioning_branch_delete", args=[work.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Branch.objects.filter(pk=work.pk).exists()
+    assert not ObjectType.objects.filter(api_name="Flight").exists()
+
+
 def test_model_permissions_still_apply_on_a_working_branch(client, work):
     viewer = UserFactory(is_staff=True, permissions=["ontology.view_objecttype"])
     client.force_login(viewer)
