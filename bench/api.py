@@ -390,6 +390,7 @@ def run_config(
             results["get_basic"] = drive(
                 server.url, basic, fixture, args.clients, args.basic_requests, args.max_seconds
             )
+            results["get_basic"]["load_average"] = round(os.getloadavg()[0], 2)
             print(f"  {config.label:<12} get_basic  {line(results['get_basic'])}")
     ratio = results["list"]["rps"] / results["bare"]["rps"] if results["bare"]["rps"] else 0.0
     return {
