@@ -1,0 +1,781 @@
+"""Versioning in the steward admin: changes and commit, history (DAG), diff, commits,
+proposals (dry run, conflicts, resolve, approve, merge, update, close) and revert.
+
+Every write calls :mod:`versioning.services`; a refused write (stale head 409, protected
+branch 403, unresolved conflicts 409, ...) is shown as an admin error message, never a
+500. The pages are registered through ``CommitAdmin.get_urls`` and
+``ProposalAdmin.get_urls``; ``versioning/admin.py`` imports this module, which registers
+them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from . import admin_dag, services
+from .domain.diff import EntityChange, TreeDiff
+from .exceptions import VersioningError
+from .models import MAIN_BRANCH, Branch, Commit, Proposal, ProposalStatus
+from .workspace import get_workspace
+
+#: entity cards drawn in full on one page; the rest are listed by name
+MAX_CARDS = 100
+SEVERITIES = (
+    ("BLOCK", "Blocking", "The merged ontology would break a rule: fix it on a branch."),
+    ("ERROR", "Needs a decision", "Choose ours (target), theirs (source) or an edited value."),
+    ("WARN", "Resolved by a strategy", "Applied automatically; review the proposed value."),
+    ("INFO", "Same change on both sides", "Nothing to do."),
+)
+HISTORY_LIMITS = (25, 50, 100, 200)
+
+
+# --- the steward's branch and permissions ---------------------------------------------------
+
+
+def selected_branch(request: HttpRequest) -> Branch:
+    """The branch chosen in the admin header (the selector keeps it in the session)."""
+    # the selector is the ontology admin's; its helper is the one place that reads the session
+    from ontology.admin.branching import current_branch
+
+    return current_branch(request)
+
+
+def writable(branch: Branch) -> bool:
+    return not (branch.protected or branch.archived)
+
+
+def can_commit(user: Any, branch: Branch) -> bool:
+    """Commit (and revert, update from target) on ``branch``: not protected or archived, and
+    the ``add_commit`` or ``edit_branch`` permission (model-level or on the branch)."""
+    return writable(branch) and (
+        services.has_branch_perm(user, "add_commit", branch)
+        or services.has_branch_perm(user, "edit_branch", branch)
+    )
+
+
+def can_approve(user: Any, proposal: Proposal) -> bool:
+    return (
+        proposal.is_active
+        and user.pk != proposal.author_id
+        and services.has_branch_perm(user, "approve_proposal", proposal.target)
+        and not proposal.approvals.filter(user=user).exists()
+    )
+
+
+def can_merge(user: Any, proposal: Proposal) -> bool:
+    return (
+        proposal.is_active
+        and proposal.target is not None
+        and services.has_branch_perm(user, "merge_branch", proposal.target)
+    )
+
+
+def can_manage(user: Any, proposal: Proposal) -> bool:
+    """Resolve conflicts and close: the author, or anyone who may change proposals."""
+    return proposal.is_active and (
+        user.pk == proposal.author_id or services.has_branch_perm(user, "change_proposal")
+    )
+
+
+def can_update(user: Any, proposal: Proposal) -> bool:
+    return proposal.is_active and proposal.source is not None and can_commit(user, proposal.source)
+
+
+def refused(request: HttpRequest, exc: VersioningError) -> None:
+    """A service's refusal as an admin error message (with its HTTP meaning)."""
+    conflicts = getattr(exc, "conflicts", None) or []
+    names = ", ".join(
+        f"{c.get('apiName') or c.get('rid')} {'.'.join(map(str, c.get('path') or []))}".strip()
+        for c in conflicts[:5]
+    )
+    detail = f" ({names}{', …' if len(conflicts) > 5 else ''})" if names else ""
+    messages.error(request, f"{exc}{detail}")
+
+
+# --- showing documents side by side ---------------------------------------------------------
+
+
+def as_json(value: Any) -> str:
+    """A value as a steward reads it: JSON, indented for dicts and lists."""
+    if value is None:
+        return "—"
+    if isinstance(value, dict | list):
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _flatten(doc: Any, path: tuple, label: tuple, out: dict) -> None:
+    if isinstance(doc, dict) and doc:
+        for key, value in doc.items():
+            name = value.get("apiName") if isinstance(value, dict) else None
+            _flatten(value, (*path, key), (*label, str(name or key)), out)
+    else:
+        out[path] = (label, doc)
+
+
+def flatten(doc: Mapping[str, Any] | None) -> dict[tuple, tuple[tuple, Any]]:
+    """``path -> (label, leaf value)``; a child keyed by rid is labelled by its ``apiName``."""
+    out: dict[tuple, tuple[tuple, Any]] = {}
+    if doc is not None:
+        _flatten(doc, (), (), out)
+    return out
+
+
+def side_by_side(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[dict]:
+    """Rows of old/new leaf values, aligned by path, each ``same``/``added``/``removed``/
+    ``modified``; a child entity's fields stay together (ordered by label)."""
+    a, b = flatten(old), flatten(new)
+    rows = []
+    for key in sorted(a.keys() | b.keys(), key=lambda k: ((a.get(k) or b.get(k))[0], k)):
+        label, before = a.get(key, (None, None))
+        label_b, after = b.get(key, (None, None))
+        if key not in a:
+            state = "added"
+        elif key not in b:
+            state = "removed"
+        else:
+            state = "same" if before == after else "modified"
+        rows.append(
+            {
+                "label": " › ".join(label or label_b),
+                "old": as_json(before) if key in a else "",
+                "new": as_json(after) if key in b else "",
+                "state": state,
+            }
+        )
+    return rows
+
+
+def entity_cards(
+    diff: TreeDiff | Iterable[EntityChange | dict],
+    old_docs: Mapping[str, Any],
+    new_docs: Mapping[str, Any],
+) -> list[dict]:
+    """One card per entity change: what changed and the two documents side by side."""
+    changes = diff.changes if isinstance(diff, TreeDiff) else list(diff)
+    cards = []
+    for change in changes:
+        item = change.to_dict() if isinstance(change, EntityChange) else change
+        rid = item["rid"]
+        card = {
+            **item,
+            "fieldCount": len(item.get("fields") or []),
+            "rows": None,
+        }
+        if len(cards) < MAX_CARDS:
+            card["rows"] = side_by_side(old_docs.get(rid), new_docs.get(rid))
+        cards.append(card)
+    return cards
+
+
+def _docs_at(commit_id: str | None, rids: list[str]) -> dict[str, Any]:
+    return services.documents_at(commit_id, rids[:MAX_CARDS]) if commit_id and rids else {}
+
+
+def change_summary(cards: list[dict]) -> dict[str, int]:
+    out = {"added": 0, "modified": 0, "renamed": 0, "removed": 0}
+    for card in cards:
+        out[card["change"]] = out.get(card["change"], 0) + 1
+    return out
+
+
+# --- forms ----------------------------------------------------------------------------------
+
+
+class CommitForm(forms.Form):
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80, "placeholder": "Why this change?"}),
+        max_length=5000,
+    )
+    expected_head = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class ProposalForm(forms.Form):
+    source = forms.ModelChoiceField(
+        Branch.objects.filter(archived=False), to_field_name="name", label="Merge branch"
+    )
+    target = forms.ModelChoiceField(
+        Branch.objects.filter(archived=False), to_field_name="name", label="Into branch"
+    )
+    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"size": 60}))
+    description = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 80})
+    )
+    reviewers = forms.ModelMultipleChoiceField(
+        get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text="Who should review it (optional).",
+    )
+
+
+# --- Commit admin: commit page, changes, history, diff, revert ------------------------------
+
+
+@admin.register(Commit)
+class CommitAdmin(admin.ModelAdmin):
+    """Commits are immutable: a read-only list, and the commit page as the change view."""
+
+    list_display = ("short_id", "first_line", "author_name", "branch_name", "kind", "created_at")
+    list_filter = ("branch_name",)
+    search_fields = ("id", "message", "author_name")
+    list_per_page = 50
+    show_full_result_count = False
+
+    @admin.display(description="commit", ordering="id")
+    def short_id(self, obj: Commit) -> str:
+        return obj.id[:12]
+
+    @admin.display(description="message")
+    def first_line(self, obj: Commit) -> str:
+        return (obj.message.splitlines() or [""])[0][:100]
+
+    @admin.display(description="kind")
+    def kind(self, obj: Commit) -> str:
+        if obj.merge_parent_id:
+            return format_html('<span class="oms-badge oms-badge-info">{}</span>', "merge")
+        return "" if obj.parent_id else format_html('<span class="oms-badge">{}</span>', "root")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("changes/", wrap(self.changes_view), name="versioning_changes"),
+            path("history/", wrap(self.history_view), name="versioning_history"),
+            path("diff/", wrap(self.diff_view), name="versioning_diff"),
+            path("<str:object_id>/revert/", wrap(self.revert_view), name="versioning_revert"),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request: HttpRequest, title: str, page: str, **extra: Any) -> dict:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        branch = extra.pop("branch", None) or selected_branch(request)
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "page": page,
+            "branch": branch,
+            **extra,
+        }
+
+    # changes of a branch and the commit form
+
+    def changes_view(self, request: HttpRequest) -> HttpResponse:
+        name = request.GET.get("branch")
+        branch = get_object_or_404(Branch, name=name) if name else selected_branch(request)
+        allowed = can_commit(request.user, branch)
+        form = CommitForm(initial={"expected_head": branch.head_id or ""})
+        status = 200
+        if request.method == "POST":
+            if not allowed:
+                raise PermissionDenied
+            form = CommitForm(request.POST)
+            if form.is_valid():
+                try:
+                    commit = services.commit_changes(
+                        branch,
+                        request.user,
+                        form.cleaned_data["message"],
+                        expected_head=form.cleaned_data["expected_head"] or None,
+                    )
+                except VersioningError as exc:
+                    refused(request, exc)
+                    status = exc.http_status
+                else:
+                    messages.success(
+                        request,
+                        f"Committed {commit.id[:12]} on '{branch.name}': "
+                        f"{len(commit.delta)} entity change(s).",
+                    )
+                    return HttpResponseRedirect(commit_url(commit.id))
+            branch.refresh_from_db()
+        diff = services.changes(branch)
+        rids = [c.rid for c in diff.changes]
+        current = {
+            rid: doc
+            for rid, doc in get_workspace().documents(branch, rids[:MAX_CARDS]).items()
+            if doc is not None
+        }
+        cards = entity_cards(diff, _docs_at(branch.head_id, rids), current)
+        context = self._context(
+            request,
+            f"Uncommitted changes on '{branch.name}'",
+            "changes",
+            branch=branch,
+            cards=cards,
+            summary=change_summary(cards),
+            form=form,
+            can_commit=allowed,
+            read_only_reason=_read_only_reason(branch),
+            head=branch.head,
+        )
+        return TemplateResponse(request, "admin/versioning/changes.html", context, status=status)
+
+    # history with the commit DAG
+
+    def history_view(self, request: HttpRequest) -> HttpResponse:
+        branch = selected_branch(request)
+        ref = (request.GET.get("ref") or branch.name).strip()
+        scope = request.GET.get("scope", "main")
+        try:
+            limit = max(1, min(int(request.GET.get("limit", 50)), 500))
+        except ValueError:
+            limit = 50
+        svg = None
+        entity = None
+        rid = request.GET.get("rid", "").strip()
+        try:
+            tips = [services.resolve_ref(ref).id]
+            if scope == "all":
+                tips += Branch.objects.filter(archived=False, head__isnull=False).values_list(
+                    "head_id", flat=True
+                )
+            elif scope == "main":
+                tips += Branch.objects.filter(name=MAIN_BRANCH).values_list("head_id", flat=True)
+            commits = admin_dag.recent_commits(tips, limit)
+            svg = admin_dag.render_svg(
+                commits, lambda c: commit_url(c.id), admin_dag.branch_labels(c.id for c in commits)
+            )
+            if rid:
+                entity = services.entity_history(ref, rid, limit=limit)
+        except VersioningError as exc:
+            refused(request, exc)
+        except (ValueError, Commit.DoesNotExist):
+            messages.error(request, f"'{rid}' is not an entity rid.")
+        context = self._context(
+            request,
+            f"History of '{ref}'",
+            "history",
+            ref=ref,
+            scope=scope,
+            limit=limit,
+            limits=HISTORY_LIMITS,
+            svg=svg,
+            rid=rid,
+            entity=entity,
+            refs=_ref_choices(),
+        )
+        return TemplateResponse(request, "admin/versioning/history.html", context)
+
+    # diff of any two refs
+
+    def diff_view(self, request: HttpRequest) -> HttpResponse:
+        branch = selected_branch(request)
+        default_b = branch.name if branch.name != MAIN_BRANCH else ""
+        a = (request.GET.get("a") or MAIN_BRANCH).strip()
+        b = (request.GET.get("b") or default_b).strip()
+        cards = None
+        if a and b:
+            try:
+                diff = services.diff(a, b)
+                rids = [c.rid for c in diff.changes]
+                cards = entity_cards(
+                    diff,
+                    services.documents_at(a, rids[:MAX_CARDS]),
+                    services.documents_at(b, rids[:MAX_CARDS]),
+                )
+            except VersioningError as exc:
+                refused(request, exc)
+        context = self._context(
+            request,
+            "Compare refs",
+            "diff",
+            a=a,
+            b=b,
+            cards=cards,
+            summary=change_summary(cards or []),
+            refs=_ref_choices(),
+        )
+        return TemplateResponse(request, "admin/versioning/diff.html", context)
+
+    # the commit page
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        commit = Commit.objects.filter(id=object_id).select_related("author").first()
+        if commit is None:
+            raise Http404(f"No commit {object_id}.")
+        cards: list[dict] = []
+        if commit.parent_id:
+            diff = services.diff(commit.parent_id, commit.id)
+            rids = [c.rid for c in diff.changes]
+            cards = entity_cards(diff, _docs_at(commit.parent_id, rids), _docs_at(commit.id, rids))
+        else:
+            rids = sorted(commit.delta)
+            docs = _docs_at(commit.id, rids)
+            cards = [
+                {
+                    "rid": rid,
+                    "change": "added",
+                    "entityKind": doc.get("kind", ""),
+                    "apiName": doc.get("apiName", ""),
+                    "fields": [],
+                    "rows": None,
+                }
+                for rid, doc in sorted(docs.items(), key=lambda i: i[1].get("apiName", ""))
+            ]
+        children = Commit.objects.filter(Q(parent=commit) | Q(merge_parent=commit)).only(
+            "id", "message"
+        )
+        branches = [b for b in Branch.objects.filter(archived=False) if can_commit(request.user, b)]
+        selected = selected_branch(request)
+        context = self._context(
+            request,
+            f"Commit {commit.id[:12]}",
+            "commit",
+            commit=commit,
+            parents=Commit.objects.filter(id__in=commit.parent_ids).only("id", "message"),
+            children=children,
+            heads=Branch.objects.filter(head=commit).values_list("name", flat=True),
+            cards=cards,
+            summary=change_summary(cards),
+            root=commit.parent_id is None,
+            revert_branches=branches,
+            revert_default=selected.name if selected in branches else commit.branch_name,
+            object_id=commit.id,
+            original=commit,
+        )
+        return TemplateResponse(request, "admin/versioning/commit.html", context)
+
+    def revert_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseRedirect(commit_url(object_id))
+        commit = get_object_or_404(Commit, id=object_id)
+        branch = get_object_or_404(Branch, name=request.POST.get("branch", ""))
+        if not can_commit(request.user, branch):
+            raise PermissionDenied
+        try:
+            revert = services.revert_commit(branch, commit, request.user)
+        except VersioningError as exc:
+            refused(request, exc)
+            return HttpResponseRedirect(commit_url(commit.id))
+        messages.success(
+            request, f"Reverted {commit.id[:12]} on '{branch.name}' with {revert.id[:12]}."
+        )
+        return HttpResponseRedirect(commit_url(revert.id))
+
+
+def commit_url(commit_id: str) -> str:
+    return reverse("admin:versioning_commit_change", args=[commit_id])
+
+
+def proposal_url(pk: int) -> str:
+    return reverse("admin:versioning_proposal_change", args=[pk])
+
+
+def _read_only_reason(branch: Branch) -> str:
+    if branch.archived:
+        return f"'{branch.name}' is archived."
+    if branch.protected:
+        return f"'{branch.name}' is protected: it changes only by merging a proposal."
+    return ""
+
+
+def _ref_choices() -> list[str]:
+    """Branch names and the newest commit ids, for the ref pickers."""
+    names = list(Branch.objects.filter(archived=False).values_list("name", flat=True))
+    return names + [c[:12] for c in Commit.objects.values_list("id", flat=True)[:20]]
+
+
+# --- Proposal admin: the proposal page and its actions --------------------------------------
+
+
+@admin.register(Proposal)
+class ProposalAdmin(admin.ModelAdmin):
+    list_display = ("number", "title", "branches", "status_badge", "author", "created_at")
+    list_display_links = ("number", "title")
+    list_filter = ("status", "target_name")
+    search_fields = ("title", "description", "source_name", "target_name")
+    list_select_related = ("author",)
+
+    @admin.display(description="#", ordering="pk")
+    def number(self, obj: Proposal) -> str:
+        return f"#{obj.pk}"
+
+    @admin.display(description="source → target")
+    def branches(self, obj: Proposal) -> str:
+        return f"{obj.source_name} → {obj.target_name}"
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: Proposal) -> str:
+        return status_badge(obj.status, obj.get_status_display())
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # a proposal is a record: close it instead
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/resolve/", wrap(self.resolve_view), name="versioning_proposal_resolve"),
+            path("<int:pk>/act/", wrap(self.act_view), name="versioning_proposal_act"),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request: HttpRequest, title: str, **extra: Any) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "branch": selected_branch(request),
+            **extra,
+        }
+
+    # create
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        branch = selected_branch(request)
+        initial = {"source": branch.name if not branch.protected else None}
+        initial["target"] = (
+            branch.created_from
+            if branch.created_from and Branch.objects.filter(name=branch.created_from).exists()
+            else MAIN_BRANCH
+        )
+        form = ProposalForm(initial=initial)
+        if request.method == "POST":
+            form = ProposalForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    proposal = services.open_proposal(
+                        data["source"],
+                        data["target"],
+                        data["title"],
+                        request.user,
+                        description=data["description"],
+                        reviewers=data["reviewers"],
+                    )
+                except VersioningError as exc:
+                    refused(request, exc)
+                else:
+                    messages.success(request, f"Opened proposal #{proposal.pk}.")
+                    return HttpResponseRedirect(proposal_url(proposal.pk))
+        context = self._context(request, "New proposal", form=form, page="proposal_add")
+        return TemplateResponse(request, "admin/versioning/proposal_add.html", context)
+
+    # the proposal page
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        proposal = (
+            Proposal.objects.select_related("source", "target", "author", "merge_commit")
+            .filter(pk=object_id if str(object_id).isdigit() else None)
+            .first()
+        )
+        if proposal is None:
+            raise Http404(f"No proposal {object_id}.")
+        if not self.has_view_or_change_permission(request, proposal):
+            raise PermissionDenied
+        user = request.user
+        run = None
+        if proposal.is_active:
+            try:
+                run = services.dry_run(proposal)
+            except VersioningError as exc:
+                refused(request, exc)
+        groups, cards = [], []
+        if run is not None:
+            groups = conflict_groups(run["conflicts"], proposal.resolutions)
+            rids = [c["rid"] for c in run["diff"]]
+            cards = entity_cards(
+                run["diff"], _docs_at(run["base"], rids), _docs_at(run["sourceHead"], rids)
+            )
+        context = self._context(
+            request,
+            f"Proposal #{proposal.pk}: {proposal.title}",
+            page="proposal",
+            proposal=proposal,
+            original=proposal,
+            object_id=proposal.pk,
+            run=run,
+            groups=groups,
+            cards=cards,
+            summary=change_summary(cards),
+            approvals=proposal.approvals.select_related("user"),
+            reviewers=proposal.reviewers.all(),
+            can_approve=can_approve(user, proposal),
+            can_merge=can_merge(user, proposal),
+            can_update=bool(run)
+            and can_update(user, proposal)
+            and run["base"] != run["targetHead"],
+            can_close=can_manage(user, proposal),
+            can_resolve=can_manage(user, proposal) or can_merge(user, proposal),
+            merge_blockers=merge_blockers(run) if run else [],
+        )
+        return TemplateResponse(request, "admin/versioning/proposal.html", context)
+
+    def resolve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        proposal = get_object_or_404(Proposal.objects.select_related("target"), pk=pk)
+        url = proposal_url(pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(url)
+        if not (can_manage(request.user, proposal) or can_merge(request.user, proposal)):
+            raise PermissionDenied
+        conflict_id = request.POST.get("conflict", "")
+        choice = request.POST.get("choice") or None
+        value = None
+        if choice == "clear":
+            choice = None
+        elif choice == "value":
+            try:
+                value = json.loads(request.POST.get("value", ""))
+            except ValueError as exc:
+                messages.error(
+                    request,
+                    f"The edited value is not valid JSON ({exc}); put text in double quotes.",
+                )
+                return HttpResponseRedirect(url)
+        try:
+            services.resolve(proposal, conflict_id, choice, value, request.user)
+        except VersioningError as exc:
+            refused(request, exc)
+        else:
+            done = {"ours": "kept the target's value", "theirs": "took the source's value"}
+            what = done.get(choice or "", "set an edited value") if choice else "cleared"
+            messages.success(request, f"Conflict {conflict_id}: {what}.")
+        return HttpResponseRedirect(url + "#conflicts")
+
+    def act_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        proposal = get_object_or_404(Proposal.objects.select_related("source", "target"), pk=pk)
+        url = proposal_url(pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(url)
+        action = request.POST.get("action")
+        user = request.user
+        checks = {
+            "approve": can_approve,
+            "merge": can_merge,
+            "update": can_update,
+            "close": can_manage,
+        }
+        if action not in checks:
+            messages.error(request, f"Unknown action {action!r}.")
+            return HttpResponseRedirect(url)
+        if not checks[action](user, proposal):
+            raise PermissionDenied
+        try:
+            if action == "approve":
+                services.approve(proposal, user)
+                messages.success(request, f"You approved proposal #{pk}.")
+            elif action == "merge":
+                commit = services.merge_proposal(proposal, user)
+                messages.success(
+                    request,
+                    format_html(
+                        "Merged '{}' into '{}' with commit <a href=\"{}\">{}</a>.",
+                        proposal.source_name,
+                        proposal.target_name,
+                        commit_url(commit.id),
+                        commit.id[:12],
+                    ),
+                )
+            elif action == "update":
+                commit = services.update_from_target(proposal, user)
+                messages.success(
+                    request,
+                    f"Brought '{proposal.target_name}' into '{proposal.source_name}' "
+                    f"with commit {commit.id[:12]}.",
+                )
+            else:
+                services.close_proposal(proposal, user)
+                messages.success(request, f"Closed proposal #{pk}.")
+        except VersioningError as exc:
+            refused(request, exc)
+        return HttpResponseRedirect(url)
+
+
+def status_badge(status: str, label: str) -> str:
+    css = {
+        ProposalStatus.OPEN: "oms-badge-info",
+        ProposalStatus.APPROVED: "oms-badge-ok",
+        ProposalStatus.MERGED: "oms-badge-ok",
+        ProposalStatus.CLOSED: "",
+    }.get(status, "")
+    return format_html('<span class="oms-badge {}">{}</span>', css, label)
+
+
+def conflict_groups(conflicts: list[dict], stored: Mapping[str, Any]) -> list[dict]:
+    """The dry run's conflicts by severity (most urgent first), ready for the template."""
+    groups = []
+    for severity, label, hint in SEVERITIES:
+        items = []
+        for c in conflicts:
+            if c["severity"] != severity:
+                continue
+            resolution = c.get("resolution") or {}
+            chosen = (stored or {}).get(c["id"]) or {}
+            edit = (
+                resolution.get("value")
+                if resolution.get("choice") == "value"
+                else (c["proposed"] or {}).get("value", c["theirs"])
+                if c.get("proposed")
+                else c["theirs"]
+            )
+            items.append(
+                {
+                    **c,
+                    "where": ".".join(str(p) for p in c["path"]) or "(whole entity)",
+                    "base_json": as_json(c["base"]),
+                    "ours_json": as_json(c["ours"]),
+                    "theirs_json": as_json(c["theirs"]),
+                    "proposed_text": _resolution_text(c.get("proposed")),
+                    "resolution_text": _resolution_text(resolution),
+                    "chosen": chosen.get("choice") or "",
+                    "chosen_by": chosen.get("by") or "",
+                    "edit_json": json.dumps(edit, indent=2, ensure_ascii=False, sort_keys=True),
+                }
+            )
+        if items:
+            groups.append({"severity": severity, "label": label, "hint": hint, "items": items})
+    return groups
+
+
+def _resolution_text(resolution: Mapping[str, Any] | None) -> str:
+    if not resolution:
+        return ""
+    choice = resolution.get("choice")
+    if choice == "ours":
+        return "ours (keep the target's value)"
+    if choice == "theirs":
+        return "theirs (take the source's value)"
+    return f"edited value {as_json(resolution.get('value'))}"
+
+
+def merge_blockers(run: Mapping[str, Any]) -> list[str]:
+    """Why the merge button is disabled, in the steward's words."""
+    out = []
+    unresolved = [c for c in run["conflicts"] if not c["resolved"]]
+    blocks = sum(1 for c in unresolved if c["severity"] == "BLOCK")
+    if blocks:
+        out.append(f"{blocks} blocking conflict(s) must be fixed on a branch")
+    if len(unresolved) > blocks:
+        out.append(f"{len(unresolved) - blocks} conflict(s) need a decision")
+    if run["needsApproval"]:
+        out.append("the target is protected: it needs an approval by someone other than the author")
+    if run["upToDate"]:
+        out.append("the target already has every commit of the source")
+    if run.get("status") not in ProposalStatus.values[:2]:
+        out.append(f"the proposal is {run.get('status')}")
+    return out
