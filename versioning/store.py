@@ -306,6 +306,12 @@ def write_blobs(changes: Mapping[str, Document | None]) -> dict[str, str | None]
     for start in range(0, len(keys), _SQL_CHUNK):
         chunk = keys[start : start + _SQL_CHUNK]
         known.update(Blob.objects.filter(hash__in=chunk).values_list("hash", flat=True))
+    if known:
+        # touch reused blobs under a row lock: garbage collection deletes only blobs older
+        # than its grace period and re-checks that after waiting for the lock
+        touched = Blob.objects.filter(hash__in=sorted(known)).update(created_at=timezone.now())
+        if touched != len(known):
+            known = set()  # some were collected meanwhile: insert whatever is missing
     new = [
         Blob(hash=h, kind=str(doc.get("kind", "")), document=doc, size=len(raw))
         for h, (doc, raw) in by_hash.items()
