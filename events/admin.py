@@ -9,14 +9,14 @@ from django.db.models import Count, Q
 from django.utils.html import format_html
 
 from . import breakers, services
+from . import sinks as sink_registry
 from .choices import DeliveryStatus
 from .models import DeadLetter, Delivery, OutboxEvent, WebhookSubscription
-from .sinks import enabled_sinks
 
 
 def _breaker_states() -> list[dict]:
     try:
-        names = list(enabled_sinks())
+        names = list(sink_registry.enabled_sinks())
     except Exception:
         names = []
     return [

@@ -21,9 +21,16 @@ def read_stream(url: str, stream: str, subject: str, expect: int, timeout: float
     async def run():
         nc = await nats.connect(url)
         try:
-            js = nc.jetstream()
-            sub = await js.pull_subscribe(subject, stream=stream)
-            messages, deadline = [], time.monotonic() + timeout
+            js = nc.jetstream(timeout=timeout)
+            deadline = time.monotonic() + timeout
+            while True:  # a freshly restarted server may still be recovering its streams
+                try:
+                    sub = await js.pull_subscribe(subject, stream=stream)
+                    break
+                except (asyncio.TimeoutError, nats.errors.TimeoutError):
+                    if time.monotonic() > deadline:
+                        raise
+            messages = []
             while time.monotonic() < deadline:
                 try:
                     batch = await sub.fetch(
