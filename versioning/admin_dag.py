@@ -20,7 +20,7 @@ from . import services
 from .models import Branch, Commit
 
 ROW = 30
-LANE = 18
+LANE = 20
 TOP = 18
 RADIUS = 6
 CHAR = 7.0  # approximate width of one 12px character, for label pills

@@ -11,7 +11,6 @@ them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django import forms
@@ -26,19 +25,19 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from . import admin_dag, services
-from .domain.diff import EntityChange, TreeDiff
+from .admin_display import (
+    MAX_CARDS,
+    change_summary,
+    conflict_groups,
+    docs_at,
+    entity_cards,
+    merge_blockers,
+    short_ref,
+)
 from .exceptions import VersioningError
 from .models import MAIN_BRANCH, Branch, Commit, Proposal, ProposalStatus
 from .workspace import get_workspace
 
-#: entity cards drawn in full on one page; the rest are listed by name
-MAX_CARDS = 100
-SEVERITIES = (
-    ("BLOCK", "Blocking", "The merged ontology would break a rule: fix it on a branch."),
-    ("ERROR", "Needs a decision", "Choose ours (target), theirs (source) or an edited value."),
-    ("WARN", "Resolved by a strategy", "Applied automatically; review the proposed value."),
-    ("INFO", "Same change on both sides", "Nothing to do."),
-)
 HISTORY_LIMITS = (25, 50, 100, 200)
 
 
@@ -103,93 +102,6 @@ def refused(request: HttpRequest, exc: VersioningError) -> None:
     )
     detail = f" ({names}{', …' if len(conflicts) > 5 else ''})" if names else ""
     messages.error(request, f"{exc}{detail}")
-
-
-# --- showing documents side by side ---------------------------------------------------------
-
-
-def as_json(value: Any) -> str:
-    """A value as a steward reads it: JSON, indented for dicts and lists."""
-    if value is None:
-        return "—"
-    if isinstance(value, dict | list):
-        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _flatten(doc: Any, path: tuple, label: tuple, out: dict) -> None:
-    if isinstance(doc, dict) and doc:
-        for key, value in doc.items():
-            name = value.get("apiName") if isinstance(value, dict) else None
-            _flatten(value, (*path, key), (*label, str(name or key)), out)
-    else:
-        out[path] = (label, doc)
-
-
-def flatten(doc: Mapping[str, Any] | None) -> dict[tuple, tuple[tuple, Any]]:
-    """``path -> (label, leaf value)``; a child keyed by rid is labelled by its ``apiName``."""
-    out: dict[tuple, tuple[tuple, Any]] = {}
-    if doc is not None:
-        _flatten(doc, (), (), out)
-    return out
-
-
-def side_by_side(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[dict]:
-    """Rows of old/new leaf values, aligned by path, each ``same``/``added``/``removed``/
-    ``modified``; a child entity's fields stay together (ordered by label)."""
-    a, b = flatten(old), flatten(new)
-    rows = []
-    for key in sorted(a.keys() | b.keys(), key=lambda k: ((a.get(k) or b.get(k))[0], k)):
-        label, before = a.get(key, (None, None))
-        label_b, after = b.get(key, (None, None))
-        if key not in a:
-            state = "added"
-        elif key not in b:
-            state = "removed"
-        else:
-            state = "same" if before == after else "modified"
-        rows.append(
-            {
-                "label": " › ".join(label or label_b),
-                "old": as_json(before) if key in a else "",
-                "new": as_json(after) if key in b else "",
-                "state": state,
-            }
-        )
-    return rows
-
-
-def entity_cards(
-    diff: TreeDiff | Iterable[EntityChange | dict],
-    old_docs: Mapping[str, Any],
-    new_docs: Mapping[str, Any],
-) -> list[dict]:
-    """One card per entity change: what changed and the two documents side by side."""
-    changes = diff.changes if isinstance(diff, TreeDiff) else list(diff)
-    cards = []
-    for change in changes:
-        item = change.to_dict() if isinstance(change, EntityChange) else change
-        rid = item["rid"]
-        card = {
-            **item,
-            "fieldCount": len(item.get("fields") or []),
-            "rows": None,
-        }
-        if len(cards) < MAX_CARDS:
-            card["rows"] = side_by_side(old_docs.get(rid), new_docs.get(rid))
-        cards.append(card)
-    return cards
-
-
-def _docs_at(commit_id: str | None, rids: list[str]) -> dict[str, Any]:
-    return services.documents_at(commit_id, rids[:MAX_CARDS]) if commit_id and rids else {}
-
-
-def change_summary(cards: list[dict]) -> dict[str, int]:
-    out = {"added": 0, "modified": 0, "renamed": 0, "removed": 0}
-    for card in cards:
-        out[card["change"]] = out.get(card["change"], 0) + 1
-    return out
 
 
 # --- forms ----------------------------------------------------------------------------------
@@ -319,7 +231,7 @@ class CommitAdmin(admin.ModelAdmin):
             for rid, doc in get_workspace().documents(branch, rids[:MAX_CARDS]).items()
             if doc is not None
         }
-        cards = entity_cards(diff, _docs_at(branch.head_id, rids), current)
+        cards = entity_cards(diff, docs_at(branch.head_id, rids), current)
         context = self._context(
             request,
             f"Uncommitted changes on '{branch.name}'",
@@ -405,6 +317,8 @@ class CommitAdmin(admin.ModelAdmin):
             "diff",
             a=a,
             b=b,
+            a_label=short_ref(a),
+            b_label=short_ref(b),
             cards=cards,
             summary=change_summary(cards or []),
             refs=_ref_choices(),
@@ -421,10 +335,10 @@ class CommitAdmin(admin.ModelAdmin):
         if commit.parent_id:
             diff = services.diff(commit.parent_id, commit.id)
             rids = [c.rid for c in diff.changes]
-            cards = entity_cards(diff, _docs_at(commit.parent_id, rids), _docs_at(commit.id, rids))
+            cards = entity_cards(diff, docs_at(commit.parent_id, rids), docs_at(commit.id, rids))
         else:
             rids = sorted(commit.delta)
-            docs = _docs_at(commit.id, rids)
+            docs = docs_at(commit.id, rids)
             cards = [
                 {
                     "rid": rid,
@@ -600,7 +514,7 @@ class ProposalAdmin(admin.ModelAdmin):
             groups = conflict_groups(run["conflicts"], proposal.resolutions)
             rids = [c["rid"] for c in run["diff"]]
             cards = entity_cards(
-                run["diff"], _docs_at(run["base"], rids), _docs_at(run["sourceHead"], rids)
+                run["diff"], docs_at(run["base"], rids), docs_at(run["sourceHead"], rids)
             )
         context = self._context(
             request,
@@ -636,6 +550,9 @@ class ProposalAdmin(admin.ModelAdmin):
         conflict_id = request.POST.get("conflict", "")
         choice = request.POST.get("choice") or None
         value = None
+        if choice is None:
+            messages.error(request, "Choose ours, theirs or an edited value.")
+            return HttpResponseRedirect(url + "#conflicts")
         if choice == "clear":
             choice = None
         elif choice == "value":
@@ -714,68 +631,3 @@ def status_badge(status: str, label: str) -> str:
         ProposalStatus.CLOSED: "",
     }.get(status, "")
     return format_html('<span class="oms-badge {}">{}</span>', css, label)
-
-
-def conflict_groups(conflicts: list[dict], stored: Mapping[str, Any]) -> list[dict]:
-    """The dry run's conflicts by severity (most urgent first), ready for the template."""
-    groups = []
-    for severity, label, hint in SEVERITIES:
-        items = []
-        for c in conflicts:
-            if c["severity"] != severity:
-                continue
-            resolution = c.get("resolution") or {}
-            chosen = (stored or {}).get(c["id"]) or {}
-            edit = (
-                resolution.get("value")
-                if resolution.get("choice") == "value"
-                else (c["proposed"] or {}).get("value", c["theirs"])
-                if c.get("proposed")
-                else c["theirs"]
-            )
-            items.append(
-                {
-                    **c,
-                    "where": ".".join(str(p) for p in c["path"]) or "(whole entity)",
-                    "base_json": as_json(c["base"]),
-                    "ours_json": as_json(c["ours"]),
-                    "theirs_json": as_json(c["theirs"]),
-                    "proposed_text": _resolution_text(c.get("proposed")),
-                    "resolution_text": _resolution_text(resolution),
-                    "chosen": chosen.get("choice") or "",
-                    "chosen_by": chosen.get("by") or "",
-                    "edit_json": json.dumps(edit, indent=2, ensure_ascii=False, sort_keys=True),
-                }
-            )
-        if items:
-            groups.append({"severity": severity, "label": label, "hint": hint, "items": items})
-    return groups
-
-
-def _resolution_text(resolution: Mapping[str, Any] | None) -> str:
-    if not resolution:
-        return ""
-    choice = resolution.get("choice")
-    if choice == "ours":
-        return "ours (keep the target's value)"
-    if choice == "theirs":
-        return "theirs (take the source's value)"
-    return f"edited value {as_json(resolution.get('value'))}"
-
-
-def merge_blockers(run: Mapping[str, Any]) -> list[str]:
-    """Why the merge button is disabled, in the steward's words."""
-    out = []
-    unresolved = [c for c in run["conflicts"] if not c["resolved"]]
-    blocks = sum(1 for c in unresolved if c["severity"] == "BLOCK")
-    if blocks:
-        out.append(f"{blocks} blocking conflict(s) must be fixed on a branch")
-    if len(unresolved) > blocks:
-        out.append(f"{len(unresolved) - blocks} conflict(s) need a decision")
-    if run["needsApproval"]:
-        out.append("the target is protected: it needs an approval by someone other than the author")
-    if run["upToDate"]:
-        out.append("the target already has every commit of the source")
-    if run.get("status") not in ProposalStatus.values[:2]:
-        out.append(f"the proposal is {run.get('status')}")
-    return out

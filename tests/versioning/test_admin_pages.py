@@ -271,6 +271,7 @@ def test_diff_page_side_by_side_with_coloured_rows(client, author, dev):
     commit_prefix = services.get_branch("dev").head_id[:12]
     response = client.get(reverse("admin:versioning_diff"), {"a": commit_prefix, "b": "main"})
     assert response.context["cards"][0]["rows"]
+    assert response.context["a_label"] == commit_prefix  # a full id would be shortened too
     response = client.get(reverse("admin:versioning_diff"), {"a": "main", "b": "zzz"})
     assert response.status_code == 200 and "No branch, commit or release" in texts(response)[-1]
 
@@ -314,6 +315,8 @@ def test_proposal_page_groups_conflicts_and_resolves_each(client, author, review
         resolve, {"conflict": conflict["id"], "choice": "value", "value": "oops"}
     )
     assert "not valid JSON" in texts(response)[-1]
+    response = client.post(resolve, {"conflict": conflict["id"], "value": '"x"'})
+    assert "Choose ours, theirs or an edited value" in texts(response)[-1]
     response = client.post(resolve, {"conflict": "nope", "choice": "ours"})
     assert "has no conflict 'nope'" in texts(response)[-1]
     client.post(resolve, {"conflict": conflict["id"], "choice": "value", "value": '"Agreed"'})
