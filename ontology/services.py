@@ -7,7 +7,9 @@ event through the outbox. Admin, API, management commands and tasks all call the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import contextvars
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -77,10 +79,51 @@ def _changed_fields(before: Document | None, after: Document | None) -> tuple[di
     return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
 
 
+# (branch pk, rid) -> [branch, kind, rid, first before, latest after, user]
+_pending: contextvars.ContextVar[dict | None] = contextvars.ContextVar("oms_changes", default=None)
+
+
+@contextlib.contextmanager
+def change_set() -> Iterator[None]:
+    """Group the writes of one steward action: one transaction, one event per entity.
+
+    Inside it, saving an object type and then each of its properties publishes a single
+    event for the object type, from its state before the first write to its state after
+    the last. Nested change sets join the outer one.
+    """
+    if _pending.get() is not None:
+        yield
+        return
+    token = _pending.set({})
+    try:
+        with transaction.atomic():
+            yield
+            pending = _pending.get()
+            _pending.set(None)
+            for branch, kind, rid, before, after, user in pending.values():
+                _publish_change(branch, kind, rid, before, after, user)
+    finally:
+        _pending.reset(token)
+
+
 def record_change(
     branch: Branch, kind: str, rid, before: Document | None, after: Document | None, user=None
 ) -> None:
     """Mark the entity changed on its branch and publish the change event (same transaction)."""
+    pending = _pending.get()
+    if pending is not None:
+        key = (branch.pk, str(rid))
+        if key in pending:
+            pending[key][4] = after
+        else:
+            pending[key] = [branch, kind, rid, before, after, user]
+        return
+    _publish_change(branch, kind, rid, before, after, user)
+
+
+def _publish_change(
+    branch: Branch, kind: str, rid, before: Document | None, after: Document | None, user
+) -> None:
     if before == after:
         return
     mark_changed(branch.pk, rid, kind)
@@ -435,5 +478,6 @@ __all__ = [
     "save_interface",
     "save_object_type",
     "save_struct_type",
+    "change_set",
     "users_of",
 ]

@@ -285,7 +285,9 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            # one steward save = one event per entity, however many inline rows it wrote
+            with services.change_set():
+                return super().changeform_view(request, object_id, form_url, extra_context)
         except ServiceRejected as rejected:
             # the save was rolled back; show the form again with the refusal on it
             request._oms_rejected = rejected

@@ -297,8 +297,12 @@ def test_adding_an_object_type_with_properties_marks_the_working_change(steward,
     assert aircraft.primary_key.api_name == "tailNumber"
     assert aircraft.title_property.api_name == "tailNumber"
     assert WorkingChange.objects.filter(branch=work, rid=aircraft.rid, kind="objectType").exists()
-    types = set(OutboxEvent.objects.filter(branch="work").values_list("type", flat=True))
-    assert "com.oms.ontology.object_type.created.v1" in types
+    # one steward save is one event: the object type created with both properties and keys
+    event = OutboxEvent.objects.get(branch="work")
+    assert event.type == "com.oms.ontology.object_type.created.v1"
+    created = event.data["after"]
+    assert sorted(p["apiName"] for p in created["properties"].values()) == ["seats", "tailNumber"]
+    assert created["properties"][created["primaryKey"]]["apiName"] == "tailNumber"
 
 
 def test_changing_an_object_type_updates_it_and_marks_the_change(steward, ontology, work):

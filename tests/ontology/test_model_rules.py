@@ -335,3 +335,29 @@ def test_failed_validation_publishes_nothing_and_changes_nothing(dev):
     assert ObjectType.objects.get(pk=ot.pk).api_name == "Keep"
     assert not OutboxEvent.objects.exists()
     assert not dev.working_changes.exists()
+
+
+def test_change_set_publishes_one_event_per_entity(dev):
+    ot = ObjectTypeFactory(branch=dev, api_name="Grouped", properties=1)
+    with services.change_set():
+        ot.description = "first"
+        services.save(ot)
+        services.save(PropertyFactory.build(object_type=ot, branch=dev, api_name="extra"))
+        services.save(PropertyFactory.build(object_type=ot, branch=dev, api_name="more"))
+    event = OutboxEvent.objects.get()
+    assert event.type == "com.oms.ontology.object_type.updated.v1"
+    assert event.data["before"]["description"] == ""
+    assert event.data["after"]["description"] == "first"
+    assert len(event.data["after"]["properties"]) == 3
+    assert dev.working_changes.filter(rid=ot.rid).exists()
+
+
+def test_change_set_rolls_back_everything_on_error(dev):
+    ot = ObjectTypeFactory(branch=dev, api_name="Atomic", properties=1)
+    with pytest.raises(ValidationError), services.change_set():
+        ot.description = "kept?"
+        services.save(ot)
+        services.save(PropertyFactory.build(object_type=ot, branch=dev, api_name="Bad"))
+    assert ObjectType.objects.get(pk=ot.pk).description == ""
+    assert not OutboxEvent.objects.exists()
+    assert not dev.working_changes.exists()
