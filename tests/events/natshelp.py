@@ -27,7 +27,7 @@ def read_stream(url: str, stream: str, subject: str, expect: int, timeout: float
                 try:
                     sub = await js.pull_subscribe(subject, stream=stream)
                     break
-                except (asyncio.TimeoutError, nats.errors.TimeoutError):
+                except (TimeoutError, nats.errors.TimeoutError):
                     if time.monotonic() > deadline:
                         raise
             messages = []
