@@ -105,6 +105,8 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
     def get_object(self):
         value = self.kwargs[self.lookup_field]
         queryset = self.get_queryset()
+        if self.request.method not in SAFE_METHODS:
+            queryset = queryset.prefetch_related(None)  # writes read children afresh
         if len(value) == 36 and _is_uuid(value):
             queryset = queryset.filter(rid=value)
         elif "\x00" not in value:
