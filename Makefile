@@ -26,7 +26,7 @@ admin: migrate
 
 run: demo admin
 	@echo "OMS on http://127.0.0.1:8000  (admin: /admin/, API: /api/v1/, docs: /api/docs/)"
-	$(VENV)/bin/honcho start -f Procfile
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
