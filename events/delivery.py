@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pybreaker
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -81,22 +81,39 @@ def sequence_pending(limit: int | None = None) -> int:
             return 0
         now = timezone.now()
         sinks = enabled_sinks()
-        deliveries = []
-        position = cursor.last_position
-        for event in events:
-            position += 1
-            event.position = position
-            event.sequenced_at = now
-            deliveries.extend(
-                Delivery(event_id=event.id, sink=name, next_attempt_at=now)
-                for name, sink in sinks.items()
-                if sink.accepts(event.type)
-            )
-        OutboxEvent.objects.bulk_update(events, ["position", "sequenced_at"], batch_size=500)
+        first = cursor.last_position + 1
+        position = cursor.last_position + len(events)
+        _assign_positions([e.id for e in events], first, now)
+        deliveries = [
+            Delivery(event_id=event.id, sink=name, next_attempt_at=now)
+            for event in events
+            for name, sink in sinks.items()
+            if sink.accepts(event.type)
+        ]
         Delivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
         cursor.last_position = position
         cursor.save(update_fields=["last_position"])
         return len(events)
+
+
+def _assign_positions(ids: list, first: int, now) -> None:
+    """One UPDATE: positions first, first+1, ... in (created_at, id) order."""
+    table = connection.ops.quote_name(OutboxEvent._meta.db_table)
+    id_column = OutboxEvent._meta.pk
+    placeholders = ", ".join(["%s"] * len(ids))
+    params = [id_column.get_db_prep_value(i, connection) for i in ids]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET position = numbered.pos, sequenced_at = %s "
+            f"FROM (SELECT id, %s - 1 + ROW_NUMBER() OVER (ORDER BY created_at, id) AS pos "
+            f"FROM {table} WHERE id IN ({placeholders})) AS numbered "
+            f"WHERE {table}.id = numbered.id",
+            [
+                OutboxEvent._meta.get_field("sequenced_at").get_db_prep_value(now, connection),
+                first,
+                *params,
+            ],
+        )
 
 
 # --- 2. claiming --------------------------------------------------------------------------
