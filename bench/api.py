@@ -454,7 +454,7 @@ def report(run: dict) -> str:
             )
         ratio_met = "ok" if result["targets_met"]["bare_ratio"] else "MISS"
         out.append(
-            f"{result['config']:<12} list/bare throughput {result['list_vs_bare_throughput']:.0%}"
+            f"{result['config']:<12} list/bare throughput {result['list_vs_bare_throughput']:.1%}"
             f" ({ratio_met}, target >= 60%)"
         )
         out.append("")
