@@ -428,28 +428,37 @@ class ObjectType(BranchScoped, StatusFields):
                 errors["replaced_by"] = ["Only a deprecated object type names a replacement."]
             elif self.replaced_by.branch_id != self.branch_id:
                 errors["replaced_by"] = ["The replacement belongs to another branch."]
-        if self.pk:
-            key_errors, _ = self.key_errors()
-            errors.update(key_errors)
-            if (
-                self.status == Status.EXPERIMENTAL
-                and self.properties.filter(status=Status.ACTIVE).exists()
-            ):
-                errors.setdefault("status", []).append(
-                    "An experimental object type cannot have active properties; mark them "
-                    "experimental first."
-                )
+        if self.pk and not getattr(self, "defer_child_checks", False):
+            for field, messages in self.child_errors()[0].items():
+                errors.setdefault(field, []).extend(messages)
         _raise(errors)
+
+    def child_errors(self) -> tuple[dict[str, list[str]], list[str]]:
+        """(errors, warnings) of the rules that depend on this object type's properties."""
+        errors, warnings = self.key_errors()
+        errors = {field: messages for field, messages in errors.items() if messages}
+        if (
+            self.status == Status.EXPERIMENTAL
+            and self.properties.filter(status=Status.ACTIVE).exists()
+        ):
+            errors.setdefault("status", []).append(
+                "An experimental object type cannot have active properties; mark them "
+                "experimental first."
+            )
+        return errors, warnings
 
     def missing_interface_properties(self, interfaces=None) -> dict[str, list[str]]:
         """For each implemented interface, the api names of shared properties not used here."""
+        chosen = list(interfaces if interfaces is not None else self.interfaces.all())
+        if not chosen:
+            return {}
         used = set(
             self.properties.exclude(shared_property=None).values_list(
                 "shared_property_id", flat=True
             )
         )
         missing: dict[str, list[str]] = {}
-        for interface in interfaces if interfaces is not None else self.interfaces.all():
+        for interface in chosen:
             required = interface.required_properties()
             lacking = required - used
             if lacking:

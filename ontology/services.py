@@ -19,7 +19,7 @@ import events
 from versioning.changes import mark_changed
 from versioning.models import Branch
 
-from .documents import Document, to_document
+from .documents import Document, stored_document
 from .exceptions import InUseError, OntologyError, ProtectedBranchError
 from .models import (
     Interface,
@@ -146,13 +146,6 @@ def _publish_change(
     )
 
 
-def _document_in_db(row) -> Document | None:
-    if row.pk is None:
-        return None
-    fresh = type(row)._default_manager.filter(pk=row.pk).first()
-    return to_document(fresh) if fresh is not None else None
-
-
 def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
     if not hasattr(error, "error_dict"):
         return ValidationError({prefix: error.messages})
@@ -171,7 +164,7 @@ def save(row: models.Model, *, user=None, system: bool = False) -> list[str]:
     """Validate and save one row (top-level or child); returns rule warnings."""
     ensure_editable(row.branch, system=system)
     top = top_level(row)
-    before = _document_in_db(top)
+    before = stored_document(top)
     row.full_clean()
     if isinstance(row, StructField) and row.pk is None:
         count_errors = check_struct_field_count(top.fields.count() + 1)
@@ -181,7 +174,7 @@ def save(row: models.Model, *, user=None, system: bool = False) -> list[str]:
     if top is not row:
         top.refresh_from_db()
         top.full_clean()
-    record_change(row.branch, top.kind, top.rid, before, to_document(top), user)
+    record_change(row.branch, top.kind, top.rid, before, stored_document(top), user)
     return warnings_for(top)
 
 
@@ -233,7 +226,7 @@ def delete(row: models.Model, *, user=None, system: bool = False) -> None:
         shown = ", ".join(users[:10]) + (f" and {len(users) - 10} more" if len(users) > 10 else "")
         raise InUseError(f"'{row}' is still used by {shown}.")
     top = top_level(row)
-    before = _document_in_db(top)
+    before = stored_document(top)
     if top is row:
         if isinstance(row, ObjectType):
             # properties go with their object type; nothing outside uses them (checked above)
@@ -245,7 +238,7 @@ def delete(row: models.Model, *, user=None, system: bool = False) -> None:
         raise ValidationError({"fields": check_struct_field_count(0)})
     row.delete()
     top.refresh_from_db()
-    record_change(row.branch, top.kind, top.rid, before, to_document(top), user)
+    record_change(row.branch, top.kind, top.rid, before, stored_document(top), user)
 
 
 def warnings_for(top: models.Model) -> list[str]:
@@ -334,9 +327,14 @@ def save_object_type(
     """
     ensure_editable(branch, system=system)
     ot = instance or ObjectType(branch=branch)
-    before = _document_in_db(ot)
+    before = stored_document(ot)
     _assign(ot, values)
-    ot.full_clean(exclude=["primary_key", "title_property"])
+    # the key and status rules depend on the properties: checked once they are final
+    ot.defer_child_checks = True
+    try:
+        ot.full_clean(exclude=["primary_key", "title_property"])
+    finally:
+        ot.defer_child_checks = False
     ot.save()
     if properties is not None:
         if ot.status == "EXPERIMENTAL":
@@ -367,10 +365,12 @@ def save_object_type(
                 ]
             }
         )
-    ot.full_clean()
+    child_errors, warnings = ot.child_errors()
+    if child_errors:
+        raise ValidationError(child_errors)
     ot.save()
-    record_change(branch, ot.kind, ot.rid, before, to_document(ot), user)
-    return ot, warnings_for(ot)
+    record_change(branch, ot.kind, ot.rid, before, stored_document(ot), user)
+    return ot, warnings
 
 
 @transaction.atomic
@@ -385,7 +385,7 @@ def save_struct_type(
 ) -> StructType:
     ensure_editable(branch, system=system)
     st = instance or StructType(branch=branch)
-    before = _document_in_db(st)
+    before = stored_document(st)
     if st.pk is None and fields is None:
         raise ValidationError({"fields": check_struct_field_count(0)})
     _assign(st, values)
@@ -398,7 +398,7 @@ def save_struct_type(
         for position, item in enumerate(fields):
             item.setdefault("position", position)
         _sync_children(st, StructField, "struct_type", fields, "fields")
-    record_change(branch, st.kind, st.rid, before, to_document(st), user)
+    record_change(branch, st.kind, st.rid, before, stored_document(st), user)
     return st
 
 
@@ -431,7 +431,7 @@ def save_interface(
 ) -> Interface:
     ensure_editable(branch, system=system)
     iface = instance or Interface(branch=branch)
-    before = _document_in_db(iface)
+    before = stored_document(iface)
     _assign(iface, values)
     iface.full_clean()
     iface.save()
@@ -454,7 +454,7 @@ def save_interface(
                 broken.append(f"'{ot.api_name}' lacks {', '.join(props)} required by '{name}'")
         if broken:
             raise ValidationError({"properties": broken})
-    record_change(branch, iface.kind, iface.rid, before, to_document(iface), user)
+    record_change(branch, iface.kind, iface.rid, before, stored_document(iface), user)
     return iface
 
 

@@ -361,3 +361,30 @@ def test_change_set_rolls_back_everything_on_error(dev):
     assert ObjectType.objects.get(pk=ot.pk).description == ""
     assert not OutboxEvent.objects.exists()
     assert not dev.working_changes.exists()
+
+
+def test_object_type_and_its_properties_become_experimental_in_one_save(dev):
+    ot, _ = services.save_object_type(
+        dev,
+        {"api_name": "Trial", "display_name": "T", "plural_display_name": "Ts"},
+        properties=[{"api_name": "id", "display_name": "Id", "base_type": "string"}],
+        primary_key="id",
+    )
+    ot.refresh_from_db()
+    services.save_object_type(
+        dev,
+        {"status": "EXPERIMENTAL"},
+        instance=ot,
+        properties=[{"api_name": "id", "display_name": "Id", "base_type": "string"}],
+    )
+    assert ObjectType.objects.get(pk=ot.pk).status == "EXPERIMENTAL"
+    assert set(ot.properties.values_list("status", flat=True)) == {"EXPERIMENTAL"}
+    # without touching the properties the same change is refused, on the status field
+    ot2, _ = services.save_object_type(
+        dev,
+        {"api_name": "Trial2", "display_name": "T", "plural_display_name": "Ts"},
+        properties=[{"api_name": "id", "display_name": "Id", "base_type": "string"}],
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.save_object_type(dev, {"status": "EXPERIMENTAL"}, instance=ot2)
+    assert "status" in exc.value.message_dict
