@@ -39,5 +39,8 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+bench-api: install
+	$(PY) bench/api.py
+
 clean:
 	rm -rf var/ .pytest_cache

@@ -36,8 +36,28 @@ def test_anonymous_users_can_neither_read_nor_write(anon_api, dev, kind):
         anon_api.patch(url("dev", kind, row.api_name), {}, format="json"),
         anon_api.delete(url("dev", kind, row.api_name)),
     ):
-        assert response.status_code in (401, 403)
-        assert response.json()["error"]["status"] == response.status_code
+        # 401 with a challenge: consumers should authenticate with an API token
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
+        assert response.json()["error"]["status"] == 401
+
+
+def test_api_token_authenticates_a_consumer(dev):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from tests.factories import ObjectTypeFactory, UserFactory
+
+    ObjectTypeFactory(branch=dev, api_name="Tokened")
+    token = Token.objects.create(user=UserFactory())
+    client = APIClient()
+    assert client.get(url("dev", "object-types")).status_code == 401
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.get(url("dev", "object-types"))
+    assert response.status_code == 200
+    assert [r["apiName"] for r in response.json()["results"]] == ["Tokened"]
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert client.get(url("dev", "object-types")).status_code == 401
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

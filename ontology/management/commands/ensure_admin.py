@@ -26,6 +26,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Q
+from rest_framework.authtoken.models import Token
 
 USERNAME = "admin"
 PASSWORD_ENV = "OMS_ADMIN_PASSWORD"
@@ -96,6 +97,8 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"  password: {password}  ({source})")
+        token, _ = Token.objects.get_or_create(user=user)
+        self.stdout.write(f"  API token: {token.key}  (header 'Authorization: Token <key>')")
 
     def ensure_groups(self) -> Group:
         groups = {}
