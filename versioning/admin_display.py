@@ -5,6 +5,7 @@ templates in ``templates/admin/versioning/``; no requests, no writes."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -14,6 +15,9 @@ from .models import ProposalStatus
 
 #: entity cards drawn in full on one page; the rest are listed by name
 MAX_CARDS = 100
+_RID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+#: conflict values longer than this (whole documents) are folded away until asked for
+COLLAPSE_CHARS = 600
 SEVERITIES = (
     ("BLOCK", "Blocking", "The merged ontology would break a rule: fix it on a branch."),
     ("ERROR", "Needs a decision", "Choose ours (target), theirs (source) or an edited value."),
@@ -126,30 +130,42 @@ def conflict_groups(conflicts: list[dict], stored: Mapping[str, Any]) -> list[di
                 continue
             resolution = c.get("resolution") or {}
             chosen = (stored or {}).get(c["id"]) or {}
-            edit = (
-                resolution.get("value")
-                if resolution.get("choice") == "value"
-                else (c["proposed"] or {}).get("value", c["theirs"])
-                if c.get("proposed")
-                else c["theirs"]
-            )
+            shown = {side: as_json(c[side]) for side in ("base", "ours", "theirs")}
             items.append(
                 {
                     **c,
-                    "where": ".".join(str(p) for p in c["path"]) or "(whole entity)",
-                    "base_json": as_json(c["base"]),
-                    "ours_json": as_json(c["ours"]),
-                    "theirs_json": as_json(c["theirs"]),
+                    "where": " › ".join(p for p in map(str, c["path"]) if not _RID.match(p))
+                    or "(whole entity)",
+                    "base_json": shown["base"],
+                    "ours_json": shown["ours"],
+                    "theirs_json": shown["theirs"],
                     "proposed_text": _resolution_text(c.get("proposed")),
                     "resolution_text": _resolution_text(resolution),
                     "chosen": chosen.get("choice") or "",
                     "chosen_by": chosen.get("by") or "",
-                    "edit_json": json.dumps(edit, indent=2, ensure_ascii=False, sort_keys=True),
+                    "edit_json": json.dumps(
+                        _editable(c, resolution), indent=2, ensure_ascii=False, sort_keys=True
+                    ),
+                    "collapsed": severity == "INFO"
+                    or max(map(len, shown.values())) > COLLAPSE_CHARS,
                 }
             )
         if items:
             groups.append({"severity": severity, "label": label, "hint": hint, "items": items})
     return groups
+
+
+def _editable(conflict: Mapping[str, Any], resolution: Mapping[str, Any]) -> Any:
+    """What the edit box starts with: the stored edited value, else the strategy's
+    proposal, else theirs (the source's value)."""
+    if resolution.get("choice") == "value":
+        return resolution.get("value")
+    proposed = conflict.get("proposed") or {}
+    if proposed.get("choice") == "value":
+        return proposed.get("value")
+    if proposed.get("choice") == "ours":
+        return conflict["ours"]
+    return conflict["theirs"]
 
 
 def _resolution_text(resolution: Mapping[str, Any] | None) -> str:

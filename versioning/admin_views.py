@@ -141,7 +141,7 @@ class ProposalForm(forms.Form):
 class CommitAdmin(admin.ModelAdmin):
     """Commits are immutable: a read-only list, and the commit page as the change view."""
 
-    list_display = ("short_id", "first_line", "author_name", "branch_name", "kind", "created_at")
+    list_display = ("short_id", "first_line", "author_name", "branch_name", "created_at")
     list_filter = ("branch_name",)
     search_fields = ("id", "message", "author_name")
     list_per_page = 50
@@ -153,13 +153,10 @@ class CommitAdmin(admin.ModelAdmin):
 
     @admin.display(description="message")
     def first_line(self, obj: Commit) -> str:
-        return (obj.message.splitlines() or [""])[0][:100]
-
-    @admin.display(description="kind")
-    def kind(self, obj: Commit) -> str:
+        line = (obj.message.splitlines() or [""])[0][:100]
         if obj.merge_parent_id:
-            return format_html('<span class="oms-badge oms-badge-info">{}</span>', "merge")
-        return "" if obj.parent_id else format_html('<span class="oms-badge">{}</span>', "root")
+            return format_html('<span class="oms-badge oms-badge-info">merge</span> {}', line)
+        return line
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

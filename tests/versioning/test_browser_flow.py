@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connections
 
 from tests.conftest import IN_CI
 from tests.factories import PASSWORD
@@ -95,11 +96,21 @@ def admin_user(name: str):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_branch_edit_commit_propose_resolve_merge(live_server, browser):
+    try:
+        flow(live_server.url, browser)
+    finally:
+        # Under Playwright's sync API the ORM calls of the test body get their own
+        # connection (Django's connections are context-local); close it here, or
+        # PostgreSQL refuses to drop the test database at the end of the session.
+        connections.close_all()
+
+
+def flow(base_url: str, browser) -> None:
     ensure_policy()
     seed_main(3)
     alice_user = admin_user("alice")
     bob = admin_user("bob")
-    alice = Steward(browser, live_server.url, "alice")
+    alice = Steward(browser, base_url, "alice")
     page = alice.page
 
     # create a branch from main in the Branch admin
@@ -164,7 +175,7 @@ def test_branch_edit_commit_propose_resolve_merge(live_server, browser):
     assert "resolved" in page.locator("#severity-ERROR").inner_text()
 
     # bob approves and merges
-    reviewer = Steward(browser, live_server.url, "bob")
+    reviewer = Steward(browser, base_url, "bob")
     reviewer.go(f"/admin/versioning/proposal/{proposal.pk}/change/")
     reviewer.page.click("input[name=approve]")
     assert "You approved" in reviewer.messages()
