@@ -36,7 +36,7 @@ def read_stream(url: str, stream: str, subject: str, expect: int, timeout: float
                     batch = await sub.fetch(
                         min(500, max(1, expect - len(messages) + 10)), timeout=0.5
                     )
-                except nats.errors.TimeoutError:
+                except (TimeoutError, nats.errors.TimeoutError):
                     if len(messages) >= expect:
                         break
                     continue
