@@ -11,6 +11,7 @@ them.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from django import forms
@@ -268,12 +269,12 @@ class CommitAdmin(admin.ModelAdmin):
             svg = admin_dag.render_svg(
                 commits, lambda c: commit_url(c.id), admin_dag.branch_labels(c.id for c in commits)
             )
-            if rid:
+            if rid and _is_uuid(rid):
                 entity = services.entity_history(ref, rid, limit=limit)
+            elif rid:
+                messages.error(request, f"'{rid}' is not an entity rid (a UUID).")
         except VersioningError as exc:
             refused(request, exc)
-        except (ValueError, Commit.DoesNotExist):
-            messages.error(request, f"'{rid}' is not an entity rid.")
         context = self._context(
             request,
             f"History of '{ref}'",
@@ -402,6 +403,14 @@ def _read_only_reason(branch: Branch) -> str:
     if branch.protected:
         return f"'{branch.name}' is protected: it changes only by merging a proposal."
     return ""
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _ref_choices() -> list[str]:

@@ -219,6 +219,8 @@ def test_history_of_an_unknown_ref_and_of_an_entity(client, author, dev):
     rid = str(object_type(dev, "Type0").rid)
     response = client.get(reverse("admin:versioning_history"), {"ref": "dev", "rid": rid})
     assert [row["change"] for row in response.context["entity"]] == ["modified", "added"]
+    response = client.get(reverse("admin:versioning_history"), {"ref": "dev", "rid": "x'<"})
+    assert "is not an entity rid" in texts(response)[-1]
 
 
 def test_commit_page_shows_its_changes_and_reverts_through_the_service(client, author, dev):
