@@ -342,6 +342,11 @@ def save_object_type(
                 item.setdefault("status", "EXPERIMENTAL")
         _sync_children(ot, Property, "object_type", properties, "properties")
     by_name = {p.api_name.lower(): p for p in ot.properties.all()}
+    # a key whose property was just removed is cleared (the database already nulled it)
+    remaining = {p.pk for p in by_name.values()}
+    for field in ("primary_key", "title_property"):
+        if getattr(ot, f"{field}_id") not in remaining:
+            setattr(ot, field, None)
     for field, chosen in (("primary_key", primary_key), ("title_property", title_property)):
         if chosen is UNSET:
             continue

@@ -322,11 +322,20 @@ class ValueTypeSerializer(EntitySerializer):
         return row
 
 
+class ChildRidField(serializers.UUIDField):
+    """A child's rid as a UUID string (DRF's UUIDField would also take an integer)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 # --- struct types ----------------------------------------------------------------------
 
 
 class StructFieldSerializer(serializers.Serializer):
-    rid = serializers.UUIDField(required=False, help_text="Give it to keep a renamed field.")
+    rid = ChildRidField(required=False, help_text="Give it to keep a renamed field.")
     apiName = serializers.CharField(source="api_name", max_length=100)
     displayName = serializers.CharField(source="display_name", max_length=200)
     description = serializers.CharField(allow_blank=True, required=False, default="")
@@ -427,7 +436,7 @@ class SharedPropertySerializer(EntitySerializer, TypedSerializer):
 
 
 class PropertySerializer(TypedSerializer):
-    rid = serializers.UUIDField(required=False, help_text="Give it to keep a renamed property.")
+    rid = ChildRidField(required=False, help_text="Give it to keep a renamed property.")
     apiName = serializers.CharField(source="api_name", max_length=100)
     displayName = serializers.CharField(source="display_name", max_length=200)
     description = serializers.CharField(allow_blank=True, required=False, default="")
@@ -627,7 +636,7 @@ class ObjectTypeSerializer(EntitySerializer):
 
 
 class LinkConstraintSerializer(serializers.Serializer):
-    rid = serializers.UUIDField(required=False, help_text="Give it to keep a renamed constraint.")
+    rid = ChildRidField(required=False, help_text="Give it to keep a renamed constraint.")
     apiName = serializers.CharField(source="api_name", max_length=100)
     displayName = serializers.CharField(
         source="display_name", max_length=200, allow_blank=True, required=False, default=""

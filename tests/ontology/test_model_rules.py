@@ -388,3 +388,22 @@ def test_object_type_and_its_properties_become_experimental_in_one_save(dev):
     with pytest.raises(ValidationError) as exc:
         services.save_object_type(dev, {"status": "EXPERIMENTAL"}, instance=ot2)
     assert "status" in exc.value.message_dict
+
+
+def test_replacing_properties_drops_a_removed_primary_key(dev):
+    ot, _ = services.save_object_type(
+        dev,
+        {"api_name": "Keyed", "display_name": "K", "plural_display_name": "Ks"},
+        properties=[{"api_name": "id", "display_name": "Id", "base_type": "string"}],
+        primary_key="id",
+        title_property="id",
+    )
+    ot, _ = services.save_object_type(
+        dev,
+        {},
+        instance=ot,
+        properties=[{"api_name": "other", "display_name": "O", "base_type": "string"}],
+    )
+    fresh = ObjectType.objects.get(pk=ot.pk)
+    assert fresh.primary_key is None and fresh.title_property is None
+    assert [p.api_name for p in fresh.properties.all()] == ["other"]
