@@ -15,8 +15,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from versioning.models import Branch
+from versioning.selection import select_branch
 
-from .admin.branching import read_only_reason, select_branch, twin
+from .admin.branching import read_only_reason, twin
 
 
 def _same_entity_url(next_url: str, branch: Branch) -> str:

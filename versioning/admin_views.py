@@ -37,6 +37,7 @@ from .admin_display import (
 )
 from .exceptions import VersioningError
 from .models import MAIN_BRANCH, Branch, Commit, Proposal, ProposalStatus
+from .selection import current_branch
 from .workspace import get_workspace
 
 HISTORY_LIMITS = (25, 50, 100, 200)
@@ -46,10 +47,7 @@ HISTORY_LIMITS = (25, 50, 100, 200)
 
 
 def selected_branch(request: HttpRequest) -> Branch:
-    """The branch chosen in the admin header (the selector keeps it in the session)."""
-    # the selector is the ontology admin's; its helper is the one place that reads the session
-    from ontology.admin.branching import current_branch
-
+    """The branch picked in the admin header (main by default)."""
     return current_branch(request)
 
 

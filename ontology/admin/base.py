@@ -23,9 +23,11 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from versioning.selection import current_branch
+
 from .. import services
 from ..exceptions import OntologyError
-from .branching import current_branch, is_editable, twin
+from .branching import is_editable, twin
 
 BADGE_CLASSES = {
     "ACTIVE": "oms-badge-ok",

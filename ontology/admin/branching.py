@@ -3,29 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
-from django.http import HttpRequest
 
-from versioning.models import MAIN_BRANCH, Branch
-
-SESSION_KEY = "oms_admin_branch"
-
-
-def current_branch(request: HttpRequest) -> Branch:
-    """The branch the admin shows and edits for this request (``main`` by default)."""
-    cached = getattr(request, "_oms_branch", None)
-    if cached is not None:
-        return cached
-    name = request.session.get(SESSION_KEY, MAIN_BRANCH) if hasattr(request, "session") else None
-    branch = Branch.objects.filter(name=name or MAIN_BRANCH).first()
-    if branch is None:
-        branch = Branch.objects.get(name=MAIN_BRANCH)
-    request._oms_branch = branch
-    return branch
-
-
-def select_branch(request: HttpRequest, branch: Branch) -> None:
-    request.session[SESSION_KEY] = branch.name
-    request._oms_branch = branch
+from versioning.models import Branch
 
 
 def is_editable(branch: Branch) -> bool:

@@ -6,8 +6,9 @@ from django import template
 from django.db.models import Q
 
 from versioning.models import Branch
+from versioning.selection import current_branch
 
-from ..admin.branching import current_branch, read_only_reason
+from ..admin.branching import read_only_reason
 
 register = template.Library()
 
