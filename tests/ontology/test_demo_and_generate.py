@@ -27,6 +27,7 @@ from ontology.models import (
     ValueType,
 )
 from versioning.models import Branch, WorkingChange
+from versioning.services import tree_at
 
 pytestmark = pytest.mark.django_db
 
@@ -120,9 +121,13 @@ def test_demo_is_recorded_like_any_change(demo):
         m.objects.filter(branch=demo).count()
         for m in (ValueType, StructType, SharedProperty, Interface, ObjectType, LinkType)
     )
-    assert WorkingChange.objects.filter(branch=demo).count() == top_level
     assert len(to_documents(demo.pk)) == top_level
     assert OutboxEvent.objects.count() >= top_level
+    # the load is main's first commit: it holds every entity and leaves nothing uncommitted
+    demo.refresh_from_db()
+    assert demo.head is not None and demo.head.parent_id is None
+    assert len(tree_at(demo.head)) == top_level
+    assert not WorkingChange.objects.filter(branch=demo).exists()
 
 
 def test_demo_is_idempotent(demo):

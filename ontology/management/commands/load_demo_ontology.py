@@ -26,7 +26,9 @@ from ontology.models import (
     StructType,
     ValueType,
 )
+from versioning.exceptions import NothingToCommitError, VersioningError
 from versioning.models import MAIN_BRANCH, Branch
+from versioning.services import commit_changes
 
 MODELS: dict[str, type[models.Model]] = {
     "valueType": ValueType,
@@ -201,7 +203,15 @@ class Command(BaseCommand):
             with transaction.atomic():
                 for kind, spec in missing:
                     loader.create(kind, spec)
-        except (ValidationError, OntologyError) as exc:
+                # the load is recorded as a commit, so the branch starts clean: a protected
+                # branch could never commit these working changes otherwise
+                try:
+                    commit = commit_changes(
+                        branch, None, "Load the airline demo ontology", system=True
+                    )
+                except NothingToCommitError:
+                    commit = None  # put back exactly as the head already records it
+        except (ValidationError, OntologyError, VersioningError) as exc:
             raise CommandError(f"Could not load the demo ontology: {exc}") from exc
         counts: dict[str, int] = {}
         for kind, _ in missing:
@@ -210,3 +220,5 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Loaded the airline demo ontology on '{branch.name}': {shown}.")
         )
+        if commit is not None:
+            self.stdout.write(f"Committed as {commit.id[:12]} on '{branch.name}'.")
