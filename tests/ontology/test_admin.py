@@ -198,6 +198,9 @@ def test_branch_selector_switches_branch_and_filters_lists(admin_client, main, w
     page = admin_client.get(url(ObjectType, "changelist"))
     assert [o.api_name for o in page.context["cl"].result_list] == ["OnWork"]
     assert '<option value="work" selected>' in page.content.decode()
+    # the header leads to the selected branch's changes and history
+    assert "/admin/versioning/commit/changes/?branch=work" in page.content.decode()
+    assert "/admin/versioning/commit/history/?ref=work" in page.content.decode()
 
 
 def test_switching_on_a_change_page_opens_the_same_entity_on_the_other_branch(
