@@ -341,6 +341,7 @@ def save_object_type(
             for item in properties:
                 item.setdefault("status", "EXPERIMENTAL")
         _sync_children(ot, Property, "object_type", properties, "properties")
+    keys_before = (ot.primary_key_id, ot.title_property_id)
     by_name = {p.api_name.lower(): p for p in ot.properties.all()}
     # a key whose property was just removed is cleared (the database already nulled it)
     remaining = {p.pk for p in by_name.values()}
@@ -373,7 +374,8 @@ def save_object_type(
     child_errors, warnings = ot.child_errors()
     if child_errors:
         raise ValidationError(child_errors)
-    ot.save()
+    if (ot.primary_key_id, ot.title_property_id) != keys_before:
+        ot.save(update_fields=["primary_key", "title_property", "updated_at"])
     record_change(branch, ot.kind, ot.rid, before, stored_document(ot), user)
     return ot, warnings
 
