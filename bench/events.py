@@ -75,6 +75,7 @@ def main() -> int:
     parser.add_argument("--db-name", default="oms_events_bench")
     parser.add_argument("--nats", default="nats://127.0.0.1:4222")
     parser.add_argument("--json", default="bench/results/events.json")
+    parser.add_argument("--profile", help="write a cProfile of the throughput drain here")
     args = parser.parse_args()
 
     setup_django(args.server, args.nats, args.db_name)
@@ -117,9 +118,18 @@ def main() -> int:
                     type_, f"branches/main/objectType/{i % 500}", payload(i), branch="main"
                 )
     delivery.drain(time_budget=0, batch=1)  # connect, create the stream: not timed
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     started = time.perf_counter()
     stats = delivery.drain(time_budget=3600, batch=args.batch)
     elapsed = time.perf_counter() - started
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
     delivered = Delivery.objects.filter(status="delivered").count()
     throughput = (stats.by_result["delivered"]) / elapsed
 

@@ -63,67 +63,135 @@ def backoff(attempts: int) -> float:
 
 
 # --- 1. sequencing ------------------------------------------------------------------------
-def sequence_pending(limit: int | None = None) -> int:
-    """Number of events sequenced; -1 when another worker is sequencing right now."""
+def _quoted(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _prep(model, field: str, value):
+    return model._meta.get_field(field).get_db_prep_value(value, connection)
+
+
+def sequence_pending(limit: int | None = None, *, sinks: dict[str, Sink] | None = None) -> int:
+    """Number of events sequenced; -1 when another worker is sequencing right now.
+
+    Set-based: one statement numbers the batch (positions first, first+1, ... in
+    (created_at, id) order) and one ``INSERT ... SELECT`` creates the deliveries, whatever
+    the batch size. Both run while this transaction holds the ``OutboxCursor`` row lock.
+    """
     limit = limit or conf.batch_size()
+    sinks = enabled_sinks() if sinks is None else sinks
     with transaction.atomic():
         cursor = OutboxCursor.objects.select_for_update(skip_locked=True).filter(pk=1).first()
         if cursor is None:
             if OutboxCursor.objects.filter(pk=1).exists():
                 return -1
             cursor, _ = OutboxCursor.objects.get_or_create(pk=1)
-        events = list(
-            OutboxEvent.objects.filter(position__isnull=True)
-            .order_by("created_at", "id")
-            .only("id", "type")[:limit]
-        )
-        if not events:
-            return 0
         now = timezone.now()
-        sinks = enabled_sinks()
-        first = cursor.last_position + 1
-        position = cursor.last_position + len(events)
-        _assign_positions([e.id for e in events], first, now)
-        deliveries = [
-            Delivery(event_id=event.id, sink=name, next_attempt_at=now)
-            for event in events
+        if connection.vendor == "postgresql":
+            counts = _number_batch_sql(cursor.last_position, limit, now)
+        else:
+            counts = _number_batch_orm(cursor.last_position, limit, now)
+        total = sum(counts.values())
+        if not total:
+            return 0
+        pairs = [
+            (type_, name)
+            for type_ in sorted(counts)
             for name, sink in sinks.items()
-            if sink.accepts(event.type)
+            if sink.accepts(type_)
         ]
-        Delivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
-        cursor.last_position = position
-        cursor.save(update_fields=["last_position"])
-        return len(events)
+        _create_deliveries(pairs, cursor.last_position, cursor.last_position + total, now)
+        OutboxCursor.objects.filter(pk=1).update(last_position=cursor.last_position + total)
+        return total
 
 
-def _assign_positions(ids: list, first: int, now) -> None:
-    """One UPDATE: positions first, first+1, ... in (created_at, id) order."""
-    table = connection.ops.quote_name(OutboxEvent._meta.db_table)
-    id_column = OutboxEvent._meta.pk
+def _number_batch_sql(last: int, limit: int, now) -> dict[str, int]:
+    """PostgreSQL: pick, number and count the next batch in one statement."""
+    table = _quoted(OutboxEvent)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"WITH batch AS ("
+            f"  SELECT id, created_at FROM {table} WHERE position IS NULL"
+            f"  ORDER BY created_at, id LIMIT %s"
+            f"), numbered AS ("
+            f"  UPDATE {table} AS o SET position = n.pos, sequenced_at = %s"
+            f"  FROM (SELECT id, %s + ROW_NUMBER() OVER (ORDER BY created_at, id) AS pos"
+            f"        FROM batch) AS n"
+            f"  WHERE o.id = n.id RETURNING o.type"
+            f") SELECT type, COUNT(*) FROM numbered GROUP BY type",
+            [limit, _prep(OutboxEvent, "sequenced_at", now), last],
+        )
+        return dict(cur.fetchall())
+
+
+def _number_batch_orm(last: int, limit: int, now) -> dict[str, int]:
+    """Other databases (SQLite): read the batch, then number it with one UPDATE."""
+    rows = list(
+        OutboxEvent.objects.filter(position__isnull=True)
+        .order_by("created_at", "id")
+        .values_list("id", "type")[:limit]
+    )
+    if not rows:
+        return {}
+    table = _quoted(OutboxEvent)
+    ids = [_prep(OutboxEvent, "id", i) for i, _ in rows]
     placeholders = ", ".join(["%s"] * len(ids))
-    params = [id_column.get_db_prep_value(i, connection) for i in ids]
-    with connection.cursor() as cursor:
-        cursor.execute(
+    with connection.cursor() as cur:
+        cur.execute(
             f"UPDATE {table} SET position = numbered.pos, sequenced_at = %s "
-            f"FROM (SELECT id, %s - 1 + ROW_NUMBER() OVER (ORDER BY created_at, id) AS pos "
+            f"FROM (SELECT id, %s + ROW_NUMBER() OVER (ORDER BY created_at, id) AS pos "
             f"FROM {table} WHERE id IN ({placeholders})) AS numbered "
             f"WHERE {table}.id = numbered.id",
+            [_prep(OutboxEvent, "sequenced_at", now), last, *ids],
+        )
+    counts: dict[str, int] = defaultdict(int)
+    for _, type_ in rows:
+        counts[type_] += 1
+    return counts
+
+
+def _create_deliveries(pairs: list[tuple[str, str]], after: int, upto: int, now) -> None:
+    """One ``INSERT ... SELECT``: a delivery per (event in positions (after, upto], sink
+    whose type filter accepts it), given as (type, sink) pairs; ids follow feed order."""
+    if not pairs:
+        return
+    mapping = " UNION ALL ".join(["SELECT %s AS type, %s AS sink"] * len(pairs))
+    stamp = _prep(Delivery, "next_attempt_at", now)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {_quoted(Delivery)} (event_id, sink, status, attempts, "
+            f"next_attempt_at, last_error, created_at, updated_at) "
+            f"SELECT o.id, m.sink, %s, 0, %s, '', %s, %s "
+            f"FROM {_quoted(OutboxEvent)} AS o JOIN ({mapping}) AS m ON m.type = o.type "
+            f"WHERE o.position > %s AND o.position <= %s "
+            f"ORDER BY o.position, m.sink "
+            f"ON CONFLICT DO NOTHING",
             [
-                OutboxEvent._meta.get_field("sequenced_at").get_db_prep_value(now, connection),
-                first,
-                *params,
+                DeliveryStatus.PENDING.value,
+                stamp,
+                stamp,
+                stamp,
+                *[value for pair in pairs for value in pair],
+                after,
+                upto,
             ],
         )
 
 
 # --- 2. claiming --------------------------------------------------------------------------
 def claim(
-    worker: str, limit: int | None = None, sink_names: list[str] | None = None
+    worker: str,
+    limit: int | None = None,
+    sink_names: list[str] | None = None,
 ) -> list[Delivery]:
+    """Claim due deliveries (``FOR UPDATE SKIP LOCKED``) in one short transaction; return
+    them with their events, in id order."""
     limit = limit or conf.batch_size()
     names = sink_names if sink_names is not None else list(enabled_sinks())
     blocked = [name for name in names if breakers.blocked_until(name)]
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        return _claim_sql(worker, limit, blocked, now)
     with transaction.atomic():
         ids = list(
             Delivery.objects.select_for_update(skip_locked=True)
@@ -138,6 +206,74 @@ def claim(
             status=DeliveryStatus.CLAIMED, claimed_at=now, claimed_by=worker
         )
     return list(Delivery.objects.filter(pk__in=ids).select_related("event").order_by("id"))
+
+
+def _claim_sql(worker: str, limit: int, blocked: list[str], now) -> list[Delivery]:
+    """PostgreSQL: one statement locks (SKIP LOCKED), marks and returns the batch with its
+    events: ``UPDATE ... WHERE id = ANY(ARRAY(SELECT ... FOR UPDATE SKIP LOCKED))
+    RETURNING``, joined to the outbox."""
+    d_fields = Delivery._meta.concrete_fields
+    e_fields = OutboxEvent._meta.concrete_fields
+    q = connection.ops.quote_name
+    returning = ", ".join(q(f.column) for f in d_fields)
+    columns = ", ".join(
+        [f"c.{q(f.column)}" for f in d_fields] + [f"o.{q(f.column)}" for f in e_fields]
+    )
+    stamp = _prep(Delivery, "claimed_at", now)
+    exclude, params = "", [DeliveryStatus.CLAIMED.value, stamp, worker]
+    params += [DeliveryStatus.PENDING.value, stamp]
+    if blocked:
+        exclude = " AND sink NOT IN %s"
+        params.append(tuple(blocked))
+    params.append(limit)
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            f"WITH claimed AS ("
+            f"  UPDATE {_quoted(Delivery)} SET status = %s, claimed_at = %s, claimed_by = %s"
+            f"  WHERE id = ANY(ARRAY("
+            f"    SELECT id FROM {_quoted(Delivery)}"
+            f"    WHERE status = %s AND next_attempt_at <= %s{exclude}"
+            f"    ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED))"
+            f"  RETURNING {returning}"
+            f") SELECT {columns} FROM claimed AS c"
+            f" JOIN {_quoted(OutboxEvent)} AS o ON o.id = c.event_id ORDER BY c.id",
+            params,
+        )
+        rows = cur.fetchall()
+    if not rows:
+        return []
+    split = len(d_fields)
+    d_convert, e_convert = _converters(Delivery), _converters(OutboxEvent)
+    d_names = [f.attname for f in d_fields]
+    e_names = [f.attname for f in e_fields]
+    db = connection.alias
+    claimed = []
+    for row in rows:
+        d = Delivery.from_db(db, d_names, _convert(row[:split], d_convert))
+        d.event = OutboxEvent.from_db(db, e_names, _convert(row[split:], e_convert))
+        claimed.append(d)
+    return claimed
+
+
+def _converters(model) -> list[tuple]:
+    """Per concrete field, the converters the ORM would apply to a value read from the
+    database (backend ones, then the field's), as the SQL compiler does."""
+    table = model._meta.db_table
+    result = []
+    for f in model._meta.concrete_fields:
+        col = f.get_col(table)
+        funcs = [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)]
+        result.append((col, funcs))
+    return result
+
+
+def _convert(values, converters) -> list:
+    out = []
+    for value, (col, funcs) in zip(values, converters, strict=True):
+        for func in funcs:
+            value = func(value, col, connection)
+        out.append(value)
+    return out
 
 
 # --- 3. sending and recording -------------------------------------------------------------
@@ -280,19 +416,29 @@ def _record(
                     last_error=outcome.error,
                     next_attempt_at=now + timedelta(seconds=backoff(attempts)),
                 )
+    latency: dict[str, object] = {}
     for d in delivered:
-        metrics.DELIVERY_LATENCY.labels(sink=d.sink).observe(
-            max(0.0, (now - d.event.created_at).total_seconds())
-        )
+        histogram = latency.get(d.sink)
+        if histogram is None:
+            histogram = latency[d.sink] = metrics.DELIVERY_LATENCY.labels(sink=d.sink)
+        histogram.observe(max(0.0, (now - d.event.created_at).total_seconds()))
+    counts: dict[tuple[str, str], int] = defaultdict(int)
     for d in deliveries:
-        result = outcomes[str(d.event_id)].result.value
-        stats.by_result[result] += 1
-        metrics.DELIVERIES.labels(sink=d.sink, result=result).inc()
+        counts[d.sink, outcomes[str(d.event_id)].result.value] += 1
+    for (sink, result), n in counts.items():
+        stats.by_result[result] += n
+        metrics.DELIVERIES.labels(sink=sink, result=result).inc(n)
 
 
-def deliver_claimed(deliveries: list[Delivery], worker: str, stats: Stats | None = None) -> Stats:
+def deliver_claimed(
+    deliveries: list[Delivery],
+    worker: str,
+    stats: Stats | None = None,
+    *,
+    sinks: dict[str, Sink] | None = None,
+) -> Stats:
     stats = stats or Stats()
-    sinks = enabled_sinks()
+    sinks = enabled_sinks() if sinks is None else sinks
     messages: dict[str, Message | Outcome] = {}
     for d in deliveries:
         key = str(d.event_id)
@@ -362,12 +508,13 @@ def drain(
     stats = Stats()
     try:
         while True:
-            sequenced = sequence_pending(batch) if sequence else 0
+            sinks = enabled_sinks()  # once per batch: webhooks may change in the admin
+            sequenced = sequence_pending(batch, sinks=sinks) if sequence else 0
             stats.sequenced += max(sequenced, 0)
-            claimed = claim(worker, batch)
+            claimed = claim(worker, batch, sink_names=list(sinks))
             stats.claimed += len(claimed)
             if claimed:
-                deliver_claimed(claimed, worker, stats)
+                deliver_claimed(claimed, worker, stats, sinks=sinks)
             if (sequenced <= 0 and not claimed) or time.monotonic() > deadline:
                 break
     except BaseException:

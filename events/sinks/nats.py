@@ -4,7 +4,10 @@ so JetStream drops a duplicate sent within the stream's duplicate window."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+import os
+import threading
 
 import nats
 from nats.js.api import StreamConfig
@@ -77,6 +80,88 @@ def ensure_stream(
     asyncio.run(run())
 
 
+class _Connections:
+    """One event loop thread per process and, on it, one long-lived NATS connection per
+    URL, shared by every sink and every drain in the process.
+
+    nats-py connections belong to the loop that opened them, so sinks submit coroutines to
+    this loop (``run``). A dead connection (nats-py does not reconnect: see ``_connect``)
+    is replaced on the next call, so a stopped server fails fast and the breaker sees it.
+    After a fork (Celery prefork) the child starts its own loop and connections.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._pid: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._conns: dict[str, tuple] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._guard:
+            if self._loop is None or self._pid != os.getpid() or not self._loop.is_running():
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+
+                def serve() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(ready.set)
+                    loop.run_forever()
+
+                threading.Thread(target=serve, name="oms-events-nats", daemon=True).start()
+                ready.wait(5)
+                self._loop, self._pid = loop, os.getpid()
+                self._conns, self._locks = {}, {}
+            return self._loop
+
+    def run(self, coro, timeout: float):
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop())
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+
+    async def get(self, url: str, timeout: float) -> tuple:
+        """(connection, JetStream context) for ``url``, connecting when needed."""
+        lock = self._locks.setdefault(url, asyncio.Lock())
+        async with lock:
+            current = self._conns.get(url)
+            if current is not None and current[0].is_connected:
+                return current
+            if current is not None:
+                await self._close(current[0])
+            nc = await _connect(url, timeout)
+            self._conns[url] = (nc, nc.jetstream(timeout=timeout))
+            return self._conns[url]
+
+    async def drop(self, url: str) -> None:
+        current = self._conns.pop(url, None)
+        if current is not None:
+            await self._close(current[0])
+
+    @staticmethod
+    async def _close(nc) -> None:
+        try:
+            await nc.close()
+        except Exception:
+            logger.debug("closing NATS connection failed", exc_info=True)
+
+    def close_all(self) -> None:
+        """Close every connection of this process (tests, shutdown)."""
+        if self._loop is None or self._pid != os.getpid() or not self._loop.is_running():
+            return
+
+        async def close() -> None:
+            for url in list(self._conns):
+                await self.drop(url)
+
+        self.run(close(), 10)
+
+
+connections = _Connections()
+
+
 class NatsSink(Sink):
     name = "nats"
 
@@ -93,22 +178,28 @@ class NatsSink(Sink):
         self._stream_ready = False
 
     def send_batch(self, messages: list[Message]) -> dict[str, Outcome]:
-        return asyncio.run(self._send(messages))
+        # the coroutine bounds every wait by self.timeout; this is a safety net
+        return connections.run(self._send(messages), self.timeout * 3 + 5)
 
     async def _send(self, messages: list[Message]) -> dict[str, Outcome]:
+        """Publish the whole batch asynchronously (``publish_async``), then wait for the
+        acknowledgements together, at most ``timeout`` seconds."""
         try:
-            nc = await _connect(self.url, self.timeout)
+            _nc, js = await connections.get(self.url, self.timeout)
         except Exception as exc:
             raise SinkUnavailable(f"NATS {self.url}: {type(exc).__name__}: {exc}") from exc
+        outcomes: dict[str, Outcome] = {}
+        pending: dict[asyncio.Future, str] = {}
         try:
-            js = nc.jetstream(timeout=self.timeout)
             if not self._stream_ready:
                 await ensure_stream_async(js, self.stream, self.prefix, self.duplicate_window)
                 self._stream_ready = True
-
-            async def one(m: Message) -> Outcome:
+            for index, m in enumerate(messages):
                 try:
-                    await js.publish(
+                    # no wait_stall: nats-py would start a task per message to time it out;
+                    # the client's window (4,000 unacknowledged) only blocks until acks
+                    # arrive, and the whole call is bounded by send_batch's timeout
+                    future = await js.publish_async(
                         subject_for(self.prefix, m.type),
                         m.body,
                         stream=self.stream,
@@ -117,28 +208,40 @@ class NatsSink(Sink):
                             "Content-Type": "application/cloudevents+json",
                         },
                     )
-                    return DELIVERED
-                except BadRequestError as exc:
-                    text = str(exc)
-                    if any(code in text.lower() for code in POISON_CODES):
-                        return Outcome(Result.POISON, text[:2000])
-                    return Outcome(Result.RETRY, text[:2000])
-                except Exception as exc:
-                    return Outcome(Result.RETRY, f"{type(exc).__name__}: {exc}"[:2000])
-
-            results = await asyncio.gather(*(one(m) for m in messages))
-        except SinkUnavailable:
-            raise
+                except Exception as exc:  # the connection went away mid-batch
+                    outcomes[m.id] = Outcome(Result.RETRY, f"{type(exc).__name__}: {exc}"[:2000])
+                    for rest in messages[index + 1 :]:
+                        outcomes[rest.id] = Outcome(Result.NOT_SENT)
+                    break
+                pending[future] = m.id
+            if pending:
+                await asyncio.wait(list(pending), timeout=self.timeout)
         except Exception as exc:
             self._stream_ready = False
-            raise SinkUnavailable(f"NATS {self.url}: {type(exc).__name__}: {exc}") from exc
+            await connections.drop(self.url)
+            raise SinkUnavailable(
+                f"NATS {self.url}: {type(exc).__name__}: {exc}", outcomes
+            ) from exc
         finally:
-            try:
-                await nc.close()
-            except Exception:
-                logger.debug("closing NATS connection failed", exc_info=True)
-        outcomes = dict(zip((m.id for m in messages), results, strict=True))
+            for future in pending:
+                if not future.done():
+                    future.cancel()  # frees its slot in the client's window
+        for future, id_ in pending.items():
+            outcomes[id_] = _outcome(future)
         if messages and not any(o.result is Result.DELIVERED for o in outcomes.values()):
             self._stream_ready = False
+            await connections.drop(self.url)
             raise SinkUnavailable("NATS: no message of the batch was acknowledged", outcomes)
         return outcomes
+
+
+def _outcome(future: asyncio.Future) -> Outcome:
+    if future.cancelled() or not future.done():
+        return Outcome(Result.RETRY, "no JetStream acknowledgement in time")
+    exc = future.exception()
+    if exc is None:
+        return DELIVERED
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, BadRequestError) and any(code in text.lower() for code in POISON_CODES):
+        return Outcome(Result.POISON, text[:2000])
+    return Outcome(Result.RETRY, f"{type(exc).__name__}: {text}"[:2000])
