@@ -63,7 +63,7 @@ def drain_time_budget() -> float:
 
 
 def require_registered_types() -> bool:
-    return bool(_get("REQUIRE_REGISTERED_TYPES", False))
+    return bool(_get("REQUIRE_REGISTERED_TYPES", True))
 
 
 def breaker_fail_max() -> int:

@@ -28,7 +28,7 @@ def events_settings(settings):
     settings.OMS_EVENTS_MAX_ATTEMPTS = 3
     settings.OMS_EVENTS_BREAKER_FAIL_MAX = 3
     settings.OMS_EVENTS_BREAKER_RESET_TIMEOUT_SECONDS = 60
-    settings.OMS_EVENTS_REQUIRE_REGISTERED_TYPES = False
+    settings.OMS_EVENTS_REQUIRE_REGISTERED_TYPES = True
     return settings
 
 

@@ -119,7 +119,9 @@ def test_poison_is_quarantined_at_once_and_others_still_go(test_type, use_sinks)
     assert letter.reason == DeadLetterReason.POISON and letter.attempts == 1
 
 
-def test_an_event_that_cannot_be_serialised_is_poison(test_type, use_sinks):
+def test_an_event_that_cannot_be_serialised_is_poison(test_type, use_sinks, settings):
+    settings.OMS_EVENTS_REQUIRE_REGISTERED_TYPES = False  # a stored type with an upcaster
+
     def broken(data):
         raise KeyError("missing field")
 
