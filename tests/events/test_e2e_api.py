@@ -19,33 +19,14 @@ from events.choices import DeliveryStatus
 from events.models import Delivery, OutboxEvent
 from events.sinks.webhook import verify
 from tests.factories import BranchFactory, UserFactory
+from tests.ontology.test_api_object_types import FLIGHT
 
 from .natshelp import delete_stream, read_stream
-from .test_webhook import Receiver
 
 pytestmark = [pytest.mark.nats, pytest.mark.django_db(transaction=True)]
 
 CREATED = "com.oms.ontology.object_type.created.v1"
 SECRET = "e2e-webhook-secret-0123456789"
-FLIGHT = {
-    "apiName": "Flight",
-    "displayName": "Flight",
-    "pluralDisplayName": "Flights",
-    "description": "A scheduled flight.",
-    "properties": [
-        {"apiName": "flightNumber", "displayName": "Flight number", "baseType": "string"},
-        {"apiName": "departure", "displayName": "Departure", "baseType": "timestamp"},
-    ],
-    "primaryKey": "flightNumber",
-    "titleProperty": "flightNumber",
-}
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
 
 
 @pytest.fixture

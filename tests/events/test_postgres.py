@@ -17,8 +17,7 @@ from events import delivery
 from events.choices import DeliveryStatus
 from events.models import Delivery, OutboxEvent
 
-from .conftest import FakeSink
-from .test_webhook import Receiver
+from .conftest import FakeSink, Receiver
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
