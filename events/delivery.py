@@ -71,6 +71,18 @@ def _prep(model, field: str, value):
     return model._meta.get_field(field).get_db_prep_value(value, connection)
 
 
+@dataclass(eq=False)
+class Claim:
+    """A delivery this worker claimed, with its event: what the claiming statement returned
+    (the delivery's columns needed to send and record; no ORM instance per row)."""
+
+    pk: int
+    event_id: uuid.UUID
+    sink: str
+    attempts: int
+    event: OutboxEvent
+
+
 def sequence_pending(limit: int | None = None, *, sinks: dict[str, Sink] | None = None) -> int:
     """Number of events sequenced; -1 when another worker is sequencing right now.
 
@@ -78,53 +90,89 @@ def sequence_pending(limit: int | None = None, *, sinks: dict[str, Sink] | None 
     (created_at, id) order) and one ``INSERT ... SELECT`` creates the deliveries, whatever
     the batch size. Both run while this transaction holds the ``OutboxCursor`` row lock.
     """
+    return _sequence(limit, sinks, None)[0]
+
+
+def sequence_and_claim(
+    worker: str, limit: int | None = None, *, sinks: dict[str, Sink] | None = None
+) -> tuple[int, list[Claim]]:
+    """Sequence the next batch and, in the same transaction, create its deliveries already
+    claimed by ``worker`` (pending for sinks whose breaker is open). Nobody else can see
+    those rows before the commit, so this is the same as claiming them right after, minus
+    one UPDATE per row. PostgreSQL; elsewhere sequence, then ``claim``."""
+    sinks = enabled_sinks() if sinks is None else sinks
+    if connection.vendor != "postgresql":
+        sequenced = sequence_pending(limit, sinks=sinks)
+        return sequenced, (claim(worker, limit, list(sinks)) if sequenced > 0 else [])
+    return _sequence(limit, sinks, worker)
+
+
+def _sequence(
+    limit: int | None, sinks: dict[str, Sink] | None, worker: str | None
+) -> tuple[int, list[Claim]]:
     limit = limit or conf.batch_size()
     sinks = enabled_sinks() if sinks is None else sinks
+    blocked = {name for name in sinks if breakers.blocked_until(name)} if worker else set()
     with transaction.atomic():
         cursor = OutboxCursor.objects.select_for_update(skip_locked=True).filter(pk=1).first()
         if cursor is None:
             if OutboxCursor.objects.filter(pk=1).exists():
-                return -1
+                return -1, []
             cursor, _ = OutboxCursor.objects.get_or_create(pk=1)
         now = timezone.now()
-        if connection.vendor == "postgresql":
-            counts = _number_batch_sql(cursor.last_position, limit, now)
+        last = cursor.last_position
+        if worker is not None:  # PostgreSQL only (see sequence_and_claim)
+            events = _number_batch_returning(last, limit, now)
+            types = [e.type for e in events]
+        elif connection.vendor == "postgresql":
+            types = _number_batch_sql(last, limit, now)
         else:
-            counts = _number_batch_orm(cursor.last_position, limit, now)
-        total = sum(counts.values())
-        if not total:
-            return 0
-        pairs = [
-            (type_, name)
-            for type_ in sorted(counts)
+            types = _number_batch_orm(last, limit, now)
+        if not types:
+            return 0, []
+        rules = [
+            (type_, name, worker if worker is not None and name not in blocked else None)
+            for type_ in sorted(set(types))
             for name, sink in sinks.items()
             if sink.accepts(type_)
         ]
-        _create_deliveries(pairs, cursor.last_position, cursor.last_position + total, now)
-        OutboxCursor.objects.filter(pk=1).update(last_position=cursor.last_position + total)
-        return total
+        created = _create_deliveries(rules, last, last + len(types), now)
+        OutboxCursor.objects.filter(pk=1).update(last_position=last + len(types))
+    if worker is None:
+        return len(types), []
+    by_id = {e.id: e for e in events}
+    return len(types), [
+        Claim(pk, event_id, sink, 0, by_id[event_id])
+        for pk, event_id, sink, claimed_by in created
+        if claimed_by is not None
+    ]
 
 
-def _number_batch_sql(last: int, limit: int, now) -> dict[str, int]:
-    """PostgreSQL: pick, number and count the next batch in one statement."""
+def _number_batch_sql(last: int, limit: int, now, returning: str = "o.type") -> list:
+    """PostgreSQL: pick and number the next batch in one statement."""
     table = _quoted(OutboxEvent)
     with connection.cursor() as cur:
         cur.execute(
-            f"WITH batch AS ("
-            f"  SELECT id, created_at FROM {table} WHERE position IS NULL"
-            f"  ORDER BY created_at, id LIMIT %s"
-            f"), numbered AS ("
-            f"  UPDATE {table} AS o SET position = n.pos, sequenced_at = %s"
-            f"  FROM (SELECT id, %s + ROW_NUMBER() OVER (ORDER BY created_at, id) AS pos"
-            f"        FROM batch) AS n"
-            f"  WHERE o.id = n.id RETURNING o.type"
-            f") SELECT type, COUNT(*) FROM numbered GROUP BY type",
-            [limit, _prep(OutboxEvent, "sequenced_at", now), last],
+            f"UPDATE {table} AS o SET position = n.pos, sequenced_at = %s"
+            f" FROM (SELECT id, %s + ROW_NUMBER() OVER (ORDER BY created_at, id) AS pos"
+            f"       FROM (SELECT id, created_at FROM {table} WHERE position IS NULL"
+            f"             ORDER BY created_at, id LIMIT %s) AS batch) AS n"
+            f" WHERE o.id = n.id RETURNING {returning}",
+            [_prep(OutboxEvent, "sequenced_at", now), last, limit],
         )
-        return dict(cur.fetchall())
+        rows = cur.fetchall()
+    return [row[0] for row in rows] if returning == "o.type" else rows
 
 
-def _number_batch_orm(last: int, limit: int, now) -> dict[str, int]:
+def _number_batch_returning(last: int, limit: int, now) -> list[OutboxEvent]:
+    """PostgreSQL: number the next batch and return its events."""
+    fields = OutboxEvent._meta.concrete_fields
+    q = connection.ops.quote_name
+    rows = _number_batch_sql(last, limit, now, ", ".join(f"o.{q(f.column)}" for f in fields))
+    return _events(rows)
+
+
+def _number_batch_orm(last: int, limit: int, now) -> list[str]:
     """Other databases (SQLite): read the batch, then number it with one UPDATE."""
     rows = list(
         OutboxEvent.objects.filter(position__isnull=True)
@@ -132,7 +180,7 @@ def _number_batch_orm(last: int, limit: int, now) -> dict[str, int]:
         .values_list("id", "type")[:limit]
     )
     if not rows:
-        return {}
+        return []
     table = _quoted(OutboxEvent)
     ids = [_prep(OutboxEvent, "id", i) for i, _ in rows]
     placeholders = ", ".join(["%s"] * len(ids))
@@ -144,38 +192,45 @@ def _number_batch_orm(last: int, limit: int, now) -> dict[str, int]:
             f"WHERE {table}.id = numbered.id",
             [_prep(OutboxEvent, "sequenced_at", now), last, *ids],
         )
-    counts: dict[str, int] = defaultdict(int)
-    for _, type_ in rows:
-        counts[type_] += 1
-    return counts
+    return [type_ for _, type_ in rows]
 
 
-def _create_deliveries(pairs: list[tuple[str, str]], after: int, upto: int, now) -> None:
+def _create_deliveries(
+    rules: list[tuple[str, str, str | None]], after: int, upto: int, now
+) -> list[tuple]:
     """One ``INSERT ... SELECT``: a delivery per (event in positions (after, upto], sink
-    whose type filter accepts it), given as (type, sink) pairs; ids follow feed order."""
-    if not pairs:
-        return
-    mapping = " UNION ALL ".join(["SELECT %s AS type, %s AS sink"] * len(pairs))
+    whose type filter accepts it), given as (type, sink, claimed by) rules; claimed by a
+    worker or pending. Ids follow feed order. On PostgreSQL returns the rows created as
+    (id, event id, sink, claimed by)."""
+    if not rules:
+        return []
+    mapping = " UNION ALL ".join(["SELECT %s AS type, %s AS sink, %s AS worker"] * len(rules))
     stamp = _prep(Delivery, "next_attempt_at", now)
+    returning = connection.vendor == "postgresql"
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {_quoted(Delivery)} (event_id, sink, status, attempts, "
-            f"next_attempt_at, last_error, created_at, updated_at) "
-            f"SELECT o.id, m.sink, %s, 0, %s, '', %s, %s "
+            f"next_attempt_at, claimed_at, claimed_by, last_error, created_at, updated_at) "
+            f"SELECT o.id, m.sink, CASE WHEN m.worker IS NULL THEN %s ELSE %s END, 0, %s, "
+            f"CASE WHEN m.worker IS NULL THEN NULL ELSE %s END, m.worker, '', %s, %s "
             f"FROM {_quoted(OutboxEvent)} AS o JOIN ({mapping}) AS m ON m.type = o.type "
             f"WHERE o.position > %s AND o.position <= %s "
             f"ORDER BY o.position, m.sink "
-            f"ON CONFLICT DO NOTHING",
+            f"ON CONFLICT DO NOTHING"
+            + (" RETURNING id, event_id, sink, claimed_by" if returning else ""),
             [
                 DeliveryStatus.PENDING.value,
+                DeliveryStatus.CLAIMED.value,
                 stamp,
                 stamp,
                 stamp,
-                *[value for pair in pairs for value in pair],
+                stamp,
+                *[value for rule in rules for value in rule],
                 after,
                 upto,
             ],
         )
+        return cur.fetchall() if returning else []
 
 
 # --- 2. claiming --------------------------------------------------------------------------
@@ -183,7 +238,7 @@ def claim(
     worker: str,
     limit: int | None = None,
     sink_names: list[str] | None = None,
-) -> list[Delivery]:
+) -> list[Claim] | list[Delivery]:
     """Claim due deliveries (``FOR UPDATE SKIP LOCKED``) in one short transaction; return
     them with their events, in id order."""
     limit = limit or conf.batch_size()
@@ -208,16 +263,14 @@ def claim(
     return list(Delivery.objects.filter(pk__in=ids).select_related("event").order_by("id"))
 
 
-def _claim_sql(worker: str, limit: int, blocked: list[str], now) -> list[Delivery]:
+def _claim_sql(worker: str, limit: int, blocked: list[str], now) -> list[Claim]:
     """PostgreSQL: one statement locks (SKIP LOCKED), marks and returns the batch with its
     events: ``UPDATE ... WHERE id = ANY(ARRAY(SELECT ... FOR UPDATE SKIP LOCKED))
     RETURNING``, joined to the outbox."""
-    d_fields = Delivery._meta.concrete_fields
-    e_fields = OutboxEvent._meta.concrete_fields
     q = connection.ops.quote_name
-    returning = ", ".join(q(f.column) for f in d_fields)
     columns = ", ".join(
-        [f"c.{q(f.column)}" for f in d_fields] + [f"o.{q(f.column)}" for f in e_fields]
+        ["c.id", "c.event_id", "c.sink", "c.attempts"]
+        + [f"o.{q(f.column)}" for f in OutboxEvent._meta.concrete_fields]
     )
     stamp = _prep(Delivery, "claimed_at", now)
     exclude, params = "", [DeliveryStatus.CLAIMED.value, stamp, worker]
@@ -234,25 +287,29 @@ def _claim_sql(worker: str, limit: int, blocked: list[str], now) -> list[Deliver
             f"    SELECT id FROM {_quoted(Delivery)}"
             f"    WHERE status = %s AND next_attempt_at <= %s{exclude}"
             f"    ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED))"
-            f"  RETURNING {returning}"
+            f"  RETURNING id, event_id, sink, attempts"
             f") SELECT {columns} FROM claimed AS c"
             f" JOIN {_quoted(OutboxEvent)} AS o ON o.id = c.event_id ORDER BY c.id",
             params,
         )
         rows = cur.fetchall()
-    if not rows:
-        return []
-    split = len(d_fields)
-    d_convert, e_convert = _converters(Delivery), _converters(OutboxEvent)
-    d_names = [f.attname for f in d_fields]
-    e_names = [f.attname for f in e_fields]
-    db = connection.alias
-    claimed = []
+    events: dict = {}
+    claims = []
     for row in rows:
-        d = Delivery.from_db(db, d_names, _convert(row[:split], d_convert))
-        d.event = OutboxEvent.from_db(db, e_names, _convert(row[split:], e_convert))
-        claimed.append(d)
-    return claimed
+        event = events.get(row[1])
+        if event is None:
+            event = events[row[1]] = _events([row[4:]])[0]
+        claims.append(Claim(row[0], row[1], row[2], row[3], event))
+    return claims
+
+
+def _events(rows) -> list[OutboxEvent]:
+    """OutboxEvent instances from rows of its concrete columns, converted as the ORM would."""
+    fields = OutboxEvent._meta.concrete_fields
+    names = [f.attname for f in fields]
+    converters = _converters(OutboxEvent)
+    db = connection.alias
+    return [OutboxEvent.from_db(db, names, _convert(row, converters)) for row in rows]
 
 
 def _converters(model) -> list[tuple]:
@@ -333,7 +390,7 @@ def _dead_letter(delivery: Delivery, reason: str, error: str, attempts: int) -> 
     from .services import DEAD_LETTERED, DELIVERY_TYPES, publish
 
     DeadLetter.objects.create(
-        delivery=delivery,
+        delivery_id=delivery.pk,
         event_id=delivery.event_id,
         sink=delivery.sink,
         reason=reason,
@@ -365,9 +422,7 @@ def _dead_letter(delivery: Delivery, reason: str, error: str, attempts: int) -> 
         )
 
 
-def _record(
-    deliveries: list[Delivery], outcomes: dict[str, Outcome], worker: str, stats: Stats
-) -> None:
+def _record(deliveries: list, outcomes: dict[str, Outcome], worker: str, stats: Stats) -> None:
     now = timezone.now()
     delivered = [d for d in deliveries if outcomes[str(d.event_id)].result is Result.DELIVERED]
     not_sent = [d.pk for d in deliveries if outcomes[str(d.event_id)].result is Result.NOT_SENT]
@@ -431,7 +486,7 @@ def _record(
 
 
 def deliver_claimed(
-    deliveries: list[Delivery],
+    deliveries: list[Claim] | list[Delivery],
     worker: str,
     stats: Stats | None = None,
     *,
@@ -450,7 +505,7 @@ def deliver_claimed(
                 messages[key] = Outcome(
                     Result.POISON, f"cannot serialise: {type(exc).__name__}: {exc}"
                 )
-    by_sink: dict[str, list[Delivery]] = defaultdict(list)
+    by_sink: dict[str, list] = defaultdict(list)
     for d in deliveries:
         by_sink[d.sink].append(d)
     for name, group in by_sink.items():
@@ -509,9 +564,14 @@ def drain(
     try:
         while True:
             sinks = enabled_sinks()  # once per batch: webhooks may change in the admin
-            sequenced = sequence_pending(batch, sinks=sinks) if sequence else 0
+            claimed = claim(worker, batch, sink_names=list(sinks))  # due retries first
+            sequenced = 0
+            if sequence and len(claimed) < (batch or conf.batch_size()):
+                sequenced, fresh = sequence_and_claim(
+                    worker, (batch or conf.batch_size()) - len(claimed), sinks=sinks
+                )
+                claimed += fresh
             stats.sequenced += max(sequenced, 0)
-            claimed = claim(worker, batch, sink_names=list(sinks))
             stats.claimed += len(claimed)
             if claimed:
                 deliver_claimed(claimed, worker, stats, sinks=sinks)
