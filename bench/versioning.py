@@ -88,11 +88,6 @@ def setup_django(url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from ontology import merge_policy
-    from versioning import workspace
-
-    if not hasattr(workspace.get_policy(), "resolve"):
-        workspace.register(policy=merge_policy.OntologyPolicy())
 
 
 def change(doc: dict, text: str) -> dict:

@@ -5,15 +5,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
-from tests.versioning.support import edit, ensure_policy, object_type, rid_of, seed_main, steward
+from tests.versioning.support import edit, object_type, rid_of, seed_main, steward
 from versioning.models import Branch, Proposal
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _policy():
-    ensure_policy()
 
 
 def client_for(user=None) -> APIClient:

@@ -6,7 +6,7 @@ import pytest
 from django.db import connections
 
 from tests.factories import UserFactory
-from tests.versioning.support import edit, ensure_policy, rid_of, seed_main
+from tests.versioning.support import edit, rid_of, seed_main
 from versioning import services
 from versioning.exceptions import InvalidStateError, StaleHeadError
 from versioning.models import Branch, Commit, Proposal, WorkingChange
@@ -80,7 +80,6 @@ def test_commits_without_expected_head_serialise_and_lose_nothing(postgres_db):
 
 
 def test_two_concurrent_merges_of_one_proposal_write_one_merge_commit(postgres_db):
-    ensure_policy()
     author, reviewer = UserFactory(username="author"), UserFactory(username="reviewer")
     main = seed_main(3)
     dev = services.create_branch("dev", "main", author)

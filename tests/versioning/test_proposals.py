@@ -8,7 +8,6 @@ from tests.factories import UserFactory
 from tests.versioning.support import (
     delete_object_type,
     edit,
-    ensure_policy,
     link,
     object_type,
     rid_of,
@@ -24,11 +23,6 @@ from versioning.exceptions import (
 from versioning.models import Commit, ProposalStatus
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _policy():
-    ensure_policy()
 
 
 @pytest.fixture
