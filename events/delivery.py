@@ -31,7 +31,7 @@ from . import breakers, conf, metrics
 from .choices import DeadLetterReason, DeliveryStatus
 from .envelope import to_json_bytes
 from .models import DeadLetter, Delivery, OutboxCursor, OutboxEvent
-from .sinks import Message, Outcome, Result, Sink, SinkUnavailable, enabled_sinks
+from .sinks import Message, Outcome, Result, Sending, Sink, SinkUnavailable, enabled_sinks
 
 logger = logging.getLogger(__name__)
 
@@ -335,17 +335,22 @@ def _convert(values, converters) -> list:
 
 # --- 3. sending and recording -------------------------------------------------------------
 def _call_through_breaker(
-    sink: Sink, messages: list[Message]
+    sink: Sink, messages: list[Message], sending: Sending | None = None
 ) -> tuple[dict[str, Outcome], str, bool]:
-    """(outcomes, sink-wide error, breaker was open and the sink was not called)."""
+    """(outcomes, sink-wide error, breaker was open and its outcomes are not to be used).
+
+    ``sending``: a batch already started in the background (see ``Sink.start_batch``);
+    the breaker then wraps waiting for it. If the breaker refuses the call meanwhile (it
+    was opened by another worker), a batch that did reach the sink is still recorded."""
     breaker = breakers.get_breaker(sink.name)
     box: dict[str, dict[str, Outcome]] = {}
     slow = conf.breaker_slow_call()
+    sending = sending or Sending(lambda: sink.send_batch(messages), started=False)
 
     def run() -> None:
-        started = time.monotonic()
+        started = sending.since
         try:
-            box["outcomes"] = sink.send_batch(messages)
+            box["outcomes"] = sending.result()
         except SinkUnavailable as exc:
             box["outcomes"] = exc.outcomes
             raise
@@ -357,7 +362,15 @@ def _call_through_breaker(
     try:
         breaker.call(run)
     except pybreaker.CircuitBreakerError:
-        return {}, "circuit breaker open", True
+        if not sending.started:
+            return {}, "circuit breaker open", True
+        try:
+            reached = sending.result()
+        except Exception:
+            return {}, "circuit breaker open", True
+        if not any(o.result is Result.DELIVERED for o in reached.values()):
+            return {}, "circuit breaker open", True
+        box["outcomes"] = reached
     except SlowCall as exc:
         logger.warning("slow sink call", extra={"sink": sink.name, "error": str(exc)})
     except SinkUnavailable as exc:
@@ -485,6 +498,18 @@ def _record(deliveries: list, outcomes: dict[str, Outcome], worker: str, stats: 
         metrics.DELIVERIES.labels(sink=sink, result=result).inc(n)
 
 
+@dataclass
+class _Batch:
+    """Claimed deliveries of one sink on their way: pre-decided outcomes (poison), the
+    messages to send and, once started, the sending."""
+
+    name: str
+    group: list
+    outcomes: dict[str, Outcome]
+    sendable: list[Message]
+    sending: Sending | None = None
+
+
 def deliver_claimed(
     deliveries: list[Claim] | list[Delivery],
     worker: str,
@@ -492,8 +517,16 @@ def deliver_claimed(
     *,
     sinks: dict[str, Sink] | None = None,
 ) -> Stats:
+    """Send claimed deliveries (each event serialised once) and record the outcomes."""
     stats = stats or Stats()
     sinks = enabled_sinks() if sinks is None else sinks
+    finish_batches(start_batches(deliveries, sinks), worker, stats, sinks)
+    return stats
+
+
+def start_batches(deliveries: list, sinks: dict[str, Sink]) -> list[_Batch]:
+    """Serialise, group by sink and start the sends that can run in the background.
+    A sink whose breaker is open is not started (``finish_batches`` holds its batch)."""
     messages: dict[str, Message | Outcome] = {}
     for d in deliveries:
         key = str(d.event_id)
@@ -508,34 +541,48 @@ def deliver_claimed(
     by_sink: dict[str, list] = defaultdict(list)
     for d in deliveries:
         by_sink[d.sink].append(d)
+    batches = []
     for name, group in by_sink.items():
-        outcomes: dict[str, Outcome] = {}
-        sendable: list[Message] = []
+        batch = _Batch(name, group, {}, [])
         for d in group:
             m = messages[str(d.event_id)]
             if isinstance(m, Outcome):
-                outcomes[str(d.event_id)] = m
+                batch.outcomes[str(d.event_id)] = m
             else:
-                sendable.append(m)
+                batch.sendable.append(m)
         sink = sinks.get(name)
         if sink is None:
-            for m in sendable:
-                outcomes[m.id] = Outcome(Result.POISON, f"sink {name!r} is not configured")
-        elif sendable:
-            sent, _error, breaker_open = _call_through_breaker(sink, sendable)
+            for m in batch.sendable:
+                batch.outcomes[m.id] = Outcome(Result.POISON, f"sink {name!r} is not configured")
+            batch.sendable = []
+        elif batch.sendable and not breakers.blocked_until(name):
+            batch.sending = sink.start_batch(batch.sendable)
+        batches.append(batch)
+    return batches
+
+
+def finish_batches(
+    batches: list[_Batch], worker: str, stats: Stats, sinks: dict[str, Sink]
+) -> None:
+    """Wait for each sink's outcomes through its breaker and record them."""
+    for batch in batches:
+        group, outcomes, name = batch.group, batch.outcomes, batch.name
+        if batch.sendable:
+            sink = sinks[name]
+            sent, _error, breaker_open = _call_through_breaker(sink, batch.sendable, batch.sending)
             if breaker_open:
                 until = breakers.blocked_until(name) or timezone.now() + timedelta(
                     seconds=HELD_BACK_SECONDS
                 )
-                held = [d.pk for d in group if str(d.event_id) in {m.id for m in sendable}]
+                waiting = {m.id for m in batch.sendable}
+                held = [d.pk for d in group if str(d.event_id) in waiting]
                 _release(held, worker, until, "waiting: circuit breaker open")
                 stats.by_result["held"] += len(held)
-                group = [d for d in group if d.pk not in set(held)]
+                group = [d for d in group if str(d.event_id) not in waiting]
             else:
                 outcomes.update(sent)
         if group:
             _record(group, outcomes, worker, stats)
-    return stats
 
 
 def release_claims(worker: str) -> int:
@@ -560,23 +607,30 @@ def drain(
     deadline = time.monotonic() + (
         time_budget if time_budget is not None else conf.drain_time_budget()
     )
+    size = batch or conf.batch_size()
     stats = Stats()
+    # One batch in flight: while a batch's acknowledgements come back (a sink that sends
+    # in the background: NATS), the next one is claimed, serialised and started.
+    in_flight: tuple[list[_Batch], dict[str, Sink]] | None = None
     try:
         while True:
             sinks = enabled_sinks()  # once per batch: webhooks may change in the admin
-            claimed = claim(worker, batch, sink_names=list(sinks))  # due retries first
+            claimed = claim(worker, size, sink_names=list(sinks))  # due retries first
             sequenced = 0
-            if sequence and len(claimed) < (batch or conf.batch_size()):
-                sequenced, fresh = sequence_and_claim(
-                    worker, (batch or conf.batch_size()) - len(claimed), sinks=sinks
-                )
+            if sequence and len(claimed) < size:
+                sequenced, fresh = sequence_and_claim(worker, size - len(claimed), sinks=sinks)
                 claimed += fresh
             stats.sequenced += max(sequenced, 0)
             stats.claimed += len(claimed)
-            if claimed:
-                deliver_claimed(claimed, worker, stats, sinks=sinks)
-            if (sequenced <= 0 and not claimed) or time.monotonic() > deadline:
+            started = (start_batches(claimed, sinks), sinks) if claimed else None
+            finished = in_flight is not None
+            if finished:  # recording may publish (dead letters): look again after it
+                finish_batches(in_flight[0], worker, stats, in_flight[1])
+            in_flight = started
+            if (sequenced <= 0 and not claimed and not finished) or time.monotonic() > deadline:
                 break
+        if in_flight is not None:
+            finish_batches(in_flight[0], worker, stats, in_flight[1])
     except BaseException:
         release_claims(worker)
         raise

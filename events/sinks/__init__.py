@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import conf
-from .base import DELIVERED, Message, Outcome, Result, Sink, SinkUnavailable
+from .base import DELIVERED, Message, Outcome, Result, Sending, Sink, SinkUnavailable
 
 _cache: dict[tuple, Sink] = {}
 
@@ -72,4 +72,13 @@ def enabled_sinks() -> dict[str, Sink]:
     return sinks
 
 
-__all__ = ["DELIVERED", "Message", "Outcome", "Result", "Sink", "SinkUnavailable", "enabled_sinks"]
+__all__ = [
+    "DELIVERED",
+    "Message",
+    "Outcome",
+    "Result",
+    "Sending",
+    "Sink",
+    "SinkUnavailable",
+    "enabled_sinks",
+]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -43,6 +45,21 @@ class Sink:
 
     def send_batch(self, messages: list[Message]) -> dict[str, Outcome]:
         raise NotImplementedError
+
+    def start_batch(self, messages: list[Message]) -> Sending:
+        """Begin sending in the background when the sink can (NATS); by default nothing
+        happens until ``Sending.result`` calls ``send_batch``."""
+        return Sending(lambda: self.send_batch(messages), started=False)
+
+
+class Sending:
+    """A batch being sent: ``result()`` waits for the outcomes (or raises as ``send_batch``
+    does). ``started`` says whether the sink has already been called."""
+
+    def __init__(self, result: Callable[[], dict[str, Outcome]], *, started: bool):
+        self.result = result
+        self.started = started
+        self.since = time.monotonic()
 
 
 class SinkUnavailable(Exception):

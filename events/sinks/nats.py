@@ -14,7 +14,7 @@ from nats.js.api import StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
 from .. import conf
-from .base import DELIVERED, Message, Outcome, Result, Sink, SinkUnavailable
+from .base import DELIVERED, Message, Outcome, Result, Sending, Sink, SinkUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,13 @@ class _Connections:
             return self._loop
 
     def run(self, coro, timeout: float):
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop())
+        return self.wait(self.submit(coro), timeout)
+
+    def submit(self, coro) -> concurrent.futures.Future:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop())
+
+    @staticmethod
+    def wait(future: concurrent.futures.Future, timeout: float):
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
@@ -178,8 +184,14 @@ class NatsSink(Sink):
         self._stream_ready = False
 
     def send_batch(self, messages: list[Message]) -> dict[str, Outcome]:
+        return self.start_batch(messages).result()
+
+    def start_batch(self, messages: list[Message]) -> Sending:
+        """Publish on the connection's loop while the caller goes on (the drain claims the
+        next batch meanwhile); ``result()`` waits for the acknowledgements."""
+        future = connections.submit(self._send(messages))
         # the coroutine bounds every wait by self.timeout; this is a safety net
-        return connections.run(self._send(messages), self.timeout * 3 + 5)
+        return Sending(lambda: connections.wait(future, self.timeout * 3 + 5), started=True)
 
     async def _send(self, messages: list[Message]) -> dict[str, Outcome]:
         """Publish the whole batch asynchronously (``publish_async``), then wait for the
