@@ -24,8 +24,8 @@ class OutboxEvent(models.Model):
     position = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
     specversion = models.CharField(max_length=8, default="1.0")
     source = models.CharField(max_length=512)
-    type = models.CharField(max_length=200, db_index=True)
-    subject = models.CharField(max_length=512, db_index=True)
+    type = models.CharField(max_length=200)
+    subject = models.CharField(max_length=512)
     time = models.DateTimeField()
     datacontenttype = models.CharField(max_length=100, default="application/json")
     dataschema = models.CharField(max_length=1024, blank=True)
@@ -42,6 +42,12 @@ class OutboxEvent(models.Model):
                 fields=["created_at"],
                 name="events_outbox_unsequenced",
                 condition=Q(position__isnull=True),
+            ),
+            # One index per filter of the feed (type IN ...; subject = or LIKE 'prefix%'):
+            # the sequencer rewrites every row once, so every index costs per event.
+            models.Index(fields=["type"], name="events_outbox_type"),
+            models.Index(
+                fields=["subject"], name="events_outbox_subject", opclasses=["varchar_pattern_ops"]
             ),
         ]
 
@@ -62,7 +68,10 @@ class OutboxCursor(models.Model):
 class Delivery(models.Model):
     """One event to one sink: status, attempts, next attempt time, last error."""
 
-    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    # indexed by the (event, sink) unique constraint, whose first column it is
+    event = models.ForeignKey(
+        OutboxEvent, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     sink = models.CharField(max_length=200)
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
