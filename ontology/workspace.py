@@ -48,17 +48,10 @@ _COPY_ORDER: list[tuple[type[models.Model], tuple[str, ...]]] = [
 _SCOPED = {m for m, _ in _COPY_ORDER}
 
 
-def _remap(target_table: str, source_expr: str) -> str:
-    """SQL for 'the id, on the new branch, of the row with the same rid as ``source_expr``'."""
-    return (
-        f"(SELECT n.id FROM {target_table} n JOIN {target_table} o ON o.rid = n.rid "
-        f"WHERE o.id = {source_expr} AND n.branch_id = %(new)s)"
-    )
-
-
 def _copy_table(cursor, params: dict, model: type[models.Model], deferred: tuple[str, ...]) -> None:
+    """INSERT ... SELECT the branch's rows, remapping references through joins by rid."""
     table = model._meta.db_table
-    columns, selects = [], []
+    columns, selects, joins = [], [], []
     for field in model._meta.concrete_fields:
         if field.primary_key:
             continue
@@ -68,13 +61,21 @@ def _copy_table(cursor, params: dict, model: type[models.Model], deferred: tuple
         elif field.is_relation and field.related_model in _SCOPED:
             if field.name in deferred:
                 selects.append("NULL")
-            else:
-                selects.append(_remap(field.related_model._meta.db_table, f"src.{field.column}"))
+                continue
+            ref = field.related_model._meta.db_table
+            old_alias, new_alias = f"o_{field.column}", f"n_{field.column}"
+            joins.append(
+                f"LEFT JOIN {ref} {old_alias} ON {old_alias}.id = src.{field.column} "
+                f"LEFT JOIN {ref} {new_alias} ON {new_alias}.branch_id = %(new)s "
+                f"AND {new_alias}.rid = {old_alias}.rid"
+            )
+            selects.append(f"{new_alias}.id")
         else:
             selects.append(f"src.{field.column}")
     cursor.execute(
         f"INSERT INTO {table} ({', '.join(columns)}) "
-        f"SELECT {', '.join(selects)} FROM {table} src WHERE src.branch_id = %(old)s",
+        f"SELECT {', '.join(selects)} FROM {table} src {' '.join(joins)} "
+        f"WHERE src.branch_id = %(old)s",
         params,
     )
 
@@ -105,8 +106,11 @@ def _copy_m2m(cursor, params: dict, model: type[models.Model], name: str) -> Non
     other_table = field.related_model._meta.db_table
     cursor.execute(
         f"INSERT INTO {through.db_table} ({own}, {other}) "
-        f"SELECT {_remap(own_table, f't.{own}')}, {_remap(other_table, f't.{other}')} "
-        f"FROM {through.db_table} t JOIN {own_table} s ON s.id = t.{own} "
+        f"SELECT n_own.id, n_other.id FROM {through.db_table} t "
+        f"JOIN {own_table} s ON s.id = t.{own} "
+        f"JOIN {own_table} n_own ON n_own.branch_id = %(new)s AND n_own.rid = s.rid "
+        f"JOIN {other_table} o ON o.id = t.{other} "
+        f"JOIN {other_table} n_other ON n_other.branch_id = %(new)s AND n_other.rid = o.rid "
         f"WHERE s.branch_id = %(old)s",
         params,
     )
@@ -124,6 +128,34 @@ def copy_rows(source, target) -> None:
         _copy_m2m(cursor, params, Interface, "extends")
         _copy_m2m(cursor, params, Interface, "properties")
         _copy_m2m(cursor, params, ObjectType, "interfaces")
+
+
+def drop_rows(branch) -> None:
+    """Delete every ontology row of a branch: one DELETE per table, dependants first."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        params = {"branch": branch.pk}
+        ot = ObjectType._meta.db_table
+        cursor.execute(
+            f"UPDATE {ot} SET primary_key_id = NULL, title_property_id = NULL, "
+            f"replaced_by_id = NULL WHERE branch_id = %(branch)s",
+            params,
+        )
+        for model, name in (
+            (Interface, "extends"),
+            (Interface, "properties"),
+            (ObjectType, "interfaces"),
+        ):
+            field = model._meta.get_field(name)
+            through = field.remote_field.through._meta.db_table
+            cursor.execute(
+                f"DELETE FROM {through} WHERE {field.m2m_column_name()} IN "
+                f"(SELECT id FROM {model._meta.db_table} WHERE branch_id = %(branch)s)",
+                params,
+            )
+        for model, _ in reversed(_COPY_ORDER):
+            cursor.execute(
+                f"DELETE FROM {model._meta.db_table} WHERE branch_id = %(branch)s", params
+            )
 
 
 # --- documents -> rows -----------------------------------------------------------------
@@ -212,23 +244,30 @@ def _bulk_upsert(
     items: Mapping[str, dict[str, Any]],
     existing: Mapping[str, models.Model],
 ) -> dict[str, models.Model]:
-    """Create or update rows of one model from ``rid -> field values``."""
+    """Create or update rows of one model from ``rid -> field values``.
+
+    Only rows whose values differ are written, and only the fields that differ: a merge
+    that changes one property of an object type rewrites that property, not all twenty.
+    """
     now = timezone.now()
-    new_rows, changed, fields = [], [], set()
+    new_rows: list[models.Model] = []
+    changed_by_fields: dict[tuple[str, ...], list[models.Model]] = defaultdict(list)
     for rid, values in items.items():
         row = existing.get(rid)
         if row is None:
             new_rows.append(model(branch_id=branch_id, rid=uuid.UUID(rid), **values))
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = now
-            changed.append(row)
-            fields.update(values)
+            continue
+        differing = tuple(sorted(n for n, v in values.items() if getattr(row, n) != v))
+        if not differing:
+            continue
+        for name in differing:
+            setattr(row, name, values[name])
+        row.updated_at = now
+        changed_by_fields[differing].append(row)
     if new_rows:
         model._default_manager.bulk_create(new_rows, batch_size=500)
-    if changed:
-        model._default_manager.bulk_update(changed, sorted(fields | {"updated_at"}), batch_size=500)
+    for fields, rows in changed_by_fields.items():
+        model._default_manager.bulk_update(rows, [*fields, "updated_at"], batch_size=200)
     out = dict(existing)
     if new_rows:
         # bulk_create returns ids on PostgreSQL and SQLite >= 3.35; re-read to be safe
@@ -384,38 +423,36 @@ def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> Non
 
 def _apply_references(bid, docs_by_kind, rows, resolver) -> None:
     # shared properties -> value / struct types
-    sp_rows = []
-    for rid, doc in docs_by_kind.get("sharedProperty", {}).items():
-        row = rows["sharedProperty"][rid]
-        row.value_type_id = resolver.id(ValueType, doc.get("valueType"))
-        row.struct_type_id = resolver.id(StructType, doc.get("structType"))
-        sp_rows.append(row)
-    if sp_rows:
-        SharedProperty.objects.bulk_update(sp_rows, ["value_type", "struct_type"], batch_size=500)
+    sp_docs = docs_by_kind.get("sharedProperty", {})
+    refs = {
+        rid: {
+            "value_type_id": resolver.id(ValueType, doc.get("valueType")),
+            "struct_type_id": resolver.id(StructType, doc.get("structType")),
+        }
+        for rid, doc in sp_docs.items()
+    }
+    _bulk_upsert(SharedProperty, bid, refs, rows.get("sharedProperty", {}))
 
     # object types -> keys, replacement, interfaces
-    ot_rows = []
     ot_docs = docs_by_kind.get("objectType", {})
-    for rid, doc in ot_docs.items():
-        row = rows["objectType"][rid]
-        row.primary_key_id = resolver.id(Property, doc.get("primaryKey"))
-        row.title_property_id = resolver.id(Property, doc.get("titleProperty"))
-        row.replaced_by_id = resolver.id(ObjectType, doc.get("replacedBy"))
-        ot_rows.append(row)
-    if ot_rows:
-        ObjectType.objects.bulk_update(
-            ot_rows, ["primary_key", "title_property", "replaced_by"], batch_size=500
-        )
+    refs = {
+        rid: {
+            "primary_key_id": resolver.id(Property, doc.get("primaryKey")),
+            "title_property_id": resolver.id(Property, doc.get("titleProperty")),
+            "replaced_by_id": resolver.id(ObjectType, doc.get("replacedBy")),
+        }
+        for rid, doc in ot_docs.items()
+    }
+    _bulk_upsert(ObjectType, bid, refs, rows.get("objectType", {}))
+    if ot_docs:
         _set_m2m(ObjectType, "interfaces", Interface, ot_docs, rows["objectType"], resolver)
 
     # link types -> foreign key property
-    lt_rows = []
-    for rid, doc in docs_by_kind.get("linkType", {}).items():
-        row = rows["linkType"][rid]
-        row.foreign_key_property_id = resolver.id(Property, doc.get("foreignKeyProperty"))
-        lt_rows.append(row)
-    if lt_rows:
-        LinkType.objects.bulk_update(lt_rows, ["foreign_key_property"], batch_size=500)
+    refs = {
+        rid: {"foreign_key_property_id": resolver.id(Property, doc.get("foreignKeyProperty"))}
+        for rid, doc in docs_by_kind.get("linkType", {}).items()
+    }
+    _bulk_upsert(LinkType, bid, refs, rows.get("linkType", {}))
 
     # interfaces -> extends, properties, link constraints
     if_docs = docs_by_kind.get("interface", {})
@@ -446,19 +483,26 @@ def _apply_references(bid, docs_by_kind, rows, resolver) -> None:
 
 
 def _set_m2m(model, name, target_model, docs, rows, resolver) -> None:
-    key = {"interfaces": "interfaces", "extends": "extends", "properties": "properties"}[name]
+    """Make the many-to-many ``name`` of these rows match their documents (diffed)."""
     field = model._meta.get_field(name)
     through = field.remote_field.through
     own, other = field.m2m_field_name() + "_id", field.m2m_reverse_field_name() + "_id"
-    resolver.prime(target_model, (r for d in docs.values() for r in d.get(key, {})))
-    parent_ids = [rows[rid].id for rid in docs]
-    through.objects.filter(**{f"{own}__in": parent_ids}).delete()
-    links = [
-        through(**{own: rows[rid].id, other: resolver.id(target_model, ref)})
+    resolver.prime(target_model, (r for d in docs.values() for r in d.get(name, {})))
+    wanted = {
+        (rows[rid].id, resolver.id(target_model, ref))
         for rid, doc in docs.items()
-        for ref in sorted(doc.get(key, {}))
-    ]
-    through.objects.bulk_create(links, batch_size=1000)
+        for ref in doc.get(name, {})
+    }
+    current_qs = through.objects.filter(**{f"{own}__in": [rows[rid].id for rid in docs]})
+    current = {(a, b): pk for pk, a, b in current_qs.values_list("pk", own, other)}
+    stale = [pk for pair, pk in current.items() if pair not in wanted]
+    if stale:
+        through.objects.filter(pk__in=stale).delete()
+    missing = sorted(wanted - set(current))
+    if missing:
+        through.objects.bulk_create(
+            [through(**{own: a, other: b}) for a, b in missing], batch_size=1000
+        )
 
 
 # --- the registered interfaces ----------------------------------------------------------
@@ -480,3 +524,6 @@ class OntologyWorkspace:
 
     def copy_rows(self, source, target) -> None:
         copy_rows(source, target)
+
+    def drop_rows(self, branch) -> None:
+        drop_rows(branch)

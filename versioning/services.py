@@ -452,19 +452,8 @@ def delete_branch(branch: Branch, user: Any) -> None:
 
 
 def _drop_rows(branch: Branch) -> None:
-    """Delete the branch's working copy: the workspace's ``drop_rows`` when it has one,
-    else every entity of the head tree and of the dirty set deleted through ``apply``
-    (ontology rows protect each other, so a cascade from the branch cannot do it)."""
-    workspace = get_workspace()
-    drop = getattr(workspace, "drop_rows", None)
-    if drop is not None:
-        drop(branch)
-        return
-    rids = set(store.hashes_at(branch.head_id))
-    rids.update(
-        str(r) for r in WorkingChange.objects.filter(branch=branch).values_list("rid", flat=True)
-    )
-    workspace.apply(branch, dict.fromkeys(sorted(rids)))
+    """Delete the branch's working copy (set-based, by the workspace)."""
+    get_workspace().drop_rows(branch)
 
 
 def archive_branch(branch: Branch, user: Any, *, archived: bool = True) -> Branch:

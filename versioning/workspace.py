@@ -25,6 +25,9 @@ class Workspace(Protocol):
     def copy_rows(self, source: Any, target: Any) -> None:
         """Copy every row of ``source`` to the empty ``target`` in set-based statements."""
 
+    def drop_rows(self, branch: Any) -> None:
+        """Delete every row of the branch's working copy in set-based statements."""
+
 
 class Policy(Protocol):
     """The domain's merge policy; see :mod:`versioning.domain.policy` for the values."""

@@ -152,3 +152,17 @@ def test_protected_branch_refuses_service_writes():
     ot = ObjectTypeFactory.build(branch=main, api_name="Nope", display_name="N")
     with pytest.raises(services.ProtectedBranchError):
         services.save(ot)
+
+
+def test_drop_rows_removes_one_branch_and_leaves_the_other():
+    keep = BranchFactory(name="keep")
+    build_ontology(keep)
+    gone = BranchFactory(name="gone")
+    copy_rows(keep, gone)
+    before = to_documents(keep.pk)
+    from ontology.workspace import drop_rows
+
+    drop_rows(gone)
+    assert to_documents(gone.pk) == {}
+    assert not Property.objects.filter(branch=gone).exists()
+    assert to_documents(keep.pk) == before
