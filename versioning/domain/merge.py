@@ -404,6 +404,11 @@ class _Merger:
     def collisions(self, scope: _Scope) -> None:
         """Two entries of ``scope.out`` that end with the same apiName (case-insensitively).
 
+        Every pair of one group claimed by different sides is a conflict, judged on the
+        entries as merged *before* any of the group's collisions is settled: settling one pair
+        (dropping or renaming an entry) must not hide another pair, or the conflicts would
+        depend on which side an entry came from (merge would not be symmetric).
+
         ``ours`` for an unresolved one: the incoming claim is dropped, so the provisional
         merged tree stays free of duplicates.
         """
@@ -413,12 +418,18 @@ class _Merger:
                 kind = entry.get("kind", "") if scope.top_level else ""
                 groups.setdefault((kind, entry["apiName"].lower()), []).append(key)
         for (_, lowered), keys in groups.items():
+            if len(keys) < 2:
+                continue
             keys.sort()
+            entries = {key: scope.out[key] for key in keys}
             for i, x in enumerate(keys):
                 for y in keys[i + 1 :]:
-                    self.collision(scope, lowered, x, y)
+                    self.collision(scope, lowered, entries, x, y)
 
-    def collision(self, scope: _Scope, lowered: str, x: str, y: str) -> None:
+    def collision(
+        self, scope: _Scope, lowered: str, entries: Mapping[str, Any], x: str, y: str
+    ) -> None:
+        """The pair ``x``, ``y`` of a group whose merged ``entries`` share ``lowered``."""
         out, ours, theirs = scope.out, scope.ours, scope.theirs
 
         def claims(side: _TreeSide, key: str) -> bool:
@@ -427,8 +438,6 @@ class _Merger:
 
         if (claims(ours, x) and claims(ours, y)) or (claims(theirs, x) and claims(theirs, y)):
             return  # already so on one side: a rule violation of that side, not of the merge
-        if not isinstance(out.get(x), dict) or not isinstance(out.get(y), dict):
-            return  # an earlier resolution of this group dropped one of them
         if claims(ours, x) or (not claims(ours, y) and claims(theirs, y)):
             a, b = x, y
         else:
@@ -437,7 +446,7 @@ class _Merger:
         lo, hi = sorted((x, y))
         if scope.top_level:
             rid, where = lo, ("apiName",)
-            self.entity = _Entity(lo, MISSING, out[lo], MISSING)
+            self.entity = _Entity(lo, MISSING, entries[lo], MISSING)
         else:
             rid, where = self.entity.rid, (*scope.path, lo, "apiName")
         cid = f"{rid}:{'.'.join(where)}~{hi}"
@@ -448,8 +457,8 @@ class _Merger:
             Severity.ERROR,
             (
                 MISSING,
-                {"rid": a, "apiName": out[a]["apiName"]},
-                {"rid": b, "apiName": out[b]["apiName"]},
+                {"rid": a, "apiName": entries[a]["apiName"]},
+                {"rid": b, "apiName": entries[b]["apiName"]},
             ),
             "The same apiName was added on both sides."
             if added
@@ -459,8 +468,14 @@ class _Merger:
             resolution=chosen,
         )
         if chosen is not None and chosen.choice == "theirs":
-            scope.yield_claim(a, theirs)
+            loser = a
         elif chosen is not None and chosen.choice == "value":
-            out[b] = {**out[b], "apiName": chosen.value}
+            if isinstance(out.get(b), dict):
+                out[b] = {**out[b], "apiName": chosen.value}
+            return
         else:
-            scope.yield_claim(b, ours)
+            loser = b
+        name = out[loser].get("apiName") if isinstance(out.get(loser), dict) else None
+        if isinstance(name, str) and name.lower() == lowered:
+            # not yet settled by another pair of the group (each settles it the same way)
+            scope.yield_claim(loser, theirs if loser == a else ours)

@@ -194,6 +194,47 @@ def test_child_add_add_and_rename_collision():
     assert tree["ot1"]["properties"]["p2"]["apiName"] == "seats"
 
 
+def test_one_add_against_two_renames_collides_with_each_both_ways():
+    """Found by hypothesis: ours adds ``Beta``; theirs renames both types to ``Beta``.
+
+    Settling the first pair used to hide the second in one orientation only (the added entry
+    was dropped there, the renamed one merely renamed back), so merge was not symmetric.
+    """
+    base = {"ot0": object_type("ot0", "alpha0"), "ot1": object_type("ot1", "alpha1")}
+    ours = {**base, "n1": object_type("n1", "Beta")}
+    theirs = {
+        "ot0": with_changes(base["ot0"], apiName="Beta"),
+        "ot1": with_changes(base["ot1"], apiName="Beta"),
+    }
+    expected = {
+        "n1:apiName~ot0": ({"rid": "n1", "apiName": "Beta"}, {"rid": "ot0", "apiName": "Beta"}),
+        "n1:apiName~ot1": ({"rid": "n1", "apiName": "Beta"}, {"rid": "ot1", "apiName": "Beta"}),
+    }
+    one, tree_one = merged(base, ours, theirs)
+    two, tree_two = merged(base, theirs, ours)
+    for result, mirror in ((one, False), (two, True)):
+        found = {}
+        for c in result.conflicts:
+            assert (c.kind, c.severity) == ("rename_collision", Severity.ERROR)
+            found[c.id] = (c.theirs, c.ours) if mirror else (c.ours, c.theirs)
+        assert found == expected
+    # provisionally ours: the incoming claims yield, no duplicate apiName in either tree
+    assert [tree_one[r]["apiName"] for r in ("n1", "ot0", "ot1")] == ["Beta", "alpha0", "alpha1"]
+    assert set(tree_two) == {"ot0", "ot1"}
+    assert {tree_two[r]["apiName"] for r in ("ot0", "ot1")} == {"Beta"}  # theirs' own problem
+    # settling each pair converges, and both orders agree once all are chosen
+    keep_n1 = {cid: Resolution("ours") for cid in expected}
+    result, tree = merged(base, ours, theirs, resolutions=keep_n1)
+    assert result.can_merge and tree == tree_one
+    drop_n1 = {cid: Resolution("theirs") for cid in expected}
+    result, tree = merged(base, ours, theirs, resolutions=drop_n1)
+    assert result.can_merge and set(tree) == {"ot0", "ot1"}
+    assert tree == theirs
+    mixed = {"n1:apiName~ot0": Resolution("ours"), "n1:apiName~ot1": Resolution("theirs")}
+    result, tree = merged(base, ours, theirs, resolutions=mixed)
+    assert result.can_merge and "n1" not in tree and tree["ot0"]["apiName"] == "alpha0"
+
+
 def test_swapped_rename_between_sides_is_not_a_collision():
     ours = {**BASE, "ot1": with_prop(FLIGHT, "p1", description="x")}
     theirs = {**BASE, "ot1": with_prop(FLIGHT, "p2", description="y")}
