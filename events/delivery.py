@@ -435,6 +435,39 @@ def _dead_letter(delivery: Delivery, reason: str, error: str, attempts: int) -> 
         )
 
 
+def _mark_delivered(ids: list[int], worker: str, now) -> None:
+    """One UPDATE for the batch, only rows this worker still owns. On PostgreSQL the ids
+    are joined in as ``unnest(array)`` so the rows are found by primary key even when the
+    planner's statistics are cold (an ``IN`` list can send it through the partial index of
+    claimed rows and every dead entry in it)."""
+    if connection.vendor != "postgresql":
+        Delivery.objects.filter(
+            pk__in=ids, claimed_by=worker, status=DeliveryStatus.CLAIMED
+        ).update(
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=now,
+            attempts=F("attempts") + 1,
+            claimed_at=None,
+            claimed_by=None,
+            last_error="",
+        )
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {_quoted(Delivery)} AS d SET status = %s, delivered_at = %s, "
+            f"attempts = d.attempts + 1, claimed_at = NULL, claimed_by = NULL, last_error = '' "
+            f"FROM unnest(%s::bigint[]) AS ids(id) "
+            f"WHERE d.id = ids.id AND d.claimed_by = %s AND d.status = %s",
+            [
+                DeliveryStatus.DELIVERED.value,
+                _prep(Delivery, "delivered_at", now),
+                ids,
+                worker,
+                DeliveryStatus.CLAIMED.value,
+            ],
+        )
+
+
 def _record(deliveries: list, outcomes: dict[str, Outcome], worker: str, stats: Stats) -> None:
     now = timezone.now()
     delivered = [d for d in deliveries if outcomes[str(d.event_id)].result is Result.DELIVERED]
@@ -442,16 +475,7 @@ def _record(deliveries: list, outcomes: dict[str, Outcome], worker: str, stats: 
     max_attempts = conf.max_attempts()
     with transaction.atomic():
         if delivered:
-            Delivery.objects.filter(
-                pk__in=[d.pk for d in delivered], claimed_by=worker, status=DeliveryStatus.CLAIMED
-            ).update(
-                status=DeliveryStatus.DELIVERED,
-                delivered_at=now,
-                attempts=F("attempts") + 1,
-                claimed_at=None,
-                claimed_by=None,
-                last_error="",
-            )
+            _mark_delivered([d.pk for d in delivered], worker, now)
         _release(not_sent, worker, now)
         for d in deliveries:
             outcome = outcomes[str(d.event_id)]

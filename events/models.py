@@ -38,9 +38,11 @@ class OutboxEvent(models.Model):
     class Meta:
         ordering = ["position", "created_at"]
         indexes = [
+            # the sequencer's scan: next unsequenced events in (created_at, id) order,
+            # read in index order so a LIMIT stops early whatever the backlog
             models.Index(
-                fields=["created_at"],
-                name="events_outbox_unsequenced",
+                fields=["created_at", "id"],
+                name="events_outbox_to_sequence",
                 condition=Q(position__isnull=True),
             ),
             # One index per filter of the feed (type IN ...; subject = or LIKE 'prefix%'):
