@@ -238,16 +238,31 @@ class _Resolver:
             raise ValueError(f"{model.__name__} {rid} does not exist on this branch") from None
 
 
+class _Row:
+    """A row read as plain values (``values()``): attribute access like a model instance,
+    without building one per row (a merge reads thousands of properties)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def _rows_by_rid(qs: models.QuerySet) -> dict[str, _Row]:
+    """``rid -> row`` with every concrete field under its attribute name (``*_id``)."""
+    names = [f.attname for f in qs.model._meta.concrete_fields]
+    return {str(values["rid"]): _Row(values) for values in qs.order_by().values(*names)}
+
+
 def _bulk_upsert(
     model: type[models.Model],
     branch_id: int,
     items: Mapping[str, dict[str, Any]],
-    existing: Mapping[str, models.Model],
-) -> dict[str, models.Model]:
+    existing: Mapping[str, Any],
+) -> dict[str, Any]:
     """Create or update rows of one model from ``rid -> field values``.
 
     Only rows whose values differ are written, and only the fields that differ: a merge
     that changes one property of an object type rewrites that property, not all twenty.
+    ``existing`` rows are :class:`_Row` (or model instances); they are updated in place.
     """
     now = timezone.now()
     new_rows: list[models.Model] = []
@@ -263,7 +278,8 @@ def _bulk_upsert(
         for name in differing:
             setattr(row, name, values[name])
         row.updated_at = now
-        changed_by_fields[differing].append(row)
+        written = model(id=row.id, updated_at=now, **{n: values[n] for n in differing})
+        changed_by_fields[differing].append(written)
     if new_rows:
         model._default_manager.bulk_create(new_rows, batch_size=500)
     for fields, rows in changed_by_fields.items():
@@ -274,7 +290,7 @@ def _bulk_upsert(
         fresh = model._default_manager.filter(
             branch_id=branch_id, rid__in=[r.rid for r in new_rows]
         )
-        out.update({str(r.rid): r for r in fresh})
+        out.update(_rows_by_rid(fresh))
     return out
 
 
@@ -313,7 +329,8 @@ def apply(branch, changes: Mapping[str, Document | None]) -> None:
             "structType": (StructField, "struct_type", "fields"),
             "interface": (InterfaceLinkConstraint, "interface", "linkConstraints"),
         }
-        existing_children: dict[str, dict[str, models.Model]] = {}
+        existing_children: dict[str, dict[str, Any]] = {}
+        dropped: dict[str, list[int]] = {}
         for kind, (child_model, fk, key) in child_specs.items():
             docs = docs_by_kind.get(kind, {})
             if not docs:
@@ -321,9 +338,14 @@ def apply(branch, changes: Mapping[str, Document | None]) -> None:
             current = child_model._default_manager.filter(
                 branch_id=bid, **{f"{fk}__rid__in": list(docs)}
             )
-            existing_children[kind] = {str(c.rid): c for c in current}
+            existing_children[kind] = _rows_by_rid(current)
             keep = {crid for d in docs.values() for crid in d.get(key, {})}
-            _park(current.exclude(rid__in=keep))
+            # decided here, from the rows just read: no NOT IN over every kept child's rid
+            dropped[kind] = [
+                c.id for crid, c in existing_children[kind].items() if crid not in keep
+            ]
+            if dropped[kind]:
+                _park(child_model._default_manager.filter(id__in=dropped[kind]))
 
         # 1. top-level rows without references
         for kind in _UPSERT_ORDER:
@@ -331,10 +353,9 @@ def apply(branch, changes: Mapping[str, Document | None]) -> None:
             if not docs:
                 continue
             model = KIND_MODEL[kind]
-            existing = {
-                str(r.rid): r
-                for r in model._default_manager.filter(branch_id=bid, rid__in=list(docs))
-            }
+            existing = _rows_by_rid(
+                model._default_manager.filter(branch_id=bid, rid__in=list(docs))
+            )
             items = {rid: _plain_fields(kind, doc) for rid, doc in docs.items()}
             if kind == "linkType":
                 resolver.prime(ObjectType, [d["source"] for d in docs.values()])
@@ -352,13 +373,9 @@ def apply(branch, changes: Mapping[str, Document | None]) -> None:
         _apply_references(bid, docs_by_kind, rows, resolver)
 
         # 4. deletions: dropped children first, then top-level rows, dependants first
-        for kind, (child_model, fk, key) in child_specs.items():
-            docs = docs_by_kind.get(kind, {})
-            if docs:
-                keep = {crid for d in docs.values() for crid in d.get(key, {})}
-                child_model._default_manager.filter(
-                    branch_id=bid, **{f"{fk}__rid__in": list(docs)}
-                ).exclude(rid__in=keep).delete()
+        for kind, (child_model, _, _) in child_specs.items():
+            if dropped.get(kind):
+                child_model._default_manager.filter(id__in=dropped[kind]).delete()
         for kind in _DELETE_ORDER:
             if doomed.get(kind):
                 model = KIND_MODEL[kind]
@@ -459,12 +476,9 @@ def _apply_references(bid, docs_by_kind, rows, resolver) -> None:
     if if_docs:
         _set_m2m(Interface, "extends", Interface, if_docs, rows["interface"], resolver)
         _set_m2m(Interface, "properties", SharedProperty, if_docs, rows["interface"], resolver)
-        existing = {
-            str(c.rid): c
-            for c in InterfaceLinkConstraint.objects.filter(
-                branch_id=bid, interface__rid__in=list(if_docs)
-            )
-        }
+        existing = _rows_by_rid(
+            InterfaceLinkConstraint.objects.filter(branch_id=bid, interface__rid__in=list(if_docs))
+        )
         items = {}
         for rid, doc in if_docs.items():
             for crid, c in doc.get("linkConstraints", {}).items():
