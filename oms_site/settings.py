@@ -150,6 +150,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Object-level grants go to named users and groups only; anonymous requests are refused
+# before any permission check, so guardian's stand-in AnonymousUser row is not created.
+ANONYMOUS_USER_NAME = None
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

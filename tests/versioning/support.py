@@ -12,7 +12,7 @@ from versioning.models import Branch
 
 def seed_main(object_types: int = 3, *, link: bool = True) -> Branch:
     """``main`` with ``Type0..TypeN`` (3 properties each), a link Type0 -> Type1, committed."""
-    main = BranchFactory(name="main")
+    main = BranchFactory(name="main", protected=True)  # as the migration makes it
     made = [
         ObjectTypeFactory(branch=main, api_name=f"Type{i}", properties=3)
         for i in range(object_types)

@@ -94,7 +94,7 @@ def admin_user(name: str):
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_branch_edit_commit_propose_resolve_merge(live_server, browser):
     try:
         flow(live_server.url, browser)
