@@ -121,37 +121,45 @@ def _sequence(
             cursor, _ = OutboxCursor.objects.get_or_create(pk=1)
         now = timezone.now()
         last = cursor.last_position
+        events: list[OutboxEvent] = []
         if worker is not None:  # PostgreSQL only (see sequence_and_claim)
             events = _number_batch_returning(last, limit, now)
-            types = [e.type for e in events]
+            batch = [(e.id, e.position, e.type) for e in events]
         elif connection.vendor == "postgresql":
-            types = _number_batch_sql(last, limit, now)
+            batch = _number_batch_sql(last, limit, now, "o.id, o.position, o.type")
         else:
-            types = _number_batch_orm(last, limit, now)
-        if not types:
+            batch = _number_batch_orm(last, limit, now)
+        if not batch:
             return 0, []
+        batch.sort(key=lambda row: row[1])
         rules = [
             (type_, name, worker if worker is not None and name not in blocked else None)
-            for type_ in sorted(set(types))
+            for type_ in sorted({type_ for _, _, type_ in batch})
             for name, sink in sinks.items()
             if sink.accepts(type_)
         ]
-        created = _create_deliveries(rules, last, last + len(types), now)
-        OutboxCursor.objects.filter(pk=1).update(last_position=last + len(types))
+        created = _create_deliveries(rules, batch, now)
+        OutboxCursor.objects.filter(pk=1).update(last_position=last + len(batch))
     if worker is None:
-        return len(types), []
+        return len(batch), []
     by_id = {e.id: e for e in events}
-    return len(types), [
+    return len(batch), [  # delivery ids follow the feed order: send in that order
         Claim(pk, event_id, sink, 0, by_id[event_id])
-        for pk, event_id, sink, claimed_by in created
+        for pk, event_id, sink, claimed_by in sorted(created)
         if claimed_by is not None
     ]
 
 
-def _number_batch_sql(last: int, limit: int, now, returning: str = "o.type") -> list:
-    """PostgreSQL: pick and number the next batch in one statement."""
+def _number_batch_sql(last: int, limit: int, now, returning: str) -> list:
+    """PostgreSQL: pick and number the next batch in one statement.
+
+    Bitmap scans are off for this transaction: right after a burst the planner's
+    statistics are cold, and a bitmap scan of the partial index of unsequenced events
+    would visit every dead entry of it on each batch, where an ordered index scan stops
+    after ``limit`` live rows (and marks the dead entries it passes)."""
     table = _quoted(OutboxEvent)
     with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_bitmapscan = off")
         cur.execute(
             f"UPDATE {table} AS o SET position = n.pos, sequenced_at = %s"
             f" FROM (SELECT id, %s + ROW_NUMBER() OVER (ORDER BY created_at, id) AS pos"
@@ -160,8 +168,7 @@ def _number_batch_sql(last: int, limit: int, now, returning: str = "o.type") -> 
             f" WHERE o.id = n.id RETURNING {returning}",
             [_prep(OutboxEvent, "sequenced_at", now), last, limit],
         )
-        rows = cur.fetchall()
-    return [row[0] for row in rows] if returning == "o.type" else rows
+        return cur.fetchall()
 
 
 def _number_batch_returning(last: int, limit: int, now) -> list[OutboxEvent]:
@@ -172,7 +179,7 @@ def _number_batch_returning(last: int, limit: int, now) -> list[OutboxEvent]:
     return _events(rows)
 
 
-def _number_batch_orm(last: int, limit: int, now) -> list[str]:
+def _number_batch_orm(last: int, limit: int, now) -> list[tuple]:
     """Other databases (SQLite): read the batch, then number it with one UPDATE."""
     rows = list(
         OutboxEvent.objects.filter(position__isnull=True)
@@ -192,32 +199,40 @@ def _number_batch_orm(last: int, limit: int, now) -> list[str]:
             f"WHERE {table}.id = numbered.id",
             [_prep(OutboxEvent, "sequenced_at", now), last, *ids],
         )
-    return [type_ for _, type_ in rows]
+    return [(id_, last + n, type_) for n, (id_, type_) in enumerate(rows, start=1)]
 
 
 def _create_deliveries(
-    rules: list[tuple[str, str, str | None]], after: int, upto: int, now
+    rules: list[tuple[str, str, str | None]], batch: list[tuple], now
 ) -> list[tuple]:
-    """One ``INSERT ... SELECT``: a delivery per (event in positions (after, upto], sink
-    whose type filter accepts it), given as (type, sink, claimed by) rules; claimed by a
-    worker or pending. Ids follow feed order. On PostgreSQL returns the rows created as
-    (id, event id, sink, claimed by)."""
+    """One ``INSERT ... SELECT``: a delivery per (event of the batch, sink whose type filter
+    accepts it), given as (type, sink, claimed by) rules; claimed by a worker or pending.
+    ``batch``: (id, position, type) in position order; delivery ids follow it. On
+    PostgreSQL the batch is joined in as arrays (``unnest``, no scan of the outbox) and the
+    rows created are returned as (id, event id, sink, claimed by)."""
     if not rules:
         return []
     mapping = " UNION ALL ".join(["SELECT %s AS type, %s AS sink, %s AS worker"] * len(rules))
     stamp = _prep(Delivery, "next_attempt_at", now)
-    returning = connection.vendor == "postgresql"
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        source = "unnest(%s::uuid[], %s::text[]) WITH ORDINALITY AS o(id, type, position)"
+        where: list = [[id_ for id_, _, _ in batch], [type_ for _, _, type_ in batch]]
+        condition = ""
+    else:
+        source = f"{_quoted(OutboxEvent)} AS o"
+        where = [batch[0][1] - 1, batch[-1][1]]
+        condition = "WHERE o.position > %s AND o.position <= %s "
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {_quoted(Delivery)} (event_id, sink, status, attempts, "
             f"next_attempt_at, claimed_at, claimed_by, last_error, created_at, updated_at) "
             f"SELECT o.id, m.sink, CASE WHEN m.worker IS NULL THEN %s ELSE %s END, 0, %s, "
             f"CASE WHEN m.worker IS NULL THEN NULL ELSE %s END, m.worker, '', %s, %s "
-            f"FROM {_quoted(OutboxEvent)} AS o JOIN ({mapping}) AS m ON m.type = o.type "
-            f"WHERE o.position > %s AND o.position <= %s "
+            f"FROM {source} JOIN ({mapping}) AS m ON m.type = o.type {condition}"
             f"ORDER BY o.position, m.sink "
             f"ON CONFLICT DO NOTHING"
-            + (" RETURNING id, event_id, sink, claimed_by" if returning else ""),
+            + (" RETURNING id, event_id, sink, claimed_by" if postgres else ""),
             [
                 DeliveryStatus.PENDING.value,
                 DeliveryStatus.CLAIMED.value,
@@ -225,12 +240,12 @@ def _create_deliveries(
                 stamp,
                 stamp,
                 stamp,
+                *(where if postgres else []),
                 *[value for rule in rules for value in rule],
-                after,
-                upto,
+                *([] if postgres else where),
             ],
         )
-        return cur.fetchall() if returning else []
+        return cur.fetchall() if postgres else []
 
 
 # --- 2. claiming --------------------------------------------------------------------------
