@@ -22,7 +22,6 @@ from django.utils import timezone
 import events
 
 from . import metrics, store
-from .domain.canonical import doc_hash
 from .domain.diff import TreeDiff, diff_trees
 from .domain.graph import merge_base
 from .domain.merge import MergeResult, merge3
@@ -268,10 +267,13 @@ def _write(
     user: Any,
     message: str,
     merge_parent: Commit | None = None,
+    encoded: Mapping[str, tuple[str, bytes]] | None = None,
 ) -> Commit:
-    """Store blobs and the commit, move the head by compare-and-set, publish the event."""
+    """Store blobs and the commit, move the head by compare-and-set, publish the event.
+
+    ``encoded``: ``rid -> (hash, canonical bytes)`` the caller already computed."""
     parent = branch.head
-    hashes = store.write_blobs(changes)
+    hashes = store.write_blobs(changes, encoded=encoded)
     delta = {rid: hashes[rid] for rid in sorted(changes)}
     commit = store.new_commit(
         parent=parent,
@@ -346,10 +348,11 @@ def commit_changes(
             rids = [str(rid) for _, rid, _ in marks]
             current = workspace.documents(locked, rids)
             before = store.hashes_at(locked.head_id, rids)
+        encoded = {rid: store.encode(doc) for rid, doc in current.items() if doc is not None}
         pending = {
             rid: doc
             for rid, doc in current.items()
-            if (doc_hash(doc) if doc is not None else None) != before.get(rid)
+            if (encoded[rid][0] if doc is not None else None) != before.get(rid)
         }
         if not pending:
             if allow_empty:
@@ -357,19 +360,26 @@ def commit_changes(
                 branch.head = locked.head
                 return locked.head
             raise NothingToCommitError(f"Branch '{locked.name}' has nothing to commit.")
-        commit = _write(locked, changes=pending, user=user, message=message)
+        commit = _write(locked, changes=pending, user=user, message=message, encoded=encoded)
         _clear_marks(marks)
     branch.head = commit
     return commit
 
 
 def _clear_marks(marks: list[tuple[int, Any, Any]]) -> None:
-    """Delete the marks that were read, unless an edit touched them again since."""
-    for start in range(0, len(marks), 200):
-        query = Q()
-        for pk, _, changed_at in marks[start : start + 200]:
-            query |= Q(pk=pk, changed_at=changed_at)
-        WorkingChange.objects.filter(query).delete()
+    """Delete the marks that were read, unless an edit touched them again since.
+
+    The marks are locked and re-read first (an edit's upsert of one waits for this
+    transaction), so comparing ``changed_at`` in Python is exact, and the DELETE is a plain
+    ``pk IN (...)`` rather than one OR-ed condition per mark."""
+    read = {pk: changed_at for pk, _, changed_at in marks}
+    pks = list(read)
+    for start in range(0, len(pks), 500):
+        chunk = pks[start : start + 500]
+        now = WorkingChange.objects.select_for_update().filter(pk__in=chunk)
+        same = [pk for pk, at in now.values_list("pk", "changed_at") if at == read[pk]]
+        if same:
+            WorkingChange.objects.filter(pk__in=same).delete()
 
 
 # --- branches ----------------------------------------------------------------------------
@@ -525,8 +535,7 @@ def _three_way(
     theirs_changed = store.changed_rids(graph, base, theirs) if theirs != base else set()
     changed = ours_changed | theirs_changed
     trees = [store.TreeView(cid) for cid in (base, ours, theirs)]
-    for tree in trees:
-        tree.prefetch(changed)
+    store.prefetch_trees(trees, changed)
     result = merge3(
         trees[0], trees[1], trees[2], get_policy(), changed=changed, resolutions=resolutions
     )
@@ -862,8 +871,7 @@ def revert_commit(
         target = commit if isinstance(commit, Commit) else resolve_ref(commit)
         rids = set(target.delta)
         trees = [store.TreeView(cid) for cid in (target.id, locked.head_id, target.parent_id)]
-        for tree in trees:
-            tree.prefetch(rids)
+        store.prefetch_trees(trees, rids)
         result = merge3(trees[0], trees[1], trees[2], get_policy(), changed=rids)
         unresolved = [c.to_dict() for c in result.conflicts if not c.resolved]
         if unresolved:

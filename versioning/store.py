@@ -242,14 +242,12 @@ class TreeView(Mapping[str, Document]):
         self._all: dict[str, Document] | None = None if commit_id else {}
 
     def prefetch(self, rids: Iterable[str]) -> None:
+        prefetch_trees([self], rids)
+
+    def _missing(self, rids: Iterable[str]) -> list[str]:
         if self._all is not None:
-            return
-        missing = [rid for rid in set(rids) if rid not in self._docs]
-        if not missing:
-            return
-        found = documents_at(self.commit_id, missing)
-        for rid in missing:
-            self._docs[rid] = found.get(rid)
+            return []
+        return [rid for rid in set(rids) if rid not in self._docs]
 
     def get(self, rid: str, default: Any = None) -> Any:
         if self._all is not None:
@@ -286,19 +284,57 @@ class TreeView(Mapping[str, Document]):
         return self._load_all().values()
 
 
+def prefetch_trees(trees: Iterable[TreeView], rids: Iterable[str]) -> None:
+    """Read the documents of ``rids`` into each of ``trees`` with one blob read for all:
+    a document unchanged between the trees (the base and a side, mostly) is fetched and
+    decoded once, and the trees share it (documents are never mutated)."""
+    rids = list(rids)
+    wanted: list[tuple[TreeView, list[str], dict[str, str]]] = []
+    hashes: set[str] = set()
+    by_commit: dict[str, tuple[set[str], dict[str, str]]] = {}
+    for tree in trees:
+        missing = tree._missing(rids)
+        if not missing:
+            continue
+        key = str(tree.commit_id)  # a tree without a commit is complete (empty)
+        asked, found = by_commit.get(key, (set(), {}))
+        if not asked.issuperset(missing):
+            asked, found = by_commit[key] = (set(missing), hashes_at(key, missing))
+        wanted.append((tree, missing, found))
+        hashes.update(found[rid] for rid in missing if rid in found)
+    docs = blobs(hashes)
+    for tree, missing, found in wanted:
+        for rid in missing:
+            h = found.get(rid)
+            tree._docs[rid] = docs[h] if h is not None else None
+
+
 # --- writing ---------------------------------------------------------------------------------
 
 
-def write_blobs(changes: Mapping[str, Document | None]) -> dict[str, str | None]:
-    """Store the documents (once per hash); ``rid -> hash`` (``None`` for deletions)."""
+def encode(doc: Document) -> tuple[str, bytes]:
+    """(hash, canonical bytes) of a document: what :func:`write_blobs` stores."""
+    raw = canonical_bytes(doc)
+    return hashlib.sha256(raw).hexdigest(), raw
+
+
+def write_blobs(
+    changes: Mapping[str, Document | None],
+    *,
+    encoded: Mapping[str, tuple[str, bytes]] | None = None,
+) -> dict[str, str | None]:
+    """Store the documents (once per hash); ``rid -> hash`` (``None`` for deletions).
+
+    ``encoded`` (``rid -> encode(doc)``) spares encoding documents the caller already hashed.
+    """
     hashes: dict[str, str | None] = {}
     by_hash: dict[str, tuple[Document, bytes]] = {}
+    encoded = encoded or {}
     for rid, doc in changes.items():
         if doc is None:
             hashes[rid] = None
             continue
-        raw = canonical_bytes(doc)
-        digest = hashlib.sha256(raw).hexdigest()
+        digest, raw = encoded.get(rid) or encode(doc)
         hashes[rid] = digest
         by_hash[digest] = (doc, raw)
     known: set[str] = set()

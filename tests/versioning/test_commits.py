@@ -1,5 +1,7 @@
 """Commits: dirty set -> delta, no-op changes dropped, checkpoints, compare-and-set."""
 
+import datetime
+
 import pytest
 
 from ontology import services as ontology
@@ -154,3 +156,20 @@ def test_first_commit_of_a_branch_built_by_rows():
     commit = services.commit_changes(branch, None, "first")
     assert commit.is_checkpoint and len(commit.delta) == 1
     assert Commit.objects.count() == 1
+
+
+def test_clearing_marks_keeps_one_an_edit_touched_after_it_was_read():
+    seed_main(2)
+    dev = services.create_branch("dev", "main", None)
+    edit(dev, "Type0", description="x")
+    edit(dev, "Type1", description="y")
+    marks = list(WorkingChange.objects.filter(branch=dev).values_list("pk", "rid", "changed_at"))
+    assert len(marks) == 2
+    touched = marks[0]
+    WorkingChange.objects.filter(pk=touched[0]).update(
+        changed_at=touched[2] + datetime.timedelta(seconds=1)
+    )
+    services._clear_marks(marks)
+    assert list(WorkingChange.objects.filter(branch=dev).values_list("pk", flat=True)) == [
+        touched[0]
+    ]
