@@ -153,17 +153,6 @@ class _Connections:
         except Exception:
             logger.debug("closing NATS connection failed", exc_info=True)
 
-    def close_all(self) -> None:
-        """Close every connection of this process (tests, shutdown)."""
-        if self._loop is None or self._pid != os.getpid() or not self._loop.is_running():
-            return
-
-        async def close() -> None:
-            for url in list(self._conns):
-                await self.drop(url)
-
-        self.run(close(), 10)
-
 
 connections = _Connections()
 

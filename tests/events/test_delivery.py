@@ -10,7 +10,7 @@ import events
 from events import breakers, delivery, registry, services
 from events.choices import DeadLetterReason, DeliveryStatus
 from events.models import DeadLetter, Delivery, OutboxEvent
-from events.sinks import Outcome, Result, SinkUnavailable
+from events.sinks import Outcome, Result, Sending, SinkUnavailable
 
 from .conftest import FakeSink
 
@@ -176,6 +176,80 @@ def test_open_breaker_holds_deliveries_without_spending_attempts(test_type, use_
     assert breakers.state("a") == "closed"
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
     assert len({m.id for m in sink.received}) == 4
+
+
+class BackgroundSink(FakeSink):
+    """Starts sending when the batch is claimed (like NATS); records the call order."""
+
+    def __init__(self, *args, log=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.log = log if log is not None else []
+
+    def start_batch(self, messages):
+        self.log.append(("start", len(messages)))
+        try:
+            outcome = self.send_batch(messages)
+        except SinkUnavailable as exc:
+            error = exc
+
+            def fail():
+                raise error
+
+            return Sending(fail, started=True)
+        return Sending(lambda: outcome, started=True)
+
+
+def test_one_batch_in_flight_overlaps_the_next_claim(test_type, use_sinks, monkeypatch):
+    log: list = []
+    sink = BackgroundSink("a", log=log)
+    use_sinks(sink)
+    publish_n(test_type, 7)
+    finish = delivery.finish_batches
+
+    def recording_finish(batches, *args):
+        log.append(("finish", sum(len(b.group) for b in batches)))
+        return finish(batches, *args)
+
+    monkeypatch.setattr(delivery, "finish_batches", recording_finish)
+    stats = delivery.drain(batch=3)
+    # the second batch is started before the first is recorded, and so on
+    assert log == [
+        ("start", 3),
+        ("start", 3),
+        ("finish", 3),
+        ("start", 1),
+        ("finish", 3),
+        ("finish", 1),
+    ]
+    assert stats.by_result["delivered"] == 7 and stats.sequenced == 7
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
+
+
+def test_a_batch_in_flight_when_the_breaker_opens_keeps_what_reached_the_sink(test_type, use_sinks):
+    sink = BackgroundSink("a")
+    use_sinks(sink)
+    publish_n(test_type, 2)
+    delivery.sequence_pending()
+    batches = delivery.start_batches(delivery.claim("w1"), {"a": sink})
+    breakers.get_breaker("a").open()  # opened by another worker meanwhile
+    stats = delivery.Stats()
+    delivery.finish_batches(batches, "w1", stats, {"a": sink})
+    assert stats.by_result["delivered"] == 2  # it was sent: record it, do not resend
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
+
+    failing = BackgroundSink("a")
+    failing.raise_exc = SinkUnavailable("down")
+    use_sinks(failing)
+    publish_n(test_type, 2, subject="other/{i}")
+    delivery.sequence_pending()
+    breakers.reset("a")
+    batches = delivery.start_batches(delivery.claim("w2"), {"a": failing})
+    breakers.get_breaker("a").open()
+    stats = delivery.Stats()
+    delivery.finish_batches(batches, "w2", stats, {"a": failing})
+    assert stats.by_result["held"] == 2  # failed while open: released, no attempt spent
+    pending = Delivery.objects.filter(status=DeliveryStatus.PENDING)
+    assert pending.count() == 2 and all(d.attempts == 0 for d in pending)
 
 
 def test_breaker_open_after_claim_releases_the_batch_unspent(test_type, use_sinks, settings):
