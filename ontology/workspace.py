@@ -64,8 +64,11 @@ def _copy_table(cursor, params: dict, model: type[models.Model], deferred: tuple
                 continue
             ref = field.related_model._meta.db_table
             old_alias, new_alias = f"o_{field.column}", f"n_{field.column}"
+            # the referenced row is the source branch's: saying so lets PostgreSQL read
+            # that branch's rows by index instead of hashing every branch's rows
             joins.append(
                 f"LEFT JOIN {ref} {old_alias} ON {old_alias}.id = src.{field.column} "
+                f"AND {old_alias}.branch_id = %(old)s "
                 f"LEFT JOIN {ref} {new_alias} ON {new_alias}.branch_id = %(new)s "
                 f"AND {new_alias}.rid = {old_alias}.rid"
             )
@@ -83,18 +86,29 @@ def _copy_table(cursor, params: dict, model: type[models.Model], deferred: tuple
 def _fill_deferred(
     cursor, params: dict, model: type[models.Model], deferred: tuple[str, ...]
 ) -> None:
+    """Fill the ``deferred`` references of the copied rows in one UPDATE ... FROM (one new
+    version of each row that has any, not one per column), remapped by rid."""
     table = model._meta.db_table
+    sets, joins, any_set = [], [], []
     for name in deferred:
         field = model._meta.get_field(name)
         ref_table = field.related_model._meta.db_table
-        cursor.execute(
-            f"UPDATE {table} SET {field.column} = ("
-            f"SELECT n.id FROM {table} s JOIN {ref_table} r ON r.id = s.{field.column} "
-            f"JOIN {ref_table} n ON n.rid = r.rid AND n.branch_id = %(new)s "
-            f"WHERE s.branch_id = %(old)s AND s.rid = {table}.rid) "
-            f"WHERE branch_id = %(new)s",
-            params,
+        old_alias, new_alias = f"o_{field.column}", f"n_{field.column}"
+        joins.append(
+            f"LEFT JOIN {ref_table} {old_alias} ON {old_alias}.id = s.{field.column} "
+            f"AND {old_alias}.branch_id = %(old)s "
+            f"LEFT JOIN {ref_table} {new_alias} ON {new_alias}.branch_id = %(new)s "
+            f"AND {new_alias}.rid = {old_alias}.rid"
         )
+        sets.append(f"{field.column} = {new_alias}.id")
+        any_set.append(f"s.{field.column} IS NOT NULL")
+    cursor.execute(
+        f"UPDATE {table} SET {', '.join(sets)} "
+        f"FROM {table} s {' '.join(joins)} "
+        f"WHERE s.branch_id = %(old)s AND ({' OR '.join(any_set)}) "
+        f"AND {table}.branch_id = %(new)s AND {table}.rid = s.rid",
+        params,
+    )
 
 
 def _copy_m2m(cursor, params: dict, model: type[models.Model], name: str) -> None:
