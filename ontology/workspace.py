@@ -316,15 +316,41 @@ def _park(qs: models.QuerySet) -> None:
         )
 
 
-def apply(branch, changes: Mapping[str, Document | None]) -> None:
-    """Make the branch's rows match ``changes``; ``None`` deletes the entity."""
+_CHILD_SPECS = {
+    "objectType": (Property, "object_type", "properties"),
+    "structType": (StructField, "struct_type", "fields"),
+    "interface": (InterfaceLinkConstraint, "interface", "linkConstraints"),
+}
+
+
+def apply(
+    branch,
+    changes: Mapping[str, Document | None],
+    before: Mapping[str, Document | None] | None = None,
+) -> None:
+    """Make the branch's rows match ``changes``; ``None`` deletes the entity.
+
+    ``before`` (optional): the documents the branch's rows hold now, e.g. a clean branch's
+    head for a merge. A document whose children (properties, struct fields, link
+    constraints) equal its ``before`` children has them neither read nor written, so a
+    merge that changes an object type's description costs one row, not its twenty
+    properties.
+    """
     if not changes:
         return
     bid = branch.pk
+    before = before or {}
     docs_by_kind: dict[str, dict[str, Document]] = defaultdict(dict)
     for rid, doc in changes.items():
         if doc is not None:
             docs_by_kind[doc["kind"]][rid] = doc
+    # the documents whose children must be synchronised
+    child_docs: dict[str, dict[str, Document]] = defaultdict(dict)
+    for kind, (_, _, key) in _CHILD_SPECS.items():
+        for rid, doc in docs_by_kind.get(kind, {}).items():
+            old = before.get(rid)
+            if old is None or old.get("kind") != kind or old.get(key) != doc.get(key):
+                child_docs[kind][rid] = doc
     deleted = [rid for rid, doc in changes.items() if doc is None]
     resolver = _Resolver(bid)
     with transaction.atomic():
@@ -338,15 +364,10 @@ def apply(branch, changes: Mapping[str, Document | None]) -> None:
             if ids:
                 doomed[kind] = ids
                 _park(model._default_manager.filter(id__in=ids))
-        child_specs = {
-            "objectType": (Property, "object_type", "properties"),
-            "structType": (StructField, "struct_type", "fields"),
-            "interface": (InterfaceLinkConstraint, "interface", "linkConstraints"),
-        }
         existing_children: dict[str, dict[str, Any]] = {}
         dropped: dict[str, list[int]] = {}
-        for kind, (child_model, fk, key) in child_specs.items():
-            docs = docs_by_kind.get(kind, {})
+        for kind, (child_model, fk, key) in _CHILD_SPECS.items():
+            docs = child_docs.get(kind, {})
             if not docs:
                 continue
             current = child_model._default_manager.filter(
@@ -381,13 +402,13 @@ def apply(branch, changes: Mapping[str, Document | None]) -> None:
             resolver.cache[model].update({rid: r.id for rid, r in rows[kind].items()})
 
         # 2. children (properties, struct fields, link constraints)
-        _apply_children(bid, docs_by_kind, rows, existing_children, resolver)
+        _apply_children(bid, child_docs, rows, existing_children, resolver)
 
         # 3. references between top-level rows
-        _apply_references(bid, docs_by_kind, rows, resolver)
+        _apply_references(bid, docs_by_kind, child_docs, rows, resolver)
 
         # 4. deletions: dropped children first, then top-level rows, dependants first
-        for kind, (child_model, _, _) in child_specs.items():
+        for kind, (child_model, _, _) in _CHILD_SPECS.items():
             if dropped.get(kind):
                 child_model._default_manager.filter(id__in=dropped[kind]).delete()
         for kind in _DELETE_ORDER:
@@ -452,7 +473,19 @@ def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> Non
         resolver.cache[Property].update({r: row.id for r, row in written.items()})
 
 
-def _apply_references(bid, docs_by_kind, rows, resolver) -> None:
+def _apply_references(bid, docs_by_kind, child_docs, rows, resolver) -> None:
+    # properties referred to by documents whose properties were not rewritten: in bulk
+    resolver.prime(
+        Property,
+        [
+            *(
+                doc.get(key)
+                for doc in docs_by_kind.get("objectType", {}).values()
+                for key in ("primaryKey", "titleProperty")
+            ),
+            *(doc.get("foreignKeyProperty") for doc in docs_by_kind.get("linkType", {}).values()),
+        ],
+    )
     # shared properties -> value / struct types
     sp_docs = docs_by_kind.get("sharedProperty", {})
     refs = {
@@ -490,6 +523,8 @@ def _apply_references(bid, docs_by_kind, rows, resolver) -> None:
     if if_docs:
         _set_m2m(Interface, "extends", Interface, if_docs, rows["interface"], resolver)
         _set_m2m(Interface, "properties", SharedProperty, if_docs, rows["interface"], resolver)
+    if_docs = child_docs.get("interface", {})
+    if if_docs:
         existing = _rows_by_rid(
             InterfaceLinkConstraint.objects.filter(branch_id=bid, interface__rid__in=list(if_docs))
         )
@@ -547,8 +582,13 @@ class OntologyWorkspace:
     def all_documents(self, branch) -> dict[str, Document]:
         return to_documents(branch.pk)
 
-    def apply(self, branch, changes: Mapping[str, Document | None]) -> None:
-        apply(branch, changes)
+    def apply(
+        self,
+        branch,
+        changes: Mapping[str, Document | None],
+        before: Mapping[str, Document | None] | None = None,
+    ) -> None:
+        apply(branch, changes, before)
 
     def copy_rows(self, source, target) -> None:
         copy_rows(source, target)

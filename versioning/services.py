@@ -542,9 +542,14 @@ def _three_way(
     return Merge(base, ours, theirs, result, *trees, theirs_changed)
 
 
-def _apply(branch: Branch, changes: Mapping[str, Document | None]) -> None:
+def _apply(
+    branch: Branch, changes: Mapping[str, Document | None], head: Mapping[str, Document]
+) -> None:
+    """Write ``changes`` onto a clean branch's rows; ``head`` (its head tree) tells the
+    workspace what the rows hold, so it skips children that did not change."""
+    before = {rid: head.get(rid) for rid in changes}
     try:
-        get_workspace().apply(branch, changes)
+        get_workspace().apply(branch, changes, before)
     except ValueError as exc:
         raise InvalidStateError(f"The merged ontology cannot be written: {exc}") from exc
 
@@ -780,7 +785,7 @@ def merge_proposal(proposal: Proposal, user: Any) -> Commit:
                 f"{len(unresolved)} conflict(s) must be resolved before merging.", unresolved
             )
         changes = merge.result.tree_changes
-        _apply(target, changes)
+        _apply(target, changes, merge.ours_tree)
         commit = _write(
             target,
             changes=changes,
@@ -828,7 +833,7 @@ def update_from_target(proposal: Proposal, user: Any) -> Commit:
                 f"{len(unresolved)} conflict(s) must be resolved first.", unresolved
             )
         changes = merge.result.tree_changes
-        _apply(source, changes)
+        _apply(source, changes, merge.ours_tree)
         return _write(
             source,
             changes=changes,
@@ -880,7 +885,7 @@ def revert_commit(
             )
         if not result.tree_changes:
             raise NothingToCommitError(f"Nothing of {target.id[:12]} is left to revert.")
-        _apply(locked, result.tree_changes)
+        _apply(locked, result.tree_changes, trees[1])
         first_line = target.message.splitlines()[0] if target.message else target.id[:12]
         reverted = _write(
             locked,

@@ -19,8 +19,16 @@ class Workspace(Protocol):
     def all_documents(self, branch: Any) -> dict[str, Document]:
         """Every top-level document of the branch, keyed by rid."""
 
-    def apply(self, branch: Any, changes: Mapping[str, Document | None]) -> None:
-        """Make the branch's rows match ``changes`` (``None`` deletes the entity)."""
+    def apply(
+        self,
+        branch: Any,
+        changes: Mapping[str, Document | None],
+        before: Mapping[str, Document | None] | None = None,
+    ) -> None:
+        """Make the branch's rows match ``changes`` (``None`` deletes the entity).
+
+        ``before``, when given, is what the rows hold now (a clean branch's head documents
+        of the same rids): parts equal in both may be left untouched."""
 
     def copy_rows(self, source: Any, target: Any) -> None:
         """Copy every row of ``source`` to the empty ``target`` in set-based statements."""

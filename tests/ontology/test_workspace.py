@@ -1,8 +1,11 @@
 """Rows <-> documents: set-based branch copy and bulk apply must be lossless."""
 
+import copy
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ontology import services
 from ontology.documents import to_documents
@@ -130,6 +133,40 @@ def test_apply_updates_renames_and_deletes_by_rid():
     assert after[new_rid]["apiName"] == "OldFlight"
     assert ObjectType.objects.get(branch=branch, rid=airport_rid).api_name == "Aerodrome"
     assert not Property.objects.filter(branch=branch, rid=gone).exists()
+
+
+def test_apply_with_before_leaves_unchanged_children_alone_and_syncs_changed_ones():
+    branch = BranchFactory(name="work")
+    made = build_ontology(branch)
+    docs = to_documents(branch.pk)
+    airport_rid, flight_rid = str(made["airport"].rid), str(made["flight"].rid)
+    iface_rid = str(made["iface"].rid)
+    stamps = dict(Property.objects.filter(branch=branch).values_list("rid", "updated_at"))
+    airport = {**docs[airport_rid], "description": "only the header", "apiName": "Aerodrome"}
+    flight = copy.deepcopy(docs[flight_rid])
+    changed_prop = next(iter(flight["properties"]))
+    flight["properties"][changed_prop]["description"] = "a child changed"
+    iface = {**docs[iface_rid], "description": "no link constraints either way"}
+    changes = {airport_rid: airport, flight_rid: flight, iface_rid: iface}
+    with CaptureQueriesContext(connection) as ctx:
+        apply(branch, changes, before={rid: docs[rid] for rid in changes})
+    read_children_of = {
+        rid
+        for rid in changes
+        for q in ctx.captured_queries
+        if ("ontology_property" in q["sql"] or "linkconstraint" in q["sql"])
+        and (rid in q["sql"] or rid.replace("-", "") in q["sql"])
+    }
+    assert read_children_of == {flight_rid}
+
+    after = to_documents(branch.pk)
+    assert after == {**docs, **changes}
+    touched = {
+        str(rid)
+        for rid, at in Property.objects.filter(branch=branch).values_list("rid", "updated_at")
+        if at != stamps[rid]
+    }
+    assert touched == {changed_prop}
 
 
 def test_services_mark_working_change_and_refuse_in_use_deletes():
