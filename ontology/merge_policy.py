@@ -255,22 +255,28 @@ class _Validation:
         """One pass over the top-level documents (never their properties unless needed):
         names taken by another document, and documents of the ``referrers`` kinds that
         point at something ``removed``."""
-        names, changed = self.names, self.changed
-        name_kinds = {kind for kind, _ in names}
+        name_kinds = {kind for kind, _ in self.names}
+        tree_names = getattr(self.tree, "names", None)
+        if not referrers and callable(tree_names):
+            # names only: (kind, apiName) pairs, which a store's tree gives without reading
+            # every document
+            for rid, (kind, name) in tree_names().items():
+                if kind in name_kinds:
+                    self.check_name(rid, kind, name)
+            return
         for rid, doc in self.tree.items():
             kind = doc.get("kind")
             if kind in name_kinds:
-                name = doc.get("apiName")
-                for claimant in names.get((kind, str(name).lower()), ()):
-                    if claimant != rid:
-                        self.problem(
-                            claimant,
-                            ("apiName",),
-                            "rule_violation",
-                            f"Another {kind} is named '{name}'.",
-                        )
-            if kind in referrers and rid not in changed:
+                self.check_name(rid, kind, doc.get("apiName"))
+            if kind in referrers and rid not in self.changed:
                 self.check_referrer(rid, doc, removed)
+
+    def check_name(self, rid: str, kind: Any, name: Any) -> None:
+        for claimant in self.names.get((kind, str(name).lower()), ()):
+            if claimant != rid:
+                self.problem(
+                    claimant, ("apiName",), "rule_violation", f"Another {kind} is named '{name}'."
+                )
 
     def check_referrer(self, rid: str, doc: dict[str, Any], removed: Mapping[str, Any]) -> None:
         if doc["kind"] == "linkType" and not (

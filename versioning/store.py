@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from .domain.canonical import canonical_bytes, doc_hash
@@ -240,6 +241,27 @@ class TreeView(Mapping[str, Document]):
         self.commit_id = commit_id
         self._docs: dict[str, Document | None] = {}
         self._all: dict[str, Document] | None = None if commit_id else {}
+        self._names: dict[str, tuple[Any, Any]] | None = None
+
+    def names(self) -> dict[str, tuple[Any, Any]]:
+        """``rid -> (kind, apiName)`` of every document, in iteration order; the database
+        extracts the two fields, so no document is transferred or decoded."""
+        if self._all is not None:
+            return {rid: (doc.get("kind"), doc.get("apiName")) for rid, doc in self._all.items()}
+        if self._names is None:
+            hashes = hashes_at(self.commit_id)
+            wanted = list(set(hashes.values()))
+            found: dict[str, tuple[Any, Any]] = {}
+            for start in range(0, len(wanted), _SQL_CHUNK):
+                rows = Blob.objects.filter(hash__in=wanted[start : start + _SQL_CHUNK])
+                found.update(
+                    (h, (kind, name))
+                    for h, kind, name in rows.values_list(
+                        "hash", KT("document__kind"), KT("document__apiName")
+                    )
+                )
+            self._names = {rid: found[h] for rid, h in hashes.items()}
+        return self._names
 
     def prefetch(self, rids: Iterable[str]) -> None:
         prefetch_trees([self], rids)

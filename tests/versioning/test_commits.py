@@ -6,7 +6,7 @@ import pytest
 
 from ontology import services as ontology
 from tests.factories import BranchFactory, ObjectTypeFactory
-from tests.versioning.support import edit, object_type, rid_of, seed_main
+from tests.versioning.support import delete_object_type, edit, object_type, rid_of, seed_main
 from versioning import services, store
 from versioning.exceptions import (
     NothingToCommitError,
@@ -173,3 +173,18 @@ def test_clearing_marks_keeps_one_an_edit_touched_after_it_was_read():
     assert list(WorkingChange.objects.filter(branch=dev).values_list("pk", flat=True)) == [
         touched[0]
     ]
+
+
+def test_tree_names_match_the_documents_without_reading_them():
+    seed_main(3)
+    dev = services.create_branch("dev", "main", None)
+    edit(dev, "Type0", api_name="Renamed")
+    services.commit_changes(dev, None, "rename")
+    delete_object_type(dev, "Type1")
+    services.commit_changes(dev, None, "delete")
+    dev.refresh_from_db()
+    view = store.TreeView(dev.head_id)
+    docs = services.documents_at("dev")
+    assert view.names() == {rid: (d["kind"], d["apiName"]) for rid, d in docs.items()}
+    assert list(view.names()) == list(docs)
+    assert view._all is None and view._docs == {}  # no document was read

@@ -123,9 +123,33 @@ class MergedView(Mapping[str, Any]):
     def values(self) -> Iterator[Any]:  # type: ignore[override]
         return (doc for _, doc in self.items())
 
+    def names(self) -> dict[str, tuple[Any, Any]]:
+        """``rid -> (kind, apiName)`` of every merged document, in :meth:`items` order.
+
+        Uses ``ours.names()`` when ``ours`` has it (a store's tree answers it without
+        reading the documents), so a name check need not read the whole tree."""
+        own = getattr(self.ours, "names", None)
+        ours = own() if callable(own) else {rid: _name_of(doc) for rid, doc in self.ours.items()}
+        changes = self.changes
+        out: dict[str, tuple[Any, Any]] = {}
+        for rid, pair in ours.items():
+            if rid in changes:
+                if changes[rid] is not None:
+                    out[rid] = _name_of(changes[rid])
+            else:
+                out[rid] = pair
+        for rid, doc in changes.items():
+            if doc is not None and rid not in ours:
+                out[rid] = _name_of(doc)
+        return out
+
     def previous(self, rid: str) -> Any:
         """The document as it is on ours, before the merge (``None`` if absent)."""
         return self.ours.get(rid)
+
+
+def _name_of(doc: Any) -> tuple[Any, Any]:
+    return doc.get("kind"), doc.get("apiName")
 
 
 @dataclass

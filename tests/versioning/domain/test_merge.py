@@ -317,3 +317,17 @@ def test_merged_view_overlays_changes():
     assert dict(view.items()) == {"a": 4, "c": 3}
     assert "b" not in view and "c" in view and len(view) == 2 and view.previous("b") == 2
     assert view.get("b", MISSING) is MISSING
+
+
+def test_merged_view_names_follow_items_and_use_ours_names_when_it_has_them():
+    class Ours(dict):
+        def names(self):
+            return {rid: ("objectType", doc["apiName"]) for rid, doc in self.items()}
+
+    ours = Ours(BASE)
+    added = object_type("ot3", "Gate")
+    changes = {"ot1": with_changes(FLIGHT, apiName="Trip"), "ot2": None, "ot3": added}
+    for tree in (dict(BASE), ours):
+        view = MergedView(tree, changes)
+        assert view.names() == {rid: (d["kind"], d["apiName"]) for rid, d in view.items()}
+        assert list(view.names()) == [rid for rid, _ in view.items()] == ["ot1", "ot3"]
