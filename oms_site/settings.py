@@ -242,7 +242,8 @@ LOGGING = {
 # Defaults live in events/conf.py; these only read the environment.
 if "OMS_EVENTS_SINKS" in env:
     OMS_EVENTS_SINKS = env.list("OMS_EVENTS_SINKS")  # log, nats, eventbridge
-OMS_EVENTS_WEBHOOKS = env.json("OMS_EVENTS_WEBHOOKS", default=[])  # [{"name","url","secret","types"}]
+# [{"name": ..., "url": ..., "secret": ..., "types": [...]}]
+OMS_EVENTS_WEBHOOKS = env.json("OMS_EVENTS_WEBHOOKS", default=[])
 OMS_EVENTS_EVENTBRIDGE_BUS = env("OMS_EVENTS_EVENTBRIDGE_BUS", default="")
 OMS_EVENTS_NATS_STREAM = env("OMS_EVENTS_NATS_STREAM", default="OMS_EVENTS")
 OMS_EVENTS_MAX_ATTEMPTS = env.int("OMS_EVENTS_MAX_ATTEMPTS", default=12)
