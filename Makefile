@@ -25,7 +25,7 @@ admin: migrate
 	$(PY) manage.py ensure_admin
 
 run: demo admin
-	@echo "OMS on http://127.0.0.1:8000  (admin: /admin/, API: /api/v1/, docs: /api/docs/)"
+	@echo "OMS on http://$${OMS_BIND:-127.0.0.1:8000}  (admin: /admin/, API: /api/v1/, docs: /api/docs/)"
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 test: install
