@@ -188,3 +188,14 @@ def test_tree_names_match_the_documents_without_reading_them():
     assert view.names() == {rid: (d["kind"], d["apiName"]) for rid, d in docs.items()}
     assert list(view.names()) == list(docs)
     assert view._all is None and view._docs == {}  # no document was read
+
+
+def test_blob_documents_read_back_exactly_including_what_orjson_refuses(db):
+    from versioning.domain.canonical import doc_hash
+    from versioning.models import Blob
+
+    doc = {"kind": "valueType", "big": 2**70, "enum": {"values": [1.5, 0.1, 10**30]}, "s": "é"}
+    Blob.objects.create(hash=doc_hash(doc), kind="valueType", document=doc, size=1)
+    read = Blob.objects.values_list("document", flat=True).get(hash=doc_hash(doc))
+    assert read == doc
+    assert doc_hash(read) == doc_hash(doc)
