@@ -12,8 +12,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
-from .fields import DocumentField
-
 BRANCH_NAME_CHARS = "[A-Za-z0-9._/-]"
 BRANCH_NAME_RE = rf"^[A-Za-z0-9]{BRANCH_NAME_CHARS}{{0,99}}$"
 MAIN_BRANCH = "main"
@@ -49,7 +47,7 @@ class Blob(models.Model):
 
     hash = models.CharField(max_length=64, primary_key=True)
     kind = models.CharField(max_length=40, blank=True)
-    document = DocumentField()
+    document = models.JSONField()
     size = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 

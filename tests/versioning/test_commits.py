@@ -190,7 +190,7 @@ def test_tree_names_match_the_documents_without_reading_them():
     assert view._all is None and view._docs == {}  # no document was read
 
 
-def test_blob_documents_read_back_exactly_including_what_orjson_refuses(db):
+def test_blob_documents_read_back_exactly_with_big_integers(db):
     from versioning.domain.canonical import doc_hash
     from versioning.models import Blob
 
