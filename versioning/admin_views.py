@@ -69,7 +69,7 @@ def can_approve(user: Any, proposal: Proposal) -> bool:
         proposal.is_active
         and user.pk != proposal.author_id
         and services.has_branch_perm(user, "approve_proposal", proposal.target)
-        and not proposal.approvals.filter(user=user).exists()
+        and not services.current_approvals(proposal).filter(user=user).exists()
     )
 
 

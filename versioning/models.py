@@ -246,6 +246,11 @@ class Approval(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="approvals")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    source_head = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The source head approved: commits pushed after it need a new approval.",
+    )
 
     class Meta:
         ordering = ["created_at"]

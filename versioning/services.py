@@ -631,8 +631,18 @@ def _branches_of(proposal: Proposal) -> tuple[Branch, Branch]:
     return proposal.source, proposal.target
 
 
-def approved_by_other(proposal: Proposal) -> bool:
-    return proposal.approvals.exclude(user_id=proposal.author_id).exists()
+def current_approvals(proposal: Proposal, source_head: str | None = None):
+    """Approvals given to the source as it is now: new commits on the source after an
+    approval need a new one (a reviewer approves what they saw, not what came later)."""
+    if source_head is None:
+        source_head = (
+            Branch.objects.filter(pk=proposal.source_id).values_list("head_id", flat=True).first()
+        )
+    return proposal.approvals.filter(source_head=source_head or "")
+
+
+def approved_by_other(proposal: Proposal, source_head: str | None = None) -> bool:
+    return current_approvals(proposal, source_head).exclude(user_id=proposal.author_id).exists()
 
 
 def dry_run(proposal: Proposal) -> dict[str, Any]:
@@ -650,7 +660,7 @@ def _dry_run_dict(proposal: Proposal, source: Branch, target: Branch, merge: Mer
     counts = {s.value: 0 for s in Severity}
     for conflict in result.conflicts:
         counts[conflict.severity.value] += 1
-    needs_approval = target.protected and not approved_by_other(proposal)
+    needs_approval = target.protected and not approved_by_other(proposal, merge.theirs)
     source_changes = diff_trees(merge.base_tree, merge.theirs_tree, changed=merge.theirs_changed)
     merged = diff_trees(merge.ours_tree, result.view, changed=result.tree_changes)
     return {
@@ -666,7 +676,10 @@ def _dry_run_dict(proposal: Proposal, source: Branch, target: Branch, merge: Mer
         "counts": counts,
         "canMerge": result.can_merge,
         "needsApproval": needs_approval,
-        "approvals": list(proposal.approvals.values_list("user__username", flat=True)),
+        # approvals of the source head being merged (older ones need renewing)
+        "approvals": list(
+            current_approvals(proposal, merge.theirs).values_list("user__username", flat=True)
+        ),
         "sourceHasUncommittedChanges": has_uncommitted_changes(source),
         "mergeable": (
             proposal.is_active and result.can_merge and not needs_approval and not merge.up_to_date
@@ -738,7 +751,10 @@ def approve(proposal: Proposal, user: Any) -> Approval:
             raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
         if user is None or user.pk == proposal.author_id:
             raise NotAllowedError("The author of a proposal cannot approve it.")
-        approval, _ = Approval.objects.get_or_create(proposal=proposal, user=user)
+        head = Branch.objects.filter(pk=proposal.source_id).values_list("head_id", flat=True)
+        approval, _ = Approval.objects.update_or_create(
+            proposal=proposal, user=user, defaults={"source_head": head.first() or ""}
+        )
         if proposal.status == ProposalStatus.OPEN:
             proposal.status = ProposalStatus.APPROVED
             proposal.save(update_fields=["status", "updated_at"])
@@ -765,12 +781,12 @@ def merge_proposal(proposal: Proposal, user: Any) -> Commit:
         target = _lock_branch(proposal.target)
         _check_writable(target, system=True)
         _check_clean(target)
-        if target.protected and not approved_by_other(proposal):
-            raise InvalidStateError(
-                f"'{target.name}' is protected: the proposal needs an approval from someone "
-                "other than its author."
-            )
         source = Branch.objects.select_related("head").get(pk=source.pk)
+        if target.protected and not approved_by_other(proposal, source.head_id):
+            raise InvalidStateError(
+                f"'{target.name}' is protected: the proposal needs an approval of the "
+                "source's latest commit from someone other than its author."
+            )
         merge = three_way(
             target.head_id,
             source.head_id,

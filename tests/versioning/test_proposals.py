@@ -65,6 +65,32 @@ def test_clean_merge_writes_one_merge_commit_and_updates_main_rows(people):
         services.merge_proposal(proposal, reviewer)
 
 
+def test_commits_pushed_after_an_approval_need_a_new_one(people):
+    author, reviewer = people
+    main = seed_main(3)
+    dev = services.create_branch("dev", "main", author)
+    edit(dev, "Type0", description="reviewed")
+    services.commit_changes(dev, author, "the reviewed change")
+    proposal = services.open_proposal(dev, main, "Describe Type0", author)
+    services.approve(proposal, reviewer)
+    assert services.dry_run(proposal)["mergeable"]
+
+    edit(dev, "Type1", description="slipped in after the review")
+    later = services.commit_changes(dev, author, "after the approval")
+    run = services.dry_run(proposal)
+    assert run["needsApproval"] and not run["mergeable"] and run["approvals"] == []
+    with pytest.raises(InvalidStateError, match="latest commit"):
+        services.merge_proposal(proposal, reviewer)
+    main.refresh_from_db()
+    assert object_type(main, "Type1").description == ""
+
+    services.approve(proposal, reviewer)  # the reviewer looks again and approves
+    assert services.dry_run(proposal)["approvals"] == ["reviewer"]
+    commit = services.merge_proposal(proposal, reviewer)
+    assert commit.merge_parent_id == later.id
+    assert object_type(main, "Type1").description == "slipped in after the review"
+
+
 def test_error_conflict_needs_a_resolution_then_merges_the_choice(people):
     author, reviewer = people
     seed_main(3)
