@@ -239,14 +239,17 @@ LOGGING = {
 }
 
 # --- Events (events app) ---------------------------------------------------------------
-# Defaults live in events/conf.py; these only read the environment.
-if "OMS_EVENTS_SINKS" in env:
-    OMS_EVENTS_SINKS = env.list("OMS_EVENTS_SINKS")  # log, nats, eventbridge
-# [{"name": ..., "url": ..., "secret": ..., "types": [...]}]
-OMS_EVENTS_WEBHOOKS = env.json("OMS_EVENTS_WEBHOOKS", default=[])
-OMS_EVENTS_EVENTBRIDGE_BUS = env("OMS_EVENTS_EVENTBRIDGE_BUS", default="")
-OMS_EVENTS_NATS_STREAM = env("OMS_EVENTS_NATS_STREAM", default="OMS_EVENTS")
-OMS_EVENTS_MAX_ATTEMPTS = env.int("OMS_EVENTS_MAX_ATTEMPTS", default=12)
-OMS_EVENTS_RETENTION_DAYS = env.float("OMS_EVENTS_RETENTION_DAYS", default=30)
-OMS_EVENTS_REQUIRE_REGISTERED_TYPES = env.bool("OMS_EVENTS_REQUIRE_REGISTERED_TYPES", default=True)
-OMS_EVENTS_WORKER_METRICS_PORT = env.int("OMS_EVENTS_WORKER_METRICS_PORT", default=0)
+# Defaults live in events/conf.py; a setting exists here only when the environment sets it.
+# OMS_EVENTS_WEBHOOKS is JSON: [{"name": ..., "url": ..., "secret": ..., "types": [...]}].
+for _name, _read in {
+    "SINKS": env.list,  # log, nats, eventbridge
+    "WEBHOOKS": env.json,
+    "EVENTBRIDGE_BUS": env.str,
+    "NATS_STREAM": env.str,
+    "MAX_ATTEMPTS": env.int,
+    "RETENTION_DAYS": env.float,
+    "REQUIRE_REGISTERED_TYPES": env.bool,
+    "WORKER_METRICS_PORT": env.int,
+}.items():
+    if f"OMS_EVENTS_{_name}" in env:
+        globals()[f"OMS_EVENTS_{_name}"] = _read(f"OMS_EVENTS_{_name}")
