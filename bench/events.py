@@ -38,33 +38,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._common import fresh_database, setup_django  # noqa: E402
+
 
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def setup_django(server: str, nats_url: str, db_name: str) -> None:
-    import psycopg2
-
-    admin = psycopg2.connect(f"{server}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{db_name}"')
-    admin.close()
-    os.environ["DATABASE_URL"] = f"{server}/{db_name}"
-    os.environ["NATS_URL"] = nats_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms_site.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def main() -> int:
@@ -80,7 +61,8 @@ def main() -> int:
     parser.add_argument("--profile", help="write a cProfile of the throughput drain here")
     args = parser.parse_args()
 
-    setup_django(args.server, args.nats, args.db_name)
+    os.environ["NATS_URL"] = args.nats
+    setup_django(fresh_database(args.server, args.db_name))
     from django.conf import settings
     from django.db import transaction
 

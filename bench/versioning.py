@@ -41,10 +41,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psycopg2
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._common import fresh_database, setup_django  # noqa: E402
 
 
 def p95(samples: list[float]) -> float:
@@ -66,28 +66,6 @@ def timed(fn) -> tuple[float, Any]:
     start = time.perf_counter()
     out = fn()
     return time.perf_counter() - start, out
-
-
-def create_database(server: str, name: str) -> str:
-    conn = psycopg2.connect(f"{server}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return f"{server}/{name}"
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms_site.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def change(doc: dict, text: str) -> dict:
@@ -317,7 +295,7 @@ def main() -> None:
     parser.add_argument("--json", default=str(ROOT / "bench/results/versioning.json"))
     args = parser.parse_args()
 
-    setup_django(create_database(args.server, args.db_name))
+    setup_django(fresh_database(args.server, args.db_name))
     from django.db import connection
 
     sizes = [int(s) for s in args.sizes.split(",")]
