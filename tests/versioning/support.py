@@ -64,16 +64,6 @@ def steward(name: str = "steward", **kwargs):
     )
 
 
-def ensure_policy() -> None:
-    """Register ``ontology.merge_policy.OntologyPolicy`` directly when the registered proxy
-    cannot build it (its class name is being settled between the two modules)."""
-    from ontology import merge_policy
-    from versioning import workspace
-
-    if not hasattr(workspace.get_policy(), "resolve"):
-        workspace.register(policy=merge_policy.OntologyPolicy())
-
-
 def link(branch: Branch, api_name: str, source: str, target: str, *, user=None) -> LinkType:
     """Create a link type through the ontology service (marks the dirty set)."""
     row = LinkType(

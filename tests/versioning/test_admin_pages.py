@@ -13,18 +13,13 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from tests.factories import UserFactory
-from tests.versioning.support import edit, ensure_policy, object_type, seed_main, steward
+from tests.versioning.support import edit, object_type, seed_main, steward
 from versioning import admin_dag, services
 from versioning.models import Branch, Commit, Proposal, ProposalStatus
 
 pytestmark = pytest.mark.django_db
 
 VIEW_PERMS = ["versioning.view_commit", "versioning.view_proposal", "versioning.view_branch"]
-
-
-@pytest.fixture(autouse=True)
-def _policy():
-    ensure_policy()
 
 
 def staff(name: str, permissions=()) -> object:

@@ -17,7 +17,7 @@ from django.db import connections
 
 from tests.conftest import IN_CI
 from tests.factories import PASSWORD
-from tests.versioning.support import edit, ensure_policy, object_type, seed_main, steward
+from tests.versioning.support import edit, object_type, seed_main, steward
 from versioning import services
 from versioning.models import Branch, Proposal, ProposalStatus
 
@@ -106,7 +106,6 @@ def test_branch_edit_commit_propose_resolve_merge(live_server, browser):
 
 
 def flow(base_url: str, browser) -> None:
-    ensure_policy()
     seed_main(3)
     alice_user = admin_user("alice")
     bob = admin_user("bob")
