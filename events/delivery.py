@@ -351,8 +351,8 @@ def _convert(values, converters) -> list:
 # --- 3. sending and recording -------------------------------------------------------------
 def _call_through_breaker(
     sink: Sink, messages: list[Message], sending: Sending | None = None
-) -> tuple[dict[str, Outcome], str, bool]:
-    """(outcomes, sink-wide error, breaker was open and its outcomes are not to be used).
+) -> tuple[dict[str, Outcome], bool]:
+    """(outcomes, breaker was open and its outcomes are not to be used).
 
     ``sending``: a batch already started in the background (see ``Sink.start_batch``);
     the breaker then wraps waiting for it. If the breaker refuses the call meanwhile (it
@@ -378,13 +378,13 @@ def _call_through_breaker(
         breaker.call(run)
     except pybreaker.CircuitBreakerError:
         if not sending.started:
-            return {}, "circuit breaker open", True
+            return {}, True
         try:
             reached = sending.result()
         except Exception:
-            return {}, "circuit breaker open", True
+            return {}, True
         if not any(o.result is Result.DELIVERED for o in reached.values()):
-            return {}, "circuit breaker open", True
+            return {}, True
         box["outcomes"] = reached
     except SlowCall as exc:
         logger.warning("slow sink call", extra={"sink": sink.name, "error": str(exc)})
@@ -396,7 +396,7 @@ def _call_through_breaker(
     outcomes = dict(box.get("outcomes") or {})
     for m in messages:
         outcomes.setdefault(m.id, Outcome(Result.RETRY, error or "no outcome reported"))
-    return outcomes, error, False
+    return outcomes, False
 
 
 def _release(ids: list[int], worker: str, until, error: str = "") -> None:
@@ -608,7 +608,7 @@ def finish_batches(
         group, outcomes, name = batch.group, batch.outcomes, batch.name
         if batch.sendable:
             sink = sinks[name]
-            sent, _error, breaker_open = _call_through_breaker(sink, batch.sendable, batch.sending)
+            sent, breaker_open = _call_through_breaker(sink, batch.sendable, batch.sending)
             if breaker_open:
                 until = breakers.blocked_until(name) or timezone.now() + timedelta(
                     seconds=HELD_BACK_SECONDS
