@@ -419,7 +419,7 @@ def create_branch(name: str, from_ref: str, user: Any, *, description: str = "")
                 "branch": branch.name,
                 "from": str(from_ref),
                 "head": head_id,
-                "actor": getattr(user, "username", None) or None,
+                "actor": _actor(user),
             },
             branch=branch.name,
             commit=head_id,
@@ -455,7 +455,7 @@ def delete_branch(branch: Branch, user: Any) -> None:
         _publish(
             BRANCH_DELETED,
             f"branches/{name}",
-            {"branch": name, "head": head, "actor": getattr(user, "username", None) or None},
+            {"branch": name, "head": head, "actor": _actor(user)},
             branch=name,
             commit=head,
         )
