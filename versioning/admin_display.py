@@ -11,7 +11,7 @@ from typing import Any
 
 from . import services
 from .domain.diff import EntityChange, TreeDiff
-from .models import ProposalStatus
+from .models import Proposal
 
 #: entity cards drawn in full on one page; the rest are listed by name
 MAX_CARDS = 100
@@ -192,6 +192,6 @@ def merge_blockers(run: Mapping[str, Any]) -> list[str]:
         out.append("the target is protected: it needs an approval by someone other than the author")
     if run["upToDate"]:
         out.append("the target already has every commit of the source")
-    if run.get("status") not in ProposalStatus.values[:2]:
+    if run.get("status") not in Proposal.ACTIVE:
         out.append(f"the proposal is {run.get('status')}")
     return out

@@ -300,11 +300,7 @@ class CommitAdmin(admin.ModelAdmin):
             try:
                 diff = services.diff(a, b)
                 rids = [c.rid for c in diff.changes]
-                cards = entity_cards(
-                    diff,
-                    services.documents_at(a, rids[:MAX_CARDS]),
-                    services.documents_at(b, rids[:MAX_CARDS]),
-                )
+                cards = entity_cards(diff, docs_at(a, rids), docs_at(b, rids))
             except VersioningError as exc:
                 refused(request, exc)
         context = self._context(
