@@ -35,14 +35,14 @@ def _rid(value) -> str | None:
     return str(value) if value else None
 
 
-def _deprecation(row) -> dict[str, str] | None:
-    if row.status != "DEPRECATED":
+def _deprecation_of(status: str, message: str, deadline) -> dict[str, str] | None:
+    if status != "DEPRECATED":
         return None
-    deadline = row.deprecation_deadline
-    return {
-        "message": row.deprecation_message,
-        "deadline": deadline.isoformat() if deadline else None,
-    }
+    return {"message": message, "deadline": deadline.isoformat() if deadline else None}
+
+
+def _deprecation(row) -> dict[str, str] | None:
+    return _deprecation_of(row.status, row.deprecation_message, row.deprecation_deadline)
 
 
 def _common(row) -> Document:
@@ -130,42 +130,6 @@ def interface_document(row: Interface) -> Document:
     return doc
 
 
-def property_document(p: Property) -> Document:
-    doc = {
-        "apiName": p.api_name,
-        "displayName": p.display_name,
-        "description": p.description,
-        "sharedProperty": _ref(p.shared_property),
-        "required": p.required,
-        "pii": p.pii,
-        "status": p.status,
-        "deprecation": _deprecation(p),
-        "position": p.position,
-    }
-    doc.update(_typed(p, _ref))
-    return doc
-
-
-def object_type_document(row: ObjectType) -> Document:
-    props = list(row.properties.all())
-    by_id = {p.id: p for p in props}
-    doc = _common(row)
-    doc.update(
-        displayName=row.display_name,
-        pluralDisplayName=row.plural_display_name,
-        visibility=row.visibility,
-        icon=row.icon,
-        replacedBy=_ref(row.replaced_by),
-        primaryKey=_rid(by_id[row.primary_key_id].rid) if row.primary_key_id in by_id else None,
-        titleProperty=(
-            _rid(by_id[row.title_property_id].rid) if row.title_property_id in by_id else None
-        ),
-        interfaces=_rids(row.interfaces.all()),
-        properties={str(p.rid): property_document(p) for p in props},
-    )
-    return doc
-
-
 _OT_FIELDS = (
     "id",
     "rid",
@@ -203,16 +167,10 @@ _PROP_FIELDS = (
 )
 
 
-def _deprecation_of(status: str, message: str, deadline) -> dict[str, str] | None:
-    if status != "DEPRECATED":
-        return None
-    return {"message": message, "deadline": deadline.isoformat() if deadline else None}
-
-
 def _object_type_documents(branch_id: int, wanted: list[str] | None) -> dict[str, Document]:
     """Object type documents from plain rows (``values_list``), not model instances: the
-    same output as :func:`object_type_document`, a fixed number of queries (object types,
-    their properties, their interfaces), and no ~20 model instances per object type."""
+    a fixed number of queries (object types, their properties, their interfaces), and no
+    ~20 model instances per object type."""
     qs = ObjectType.objects.filter(branch_id=branch_id)
     if wanted is not None:
         qs = qs.filter(rid__in=wanted)
@@ -340,8 +298,8 @@ _ref_only = ("rid",)
 
 
 def _querysets(branch_id: int) -> dict[str, Any]:
-    """The querysets (with prefetches) that read each kind's rows for documents."""
-    prop_qs = Property.objects.select_related("value_type", "struct_type", "shared_property")
+    """The querysets (with prefetches) that read each kind's rows for documents (object
+    types are read as plain rows by :func:`_object_type_documents`)."""
     return {
         "valueType": ValueType.objects.filter(branch_id=branch_id),
         "structType": StructType.objects.filter(branch_id=branch_id).prefetch_related(
@@ -360,12 +318,6 @@ def _querysets(branch_id: int) -> dict[str, Any]:
                 ),
             ),
         ),
-        "objectType": ObjectType.objects.filter(branch_id=branch_id)
-        .select_related("replaced_by")
-        .prefetch_related(
-            Prefetch("properties", queryset=prop_qs),
-            Prefetch("interfaces", queryset=Interface.objects.only(*_ref_only)),
-        ),
         "linkType": LinkType.objects.filter(branch_id=branch_id).select_related(
             "source", "target", "foreign_key_property"
         ),
@@ -377,14 +329,8 @@ RENDERERS = {
     "structType": struct_type_document,
     "sharedProperty": shared_property_document,
     "interface": interface_document,
-    "objectType": object_type_document,
     "linkType": link_type_document,
 }
-
-
-def to_document(row) -> Document:
-    """The canonical document of one top-level row (reads its children)."""
-    return RENDERERS[row.kind](row)
 
 
 def stored_document(row) -> Document | None:
@@ -404,12 +350,14 @@ def to_documents(
     if wanted is not None and not wanted:
         return out
     only = set(kinds) if kinds is not None else None
-    for kind, qs in _querysets(branch_id).items():
+    querysets = _querysets(branch_id)
+    for kind in KIND_MODEL:
         if only is not None and kind not in only:
             continue
         if kind == "objectType":
             out.update(_object_type_documents(branch_id, wanted))
             continue
+        qs = querysets[kind]
         if wanted is not None:
             qs = qs.filter(rid__in=wanted)
         render = RENDERERS[kind]
