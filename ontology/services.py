@@ -342,7 +342,8 @@ def save_object_type(
                 item.setdefault("status", "EXPERIMENTAL")
         _sync_children(ot, Property, "object_type", properties, "properties")
     keys_before = (ot.primary_key_id, ot.title_property_id)
-    by_name = {p.api_name.lower(): p for p in ot.properties.all()}
+    # read afresh: a caller's instance may carry properties prefetched before the sync
+    by_name = {p.api_name.lower(): p for p in Property.objects.filter(object_type=ot)}
     # a key whose property was just removed is cleared (the database already nulled it)
     remaining = {p.pk for p in by_name.values()}
     for field in ("primary_key", "title_property"):

@@ -265,8 +265,6 @@ class EntitySerializer(serializers.Serializer):
         return self.write(None, validated_data)
 
     def update(self, instance, validated_data):
-        # the services read children afresh; a read's prefetched ones would be stale
-        instance._prefetched_objects_cache = {}
         return self.write(instance, validated_data)
 
 

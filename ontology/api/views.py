@@ -106,7 +106,7 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
         value = self.kwargs[self.lookup_field]
         queryset = self.get_queryset()
         if self.request.method not in SAFE_METHODS:
-            queryset = queryset.prefetch_related(None)  # writes read children afresh
+            queryset = queryset.prefetch_related(None)  # a write does not represent it
         if len(value) == 36 and _is_uuid(value):
             queryset = queryset.filter(rid=value)
         elif "\x00" not in value:
