@@ -415,7 +415,7 @@ def _release(ids: list[int], worker: str, until, error: str = "") -> None:
 
 
 def _dead_letter(delivery: Delivery, reason: str, error: str, attempts: int) -> None:
-    from .services import DEAD_LETTERED, DELIVERY_TYPES, publish
+    from .services import DEAD_LETTERED, announce
 
     DeadLetter.objects.create(
         delivery_id=delivery.pk,
@@ -435,19 +435,7 @@ def _dead_letter(delivery: Delivery, reason: str, error: str, attempts: int) -> 
             "error": error[:500],
         },
     )
-    if delivery.event.type not in DELIVERY_TYPES:
-        publish(
-            DEAD_LETTERED,
-            f"events/{delivery.event_id}",
-            {
-                "eventId": str(delivery.event_id),
-                "eventType": delivery.event.type,
-                "sink": delivery.sink,
-                "reason": reason,
-                "error": error[:2000],
-                "attempts": attempts,
-            },
-        )
+    announce(DEAD_LETTERED, delivery, reason=reason, error=error[:2000], attempts=attempts)
 
 
 def _mark_delivered(ids: list[int], worker: str, now) -> None:

@@ -129,7 +129,7 @@ def requeue_deliveries(delivery_ids: Iterable[int], *, user: Any = None) -> int:
     )
     _resolve_open_letters(ids, DeadLetterResolution.REQUEUED, user)
     for d in rows:
-        _audit(REQUEUED, d, user)
+        announce(REQUEUED, d, actor=_actor(user))
     schedule_drain()
     return len(rows)
 
@@ -150,7 +150,7 @@ def discard_deliveries(delivery_ids: Iterable[int], *, user: Any = None) -> int:
     )
     _resolve_open_letters(ids, DeadLetterResolution.DISCARDED, user)
     for d in rows:
-        _audit(DISCARDED, d, user)
+        announce(DISCARDED, d, actor=_actor(user))
     return len(rows)
 
 
@@ -162,7 +162,8 @@ def deliveries_of_events(event_ids: Iterable[Any]) -> list[int]:
     )
 
 
-def _audit(type: str, delivery: Delivery, user: Any) -> None:
+def announce(type: str, delivery: Delivery, **fields: Any) -> None:
+    """Publish a delivery event (dead-lettered, requeued, discarded) about ``delivery``."""
     if delivery.event.type in DELIVERY_TYPES:
         return  # no events about events about events
     publish(
@@ -172,6 +173,10 @@ def _audit(type: str, delivery: Delivery, user: Any) -> None:
             "eventId": str(delivery.event_id),
             "eventType": delivery.event.type,
             "sink": delivery.sink,
-            "actor": getattr(user, "username", None) or None,
+            **fields,
         },
     )
+
+
+def _actor(user: Any) -> str | None:
+    return getattr(user, "username", None) or None
