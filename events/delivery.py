@@ -438,6 +438,17 @@ def _dead_letter(delivery: Delivery, reason: str, error: str, attempts: int) -> 
     announce(DEAD_LETTERED, delivery, reason=reason, error=error[:2000], attempts=attempts)
 
 
+def _spend_attempt(owned, delivery, attempts: int, error: str, dead_reason, retry_at) -> None:
+    """Record a failed attempt of a claimed delivery: dead-letter it for ``dead_reason``,
+    or (no reason) make it pending again at ``retry_at``. ``owned`` selects the delivery
+    row if this worker may still change it."""
+    released = {"attempts": attempts, "claimed_at": None, "claimed_by": None, "last_error": error}
+    if dead_reason is None:
+        owned.update(status=DeliveryStatus.PENDING, next_attempt_at=retry_at, **released)
+    elif owned.update(status=DeliveryStatus.DEAD, **released):
+        _dead_letter(delivery, dead_reason, error, attempts)
+
+
 def _mark_delivered(ids: list[int], worker: str, now) -> None:
     """One UPDATE for the batch, only rows this worker still owns. On PostgreSQL the ids
     are joined in as ``unnest(array)`` so the rows are found by primary key even when the
@@ -485,32 +496,20 @@ def _record(deliveries: list, outcomes: dict[str, Outcome], worker: str, stats: 
             if outcome.result not in (Result.RETRY, Result.POISON):
                 continue
             attempts = d.attempts + 1
-            owned = Delivery.objects.filter(
-                pk=d.pk, claimed_by=worker, status=DeliveryStatus.CLAIMED
-            )
-            if outcome.result is Result.POISON or attempts >= max_attempts:
-                reason = (
-                    DeadLetterReason.POISON
-                    if outcome.result is Result.POISON
-                    else DeadLetterReason.EXHAUSTED
-                )
-                if owned.update(
-                    status=DeliveryStatus.DEAD,
-                    attempts=attempts,
-                    claimed_at=None,
-                    claimed_by=None,
-                    last_error=outcome.error,
-                ):
-                    _dead_letter(d, reason, outcome.error, attempts)
+            if outcome.result is Result.POISON:
+                reason = DeadLetterReason.POISON
+            elif attempts >= max_attempts:
+                reason = DeadLetterReason.EXHAUSTED
             else:
-                owned.update(
-                    status=DeliveryStatus.PENDING,
-                    attempts=attempts,
-                    claimed_at=None,
-                    claimed_by=None,
-                    last_error=outcome.error,
-                    next_attempt_at=now + timedelta(seconds=backoff(attempts)),
-                )
+                reason = None
+            _spend_attempt(
+                Delivery.objects.filter(pk=d.pk, claimed_by=worker, status=DeliveryStatus.CLAIMED),
+                d,
+                attempts,
+                outcome.error,
+                reason,
+                None if reason else now + timedelta(seconds=backoff(attempts)),
+            )
     latency: dict[str, object] = {}
     for d in delivered:
         histogram = latency.get(d.sink)
@@ -680,25 +679,15 @@ def reap_stale_claims(older_than: float | None = None) -> int:
         )
         for d in stale:
             attempts = d.attempts + 1
-            error = f"claim by {d.claimed_by} expired (worker died?)"
-            if attempts >= max_attempts:
-                Delivery.objects.filter(pk=d.pk).update(
-                    status=DeliveryStatus.DEAD,
-                    attempts=attempts,
-                    claimed_at=None,
-                    claimed_by=None,
-                    last_error=error,
-                )
-                _dead_letter(d, DeadLetterReason.EXHAUSTED, error, attempts)
-            else:
-                Delivery.objects.filter(pk=d.pk).update(
-                    status=DeliveryStatus.PENDING,
-                    attempts=attempts,
-                    claimed_at=None,
-                    claimed_by=None,
-                    last_error=error,
-                    next_attempt_at=timezone.now(),
-                )
+            exhausted = attempts >= max_attempts
+            _spend_attempt(
+                Delivery.objects.filter(pk=d.pk),
+                d,
+                attempts,
+                f"claim by {d.claimed_by} expired (worker died?)",
+                DeadLetterReason.EXHAUSTED if exhausted else None,
+                None if exhausted else timezone.now(),
+            )
     if stale:
         logger.warning("returned stale claims", extra={"count": len(stale)})
     return len(stale)
