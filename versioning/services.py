@@ -22,6 +22,7 @@ from django.utils import timezone
 import events
 
 from . import metrics, store
+from .changes import mark_changed_many
 from .domain.diff import TreeDiff, diff_trees
 from .domain.graph import merge_base
 from .domain.merge import MergeResult, merge3
@@ -404,12 +405,7 @@ def create_branch(name: str, from_ref: str, user: Any, *, description: str = "")
         if source is not None:
             workspace.copy_rows(source, branch)
             marks = WorkingChange.objects.filter(branch=source).values_list("rid", "kind")
-            WorkingChange.objects.bulk_create(
-                [
-                    WorkingChange(branch=branch, rid=rid, kind=kind, changed_at=timezone.now())
-                    for rid, kind in marks
-                ]
-            )
+            mark_changed_many(branch.pk, marks)
         else:
             workspace.apply(branch, store.documents_at(head_id))
         _publish(

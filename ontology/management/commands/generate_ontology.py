@@ -23,12 +23,12 @@ from collections.abc import Iterable, Iterator
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.db.models import OuterRef, Subquery
-from django.utils import timezone
 from tqdm import tqdm
 
 from ontology import rules
 from ontology.models import LinkType, ObjectType, Property, ValueType
-from versioning.models import MAIN_BRANCH, Branch, WorkingChange
+from versioning.changes import mark_changed_many
+from versioning.models import MAIN_BRANCH, Branch
 
 BATCH_SIZE = 2000
 #: one object type in LINK_EVERY has a 1:N link to the previous one; one in M2M_EVERY an M:N
@@ -214,17 +214,10 @@ class Command(BaseCommand):
                 )
             self.insert(LinkType, link_rows, progress)
 
-            now = timezone.now()
-            changes = [
-                WorkingChange(branch=branch, rid=row.rid, kind=row.kind, changed_at=now)
-                for row in (*vts, *ots, *link_rows)
-            ]
-            WorkingChange.objects.bulk_create(
-                changes,
+            mark_changed_many(
+                branch.pk,
+                ((row.rid, row.kind) for row in (*vts, *ots, *link_rows)),
                 batch_size=self.batch_size,
-                update_conflicts=True,
-                unique_fields=["branch", "rid"],
-                update_fields=["kind", "changed_at"],
             )
         finally:
             progress.close()
@@ -233,7 +226,7 @@ class Command(BaseCommand):
             "object types": len(ots),
             "properties": len(props),
             "link types": len(link_rows),
-            "working changes": len(changes),
+            "working changes": len(vts) + len(ots) + len(link_rows),
         }
 
     def properties(
