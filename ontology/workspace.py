@@ -401,7 +401,7 @@ def apply(
         _apply_children(bid, child_docs, rows, existing_children, resolver)
 
         # 3. references between top-level rows
-        _apply_references(bid, docs_by_kind, child_docs, rows, resolver)
+        _apply_references(bid, docs_by_kind, child_docs, rows, existing_children, resolver)
 
         # 4. deletions: dropped children first, then top-level rows, dependants first
         for kind, (child_model, _, _) in _CHILD_SPECS.items():
@@ -469,7 +469,7 @@ def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> Non
         resolver.cache[Property].update({r: row.id for r, row in written.items()})
 
 
-def _apply_references(bid, docs_by_kind, child_docs, rows, resolver) -> None:
+def _apply_references(bid, docs_by_kind, child_docs, rows, existing_children, resolver) -> None:
     # properties referred to by documents whose properties were not rewritten: in bulk
     resolver.prime(
         Property,
@@ -521,9 +521,7 @@ def _apply_references(bid, docs_by_kind, child_docs, rows, resolver) -> None:
         _set_m2m(Interface, "properties", SharedProperty, if_docs, rows["interface"], resolver)
     if_docs = child_docs.get("interface", {})
     if if_docs:
-        existing = _rows_by_rid(
-            InterfaceLinkConstraint.objects.filter(branch_id=bid, interface__rid__in=list(if_docs))
-        )
+        existing = existing_children.get("interface", {})
         items = {}
         for rid, doc in if_docs.items():
             for crid, c in doc.get("linkConstraints", {}).items():
