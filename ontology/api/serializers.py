@@ -166,16 +166,15 @@ class DeprecationSerializer(serializers.Serializer):
     deadline = serializers.DateField(allow_null=True, required=False, default=None)
 
 
-def deprecation(row) -> dict[str, Any] | None:
+def _deprecation_of(status: str, message: str, deadline) -> dict[str, Any] | None:
     """``{message, deadline}`` when deprecated (or when either is set), else ``None``."""
-    if (
-        row.status != Status.DEPRECATED
-        and not row.deprecation_message
-        and not row.deprecation_deadline
-    ):
+    if status != Status.DEPRECATED and not message and not deadline:
         return None
-    deadline = row.deprecation_deadline
-    return {"message": row.deprecation_message, "deadline": deadline and deadline.isoformat()}
+    return {"message": message, "deadline": deadline and deadline.isoformat()}
+
+
+def deprecation(row) -> dict[str, Any] | None:
+    return _deprecation_of(row.status, row.deprecation_message, row.deprecation_deadline)
 
 
 def _pop_deprecation(values: dict[str, Any]) -> None:
@@ -497,7 +496,6 @@ def _value_ref(p: dict[str, Any], name: str) -> dict[str, str] | None:
 
 
 def property_representation(p: dict[str, Any]) -> dict[str, Any]:
-    deadline = p["deprecation_deadline"]
     return {
         "rid": str(p["rid"]),
         "apiName": p["api_name"],
@@ -511,10 +509,8 @@ def property_representation(p: dict[str, Any]) -> dict[str, Any]:
         "required": p["required"],
         "pii": p["pii"],
         "status": p["status"],
-        "deprecation": (
-            {"message": p["deprecation_message"], "deadline": deadline and deadline.isoformat()}
-            if p["status"] == Status.DEPRECATED or p["deprecation_message"] or deadline
-            else None
+        "deprecation": _deprecation_of(
+            p["status"], p["deprecation_message"], p["deprecation_deadline"]
         ),
     }
 
