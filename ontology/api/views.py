@@ -20,7 +20,6 @@ from rest_framework import exceptions, filters, status, viewsets
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 from rest_framework.response import Response
 
-from oms_site.api import SafeJSONParser
 from versioning.models import Branch
 
 from .. import filters as ontology_filters
@@ -78,7 +77,6 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
     permission_classes = [DjangoModelPermissions]
     filter_backends = [DjangoFilterBackend, SearchFilter]
     search_fields = ["api_name", "display_name", "description"]
-    parser_classes = [SafeJSONParser]
     error_field_aliases = {
         "deprecation_message": "deprecation.message",
         "deprecation_deadline": "deprecation.deadline",

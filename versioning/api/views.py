@@ -19,8 +19,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
-from oms_site.api import SafeJSONParser
-
 from .. import services
 from ..exceptions import UnknownRefError
 from ..models import Approval, Branch, Proposal
@@ -79,7 +77,6 @@ class VersioningView(GenericAPIView):
     """Reads are public like the rest of the API; writes need the named permission."""
 
     permission_classes = [IsAuthenticatedOrReadOnly]
-    parser_classes = [SafeJSONParser]
     serializer_class = s.BranchSerializer  # per method in the schema; unused otherwise
     pagination_class = None
 
