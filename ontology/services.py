@@ -466,14 +466,6 @@ def save_interface(
     return iface
 
 
-@transaction.atomic
-def save_entity(
-    row: ValueType | SharedProperty | LinkType, *, user=None, system: bool = False
-) -> list[str]:
-    """Create or update a value type, shared property or link type (no children)."""
-    return save(row, user=user, system=system)
-
-
 __all__ = [
     "InUseError",
     "OntologyError",
@@ -482,7 +474,6 @@ __all__ = [
     "ensure_editable",
     "record_change",
     "save",
-    "save_entity",
     "save_interface",
     "save_object_type",
     "save_struct_type",

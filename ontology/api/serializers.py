@@ -315,7 +315,7 @@ class ValueTypeSerializer(EntitySerializer):
         values = self.values(data)
         _null_to_blank(values, "item_type")
         row = _apply(instance or ValueType(branch=self.branch), values)
-        services.save_entity(row, user=self.user)
+        services.save(row, user=self.user)
         return row
 
 
@@ -428,7 +428,7 @@ class SharedPropertySerializer(EntitySerializer, TypedSerializer):
         resolve_items(self.resolver, [values], "", _TYPE_REFS)
         _null_to_blank(values, "item_type")
         row = _apply(instance or SharedProperty(branch=self.branch), values)
-        services.save_entity(row, user=self.user)
+        services.save(row, user=self.user)
         return row
 
 
@@ -789,5 +789,5 @@ class LinkTypeSerializer(EntitySerializer):
                 )["foreignKeyProperty"]
             )
         row = _apply(instance or LinkType(branch=self.branch), values)
-        services.save_entity(row, user=self.user)
+        services.save(row, user=self.user)
         return row

@@ -101,12 +101,10 @@ class DemoLoader:
         return model(branch=self.branch, rid=demo.demo_rid(kind, values["api_name"]), **values)
 
     def create_value_type(self, spec):
-        services.save_entity(self._new(ValueType, "valueType", spec), system=True)
+        services.save(self._new(ValueType, "valueType", spec), system=True)
 
     def create_shared_property(self, spec):
-        services.save_entity(
-            self._new(SharedProperty, "sharedProperty", self.typed(spec)), system=True
-        )
+        services.save(self._new(SharedProperty, "sharedProperty", self.typed(spec)), system=True)
 
     def create_struct_type(self, spec):
         values = {k: v for k, v in spec.items() if k != "fields"}
@@ -177,7 +175,7 @@ class DemoLoader:
         values["target"] = self.ref("objectType", spec["target"])
         if spec["foreign_key"]:
             values["foreign_key_property"] = source.properties.get(api_name=spec["foreign_key"])
-        services.save_entity(self._new(LinkType, "linkType", values), system=True)
+        services.save(self._new(LinkType, "linkType", values), system=True)
 
 
 class Command(BaseCommand):
