@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -138,6 +138,25 @@ def _first_message(fields: dict[str, list[str]], default: str) -> str:
     return default
 
 
+#: PostgreSQL: deadlock detected, serialization failure, lock not available
+CONTENTION_CODES = {"40P01", "40001", "55P03"}
+
+
+def _contention(exc: OperationalError) -> Response | None:
+    """Two writers on the same rows: the loser is told to retry, nothing was written."""
+    if getattr(exc.__cause__, "pgcode", None) in CONTENTION_CODES:
+        status_code, code = 409, "concurrent_change"
+    elif "database is locked" in str(exc):  # SQLite: another writer held the file too long
+        status_code, code = 503, "busy"
+    else:
+        return None
+    logger.info("contention answered as %s", status_code, extra={"error": str(exc)})
+    message = "Another change to the same data was made at the same time; retry the request."
+    return Response(
+        error_body(status_code, code, message), status=status_code, headers={"Retry-After": "1"}
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         return _django_validation_error(exc, context)
@@ -159,6 +178,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             error_body(409, "conflict", "The change conflicts with existing data."), status=409
         )
+    elif isinstance(exc, OperationalError) and (answer := _contention(exc)):
+        return answer
     elif hasattr(exc, "http_status"):
         name = _field_namer(context)
         fields = {name(k): v for k, v in (getattr(exc, "fields", None) or {}).items()}

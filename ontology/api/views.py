@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from functools import cached_property
 
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Lower
 from django_filters.rest_framework import DjangoFilterBackend
@@ -20,6 +21,7 @@ from rest_framework import exceptions, filters, status, viewsets
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 from rest_framework.response import Response
 
+from oms_site import preconditions
 from versioning.models import Branch
 
 from .. import filters as ontology_filters
@@ -56,16 +58,31 @@ class SearchFilter(filters.SearchFilter):
         return [t.replace("\x00", "") for t in super().get_search_terms(request)]
 
 
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="An ETag read before: 304 Not Modified when the entity is unchanged.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag the change is based on: 412 Precondition Failed (and nothing is "
+    "written) when the entity changed since.",
+)
+
+
 def _detail_schema(tag: str):
-    """Tags every action and documents the path parameters."""
-    detail = extend_schema(tags=[tag], parameters=[BRANCH_PARAM, LOOKUP_PARAM])
+    """Tags every action and documents the path and conditional-request parameters."""
+    write = extend_schema(tags=[tag], parameters=[BRANCH_PARAM, LOOKUP_PARAM, IF_MATCH])
     return extend_schema_view(
         list=extend_schema(tags=[tag], parameters=[BRANCH_PARAM]),
         create=extend_schema(tags=[tag], parameters=[BRANCH_PARAM]),
-        retrieve=detail,
-        update=detail,
-        partial_update=detail,
-        destroy=detail,
+        retrieve=extend_schema(tags=[tag], parameters=[BRANCH_PARAM, LOOKUP_PARAM, IF_NONE_MATCH]),
+        update=write,
+        partial_update=write,
+        destroy=write,
     )
 
 
@@ -104,7 +121,9 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
         value = self.kwargs[self.lookup_field]
         queryset = self.get_queryset()
         if self.request.method not in SAFE_METHODS:
-            queryset = queryset.prefetch_related(None)  # a write does not represent it
+            # a write reads the row afresh under a row lock (inside the view's transaction),
+            # so a PATCH applies its fields to what is stored now, not to a stale copy
+            queryset = queryset.prefetch_related(None).select_for_update(of=("self",))
         if len(value) == 36 and _is_uuid(value):
             queryset = queryset.filter(rid=value)
         elif "\x00" not in value:
@@ -126,25 +145,48 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
             context["branch"] = self.branch
         return context
 
+    def represent(self, row, *, reread: bool = True) -> tuple[dict, str]:
+        """The entity (read back with the list's prefetches) and its entity tag."""
+        if reread:
+            row = self.get_queryset().get(pk=row.pk)
+        data = self.get_serializer().represent(row)
+        return data, preconditions.entity_tag(data)
+
     def respond(self, row, status_code: int = status.HTTP_200_OK) -> Response:
-        """The entity as read back with the list's prefetches."""
-        fresh = self.get_queryset().get(pk=row.pk)
-        return Response(self.get_serializer().represent(fresh), status=status_code)
+        data, tag = self.represent(row)
+        return Response(data, status=status_code, headers={"ETag": tag})
+
+    def retrieve(self, request, *args, **kwargs):
+        data, tag = self.represent(self.get_object(), reread=False)
+        if preconditions.none_match(request, tag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
+        return Response(data, headers={"ETag": tag})
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self.respond(serializer.save(), status.HTTP_201_CREATED)
 
+    @transaction.atomic
     def update(self, request, *args, **kwargs):
+        instance = self.locked_object()
         serializer = self.get_serializer(
-            self.get_object(), data=request.data, partial=kwargs.pop("partial", False)
+            instance, data=request.data, partial=kwargs.pop("partial", False)
         )
         serializer.is_valid(raise_exception=True)
         return self.respond(serializer.save())
 
-    def perform_destroy(self, instance):
-        services.delete(instance, user=self.request.user)
+    @transaction.atomic
+    def destroy(self, request, *args, **kwargs):
+        services.delete(self.locked_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def locked_object(self):
+        """The row under a lock, after the request's ``If-Match`` (if any) was checked."""
+        instance = self.get_object()
+        if preconditions.has_if_match(self.request):
+            preconditions.require_match(self.request, self.represent(instance)[1])
+        return instance
 
 
 def _is_uuid(value: str) -> bool:
