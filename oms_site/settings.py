@@ -118,7 +118,7 @@ else:
 
 # --- Celery ---------------------------------------------------------------------------
 _celery_fs = VAR_DIR / "celery"
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _sub in ("queue", "processed", "control"):
         (_celery_fs / _sub).mkdir(parents=True, exist_ok=True)
