@@ -1,4 +1,4 @@
-"""Cross-cutting HTTP middleware: request ids and request body limits."""
+"""Cross-cutting HTTP middleware: request ids, request body limits, NUL characters."""
 
 import re
 import uuid
@@ -30,6 +30,32 @@ class RequestIdMiddleware:
         return response
 
 
+def _error(status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
+    body = {"status": status, "code": code, "message": message, "fields": fields or {}}
+    return JsonResponse({"error": body}, status=status)
+
+
+class NulCharacterMiddleware:
+    """Refuses a NUL character in the path or the query string with 400 (field named).
+
+    No name, ref or search text of OMS can hold one, and PostgreSQL cannot even compare
+    against it; answering here keeps every view (API and admin) from meeting it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path:
+            return _error(400, "invalid", "The path contains a NUL character.", {"path": ["NUL"]})
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                name = key.replace("\x00", "")
+                message = f"The query parameter '{name}' contains a NUL character."
+                return _error(400, "invalid", message, {name: [message]})
+        return self.get_response(request)
+
+
 class BodySizeLimitMiddleware:
     """Refuses request bodies over ``OMS_MAX_BODY_BYTES`` with 413 in the API error format."""
 
@@ -43,15 +69,6 @@ class BodySizeLimitMiddleware:
             length = 0
         limit = settings.OMS_MAX_BODY_BYTES
         if length > limit:
-            return JsonResponse(
-                {
-                    "error": {
-                        "status": 413,
-                        "code": "payload_too_large",
-                        "message": f"Request body of {length} bytes exceeds the limit of {limit}.",
-                        "fields": {},
-                    }
-                },
-                status=413,
-            )
+            message = f"Request body of {length} bytes exceeds the limit of {limit}."
+            return _error(413, "payload_too_large", message)
         return self.get_response(request)

@@ -91,3 +91,19 @@ def test_oversized_body_gets_413_in_the_error_format(client, settings):
     assert response.status_code == 413
     error = response.json()["error"]
     assert error["status"] == 413 and error["code"] == "payload_too_large"
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/diff/?from=%00abc&to=main", "from"),
+        ("/api/v1/branches/main/object-types/?search=a%00b", "search"),
+        ("/admin/ontology/objecttype/?q=%00", "q"),
+        ("/api/v1/branches/ma%00in/object-types/", "path"),
+    ],
+)
+def test_a_nul_character_in_the_url_is_a_400_naming_the_field(admin_client, path, field):
+    response = admin_client.get(path)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and field in error["fields"]

@@ -117,13 +117,13 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
             return self.queryset.none()
         return self.queryset.filter(branch=self.branch)
 
-    def get_object(self):
+    def get_object(self, *, lock: bool = False):
         value = self.kwargs[self.lookup_field]
         queryset = self.get_queryset()
         if self.request.method not in SAFE_METHODS:
-            # a write reads the row afresh under a row lock (inside the view's transaction),
-            # so a PATCH applies its fields to what is stored now, not to a stale copy
-            queryset = queryset.prefetch_related(None).select_for_update(of=("self",))
+            queryset = queryset.prefetch_related(None)  # a write does not represent it
+        if lock:
+            queryset = queryset.select_for_update(of=("self",))
         if len(value) == 36 and _is_uuid(value):
             queryset = queryset.filter(rid=value)
         elif "\x00" not in value:
@@ -182,8 +182,10 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def locked_object(self):
-        """The row under a lock, after the request's ``If-Match`` (if any) was checked."""
-        instance = self.get_object()
+        """The row read afresh under a row lock (in the write's transaction), so a PATCH
+        applies its fields to what is stored now, not to a stale copy; then the request's
+        ``If-Match`` (if any) is checked against it."""
+        instance = self.get_object(lock=True)
         if preconditions.has_if_match(self.request):
             preconditions.require_match(self.request, self.represent(instance)[1])
         return instance

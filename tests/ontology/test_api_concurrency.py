@@ -161,3 +161,12 @@ def test_concurrent_patches_of_different_fields_both_land(postgres_db, editor):
     ot = ObjectType.objects.get(branch=dev, api_name="Flight")
     assert ot.description == f"description {rounds - 1}"
     assert ot.icon == f"icon {rounds - 1}"
+
+
+def test_options_on_an_entity_describes_it_without_locking(api, dev):
+    """DRF's metadata asks for the object as a PUT would, outside any transaction."""
+    create_flight(api)
+    response = api.options(url("dev", "object-types", "Flight"))
+    assert response.status_code == 200
+    assert "PUT" in response.json()["actions"]
+    assert api.options(url("nope", "object-types", "Flight")).status_code == 404
