@@ -191,6 +191,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "oms_site.openapi.add_error_responses",
+    ],
     # Choice sets that share a field name (baseType, cardinality) get distinct names.
     "ENUM_NAME_OVERRIDES": {
         "BaseTypeEnum": "ontology.choices.BaseType",

@@ -22,3 +22,6 @@ urlpatterns = [
 ]
 if os.environ.get("OMS_BENCH_BARE") == "1":  # bench/api.py only: the bare DRF ceiling
     urlpatterns.append(path("bench/", include("bench.bare_urls")))
+
+handler404 = "oms_site.errors.not_found"
+handler500 = "oms_site.errors.server_error"

@@ -107,3 +107,25 @@ def test_a_nul_character_in_the_url_is_a_400_naming_the_field(admin_client, path
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "invalid" and field in error["fields"]
+
+
+def test_an_api_url_matching_no_route_is_a_json_404(admin_client):
+    response = admin_client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
+    html = admin_client.get("/no-such-page/")
+    assert html.status_code == 404 and html["Content-Type"].startswith("text/html")
+
+
+def test_every_api_operation_documents_the_error_shape(admin_client):
+    schema = admin_client.get("/api/schema/?format=json").json()
+    assert "Error" in schema["components"]["schemas"]
+    detail = schema["paths"]["/api/v1/branches/{branch}/object-types/{api_name}/"]
+    assert {"400", "401", "403", "404", "304"} <= set(detail["get"]["responses"])
+    assert {"409", "412", "413", "415"} <= set(detail["patch"]["responses"])
+    ref = detail["patch"]["responses"]["412"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref == "#/components/schemas/Error"
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            assert "404" in operation["responses"], (method, path)

@@ -27,7 +27,9 @@ class ErrorSerializer(serializers.Serializer):
 class BranchSerializer(serializers.ModelSerializer):
     head = serializers.CharField(source="head_id", read_only=True, allow_null=True)
     createdFrom = serializers.CharField(source="created_from", read_only=True)
-    createdBy = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    createdBy = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True
+    )
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
 
@@ -205,12 +207,16 @@ class DryRunSerializer(serializers.Serializer):
 class ProposalSerializer(serializers.ModelSerializer):
     source = serializers.CharField(source="source_name", read_only=True)
     target = serializers.CharField(source="target_name", read_only=True)
-    author = serializers.CharField(source="author.username", read_only=True, default=None)
+    author = serializers.CharField(
+        source="author.username", read_only=True, default=None, allow_null=True
+    )
     reviewers = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
     approvals = serializers.SerializerMethodField()
     status = serializers.CharField(read_only=True, help_text="open, approved, merged or closed.")
     mergeCommit = serializers.CharField(source="merge_commit_id", read_only=True, allow_null=True)
-    mergedBy = serializers.CharField(source="merged_by.username", read_only=True, default=None)
+    mergedBy = serializers.CharField(
+        source="merged_by.username", read_only=True, default=None, allow_null=True
+    )
     mergedAt = serializers.DateTimeField(source="merged_at", read_only=True, allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
