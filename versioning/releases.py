@@ -83,6 +83,8 @@ def parse_version(text: Any, *, field: str = "version") -> semver.Version:
         raise VersioningError(
             f"'{raw}' is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.2.0).", field=field
         ) from None
+    if len(str(version)) > Release._meta.get_field("version").max_length:
+        raise VersioningError("A version has at most 100 characters.", field=field)
     if version.build:
         raise VersioningError(
             "Build metadata ('+...') does not order versions: leave it out.", field=field

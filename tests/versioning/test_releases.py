@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from guardian.shortcuts import assign_perm
 
+from events import registry
 from events.models import OutboxEvent
 from tests.factories import UserFactory, ValueTypeFactory
 from tests.versioning.support import delete_object_type, edit, rid_of, seed_main
@@ -55,6 +56,7 @@ def test_first_release_is_1_0_0_lists_everything_and_publishes_its_event(main, r
     ]
     assert {c["kind"] for c in release.changelog} == {"added"}
     assert release.migration_plan == []
+    assert registry.get(releases.RELEASE_PUBLISHED) is not None  # in the catalogue
     event = OutboxEvent.objects.get(type=releases.RELEASE_PUBLISHED)
     assert event.subject == "releases/1.0.0"
     assert event.data == {
@@ -128,7 +130,7 @@ def test_a_steward_may_choose_a_higher_version_never_a_lower_one(main):
     assert same.value.field == "version" and "not above" in str(same.value)
     with pytest.raises(DuplicateReleaseError):
         publish_release(main, None, version="0.9.0")
-    for bad in ("1.0", "latest", "1.0.0+build.5", "01.0.0"):
+    for bad in ("1.0", "latest", "1.0.0+build.5", "01.0.0", "2.0.0-" + "x" * 100):
         with pytest.raises(VersioningError) as invalid:
             publish_release(main, None, version=bad)
         assert invalid.value.field == "version" and invalid.value.http_status == 400
