@@ -364,7 +364,8 @@ def _choose_version(
             f"{version} is not above the previous release {last} of this branch.",
             field="version",
         )
-    if last is not None and version < required:
+    # a pre-release of the required version (2.0.0-rc.1 for 2.0.0) makes the bump too
+    if last is not None and version.finalize_version() < required:
         raise VersioningError(
             f"The changes since {last} are {worst(changes) or Compatibility.COMPATIBLE}: "
             f"they need a {bump} bump, at least {required}.",

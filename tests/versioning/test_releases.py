@@ -134,8 +134,17 @@ def test_a_steward_may_choose_a_higher_version_never_a_lower_one(main):
         with pytest.raises(VersioningError) as invalid:
             publish_release(main, None, version=bad)
         assert invalid.value.field == "version" and invalid.value.http_status == 400
-    chosen = publish_release(main, None, version="1.0.0")
-    assert chosen.version == "1.0.0" and chosen.compatibility == "MIGRATION_REQUIRED"
+    with pytest.raises(VersioningError):
+        publish_release(main, None, version="0.9.1-rc.1")
+    candidate = publish_release(main, None, version="1.0.0-rc.1")
+    assert candidate.compatibility == "MIGRATION_REQUIRED"
+    edit(main, "Type0", description="polish")
+    commit_on_main(main)
+    # from a pre-release, its final version is the next one
+    assert preview("main").suggested_version == "1.0.0"
+    chosen = publish_release(main, None)
+    assert (chosen.version, chosen.compatibility) == ("1.0.0", "COMPATIBLE")
+    assert chosen.previous_id == candidate.pk
 
 
 def test_refusals(main):
