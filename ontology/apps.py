@@ -7,11 +7,13 @@ class OntologyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from versioning import workspace
+        from versioning import releases, workspace
 
         from . import event_types
+        from .compatibility import classify
         from .merge_policy import OntologyPolicy
         from .workspace import OntologyWorkspace
 
         workspace.register(workspace=OntologyWorkspace(), policy=OntologyPolicy())
         event_types.register()
+        releases.register_classifier(classify)

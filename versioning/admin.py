@@ -128,4 +128,8 @@ class BranchAdmin(admin.ModelAdmin):
 
 
 # commits (read-only), proposals and the versioning pages: changes, history, diff, revert
-from . import admin_views  # noqa: E402, F401  (registers CommitAdmin and ProposalAdmin)
+# and releases (read-only) with the "Cut a release" page
+from . import (  # noqa: E402
+    admin_releases,  # noqa: F401  (registers ReleaseAdmin)
+    admin_views,  # noqa: F401  (registers CommitAdmin and ProposalAdmin)
+)

@@ -7,6 +7,8 @@ class VersioningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import event_types
+        from . import compaction, event_types, releases, services
 
         event_types.register()
+        services.register_ref_resolver(releases.release_commit)
+        compaction.register_keeper(releases.released_commits)

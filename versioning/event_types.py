@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import releases
 from . import services as s
+from .domain.compatibility import Compatibility
 
 _STR = {"type": "string"}
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -70,6 +72,37 @@ TYPES: dict[str, tuple[dict[str, Any], str]] = {
     s.PROPOSAL_APPROVED: (_PROPOSAL, "A reviewer approved a proposal."),
     s.PROPOSAL_MERGED: (_PROPOSAL, "A proposal was merged; mergeCommit is the merge commit."),
     s.PROPOSAL_CLOSED: (_PROPOSAL, "A proposal was closed without merging."),
+    releases.RELEASE_PUBLISHED: (
+        _schema(
+            [
+                "version",
+                "branch",
+                "commit",
+                "previousVersion",
+                "compatibility",
+                "counts",
+                "migrationSteps",
+                "author",
+            ],
+            {
+                "version": _STR,
+                "branch": _STR,
+                "commit": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "previousVersion": _NULLABLE_STR,
+                "compatibility": {"enum": [c.value for c in Compatibility]},
+                "counts": {
+                    "type": "object",
+                    "properties": {c.value: {"type": "integer"} for c in Compatibility},
+                    "additionalProperties": False,
+                },
+                "migrationSteps": {"type": "integer", "minimum": 0},
+                "author": _NULLABLE_STR,
+            },
+        ),
+        "A release was published from a protected branch: its version, commit, the worst "
+        "compatibility class of its changes since previousVersion and their count per "
+        "class. The changelog and migration plan are at /api/v1/releases/{version}/.",
+    ),
 }
 
 

@@ -155,6 +155,7 @@ class Branch(models.Model):
         permissions = [
             ("edit_branch", "Can edit the ontology on this branch"),
             ("merge_branch", "Can merge proposals into this branch"),
+            ("release_branch", "Can publish releases from this protected branch"),
         ]
 
     def __str__(self) -> str:
@@ -258,3 +259,58 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} approved #{self.proposal_id}"
+
+
+class CompatibilityClass(models.TextChoices):
+    COMPATIBLE = "COMPATIBLE", "Compatible"
+    BACKWARD_COMPATIBLE = "BACKWARD_COMPATIBLE", "Backward compatible"
+    MIGRATION_REQUIRED = "MIGRATION_REQUIRED", "Migration required"
+    INCOMPATIBLE = "INCOMPATIBLE", "Incompatible"
+
+
+class ReleaseImmutableError(Exception):
+    """A published release never changes (a new version is a new release)."""
+
+
+class Release(models.Model):
+    """A SemVer tag of a commit of a protected branch, with its classified changelog and
+    migration plan since the previous release of that branch. Immutable once published:
+    written only by :func:`versioning.releases.publish_release`."""
+
+    version = models.CharField(max_length=100, unique=True, help_text="SemVer, e.g. 1.2.0.")
+    commit = models.ForeignKey(Commit, on_delete=models.PROTECT, related_name="releases")
+    branch_name = models.CharField(max_length=100, help_text="Branch it was cut from.")
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField()
+    compatibility = models.CharField(
+        max_length=20,
+        choices=CompatibilityClass.choices,
+        help_text="The worst class of its changes since the previous release.",
+    )
+    counts = models.JSONField(
+        default=dict, blank=True, help_text="Number of changes per compatibility class."
+    )
+    changelog = models.JSONField(default=list, blank=True)
+    migration_plan = models.JSONField(default=list, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["branch_name", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.version
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ReleaseImmutableError(f"Release {self.version} is published and immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ReleaseImmutableError(f"Release {self.version} is published and immutable.")

@@ -9,7 +9,7 @@ ontology's routes; branch names may not contain those segments (see ``RESERVED_S
 from django.urls import path, re_path
 
 from ..models import BRANCH_NAME_CHARS, RESERVED_SEGMENTS
-from . import views
+from . import releases, views
 
 _RESERVED = "|".join(sorted(RESERVED_SEGMENTS))
 NAME = rf"[A-Za-z0-9]{BRANCH_NAME_CHARS}{{0,99}}?"
@@ -48,4 +48,7 @@ urlpatterns = [
         views.UpdateFromTargetView.as_view(),
         name="proposal-update-from-target",
     ),
+    path("releases/", releases.ReleaseListView.as_view(), name="release-list"),
+    path("releases/<str:version>/", releases.ReleaseDetailView.as_view(), name="release-detail"),
+    path("compatibility/", releases.CompatibilityView.as_view(), name="compatibility"),
 ]

@@ -1,0 +1,210 @@
+"""Releases in the steward admin: a read-only list and page (changelog and migration plan
+shown as tables), and the "Cut a release" page (the add view): preview the protected
+branch's changes since its previous release with their class and the suggested version,
+then publish through :func:`versioning.releases.publish_release`.
+
+Publishing needs ``versioning.release_branch`` on the branch (``has_branch_perm``, the same
+question the API asks); a refusal (400/409) is shown as an error message, never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from guardian.shortcuts import get_objects_for_user
+
+from . import releases, services
+from .admin_views import commit_url, refused, selected_branch
+from .exceptions import VersioningError
+from .models import MAIN_BRANCH, Branch, Release
+
+BADGES = {
+    "COMPATIBLE": "oms-badge-ok",
+    "BACKWARD_COMPATIBLE": "oms-badge-info",
+    "MIGRATION_REQUIRED": "oms-badge-warn",
+    "INCOMPATIBLE": "oms-badge-warn oms-danger",
+}
+
+
+def compatibility_badge(value: str) -> str:
+    return format_html(
+        '<span class="oms-badge {}">{}</span>', BADGES.get(value, ""), value.replace("_", " ")
+    )
+
+
+def releasable_branches(user: Any):
+    """Protected, active branches the user may release from (model-wide or granted)."""
+    protected = Branch.objects.filter(protected=True, archived=False).order_by("name")
+    return get_objects_for_user(
+        user, "versioning.release_branch", klass=protected, accept_global_perms=True
+    )
+
+
+class CutForm(forms.Form):
+    version = forms.CharField(
+        required=False,
+        max_length=100,
+        help_text="Leave empty for the suggested version; a higher one is allowed.",
+    )
+    notes = forms.CharField(
+        required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4, "cols": 80})
+    )
+    commit = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+def release_url(release: Release) -> str:
+    return reverse("admin:versioning_release_change", args=[release.pk])
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    list_display = (
+        "version",
+        "branch_name",
+        "compatibility_column",
+        "commit_column",
+        "author_name",
+        "created_at",
+    )
+    list_filter = ("branch_name", "compatibility")
+    search_fields = ("version", "notes", "author_name")
+    ordering = ("-created_at", "-id")
+    fields = (
+        "version",
+        "branch_name",
+        "commit_column",
+        "previous",
+        "compatibility_column",
+        "author_name",
+        "created_at",
+        "notes",
+        "changes_table",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="compatibility", ordering="compatibility")
+    def compatibility_column(self, obj: Release) -> str:
+        return compatibility_badge(obj.compatibility)
+
+    @admin.display(description="commit")
+    def commit_column(self, obj: Release) -> str:
+        return format_html(
+            '<a href="{}"><code>{}</code></a>', commit_url(obj.commit_id), obj.commit_id[:12]
+        )
+
+    @admin.display(description="changelog and migration plan")
+    def changes_table(self, obj: Release) -> str:
+        return render_to_string(
+            "admin/versioning/release_changes.html",
+            {"changelog": obj.changelog, "plan": obj.migration_plan},
+        )
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).defer("changelog", "migration_plan")
+
+    def get_object(self, request, object_id, from_field=None):
+        return Release.objects.select_related("previous").filter(pk=object_id).first()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return releasable_branches(request.user).exists()
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # published releases are immutable
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    # the "Cut a release" page
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        branches = list(Branch.objects.filter(protected=True, archived=False).order_by("name"))
+        branch = _pick(request, branches)
+        allowed = branch is not None and services.has_branch_perm(
+            request.user, "release_branch", branch
+        )
+        form = CutForm(initial={"commit": branch.head_id if branch else ""})
+        status = 200
+        if request.method == "POST":
+            if not allowed:
+                raise PermissionDenied
+            form = CutForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    release = releases.publish_release(
+                        branch,
+                        request.user,
+                        version=data["version"] or None,
+                        commit=data["commit"],
+                        notes=data["notes"],
+                    )
+                except VersioningError as exc:
+                    refused(request, exc)
+                    status = exc.http_status
+                else:
+                    messages.success(
+                        request,
+                        f"Published release {release.version} of '{branch.name}' "
+                        f"({release.compatibility.replace('_', ' ').lower()}).",
+                    )
+                    return HttpResponseRedirect(release_url(release))
+        return self._cut_page(request, branches, branch, allowed, form, status)
+
+    def _cut_page(
+        self,
+        request: HttpRequest,
+        branches: list[Branch],
+        branch: Branch | None,
+        allowed: bool,
+        form: CutForm,
+        status: int,
+    ) -> HttpResponse:
+        preview = previous = None
+        if branch is not None and branch.head_id:
+            previous = releases.latest_release(branch.name)
+            try:
+                preview = releases.preview(branch.name)
+            except VersioningError as exc:
+                refused(request, exc)
+        released = (
+            previous is not None and preview is not None and (previous.commit_id == preview.commit)
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Cut a release",
+            "page": "release_cut",
+            "branch": selected_branch(request),
+            "branches": branches,
+            "cut_branch": branch,
+            "previous": previous,
+            "preview": preview.to_dict() if preview else None,
+            "badge": compatibility_badge(preview.compatibility.value) if preview else "",
+            "released": released,
+            "dirty": branch is not None and services.has_uncommitted_changes(branch),
+            "can_release": allowed,
+            "form": form,
+        }
+        return TemplateResponse(
+            request, "admin/versioning/release_cut.html", context, status=status
+        )
+
+
+def _pick(request: HttpRequest, branches: list[Branch]) -> Branch | None:
+    """The branch asked for, else the steward's selected branch if protected, else main."""
+    by_name = {b.name: b for b in branches}
+    wanted = request.GET.get("branch") or request.POST.get("branch")
+    if wanted:
+        return by_name.get(wanted)
+    selected = selected_branch(request)
+    return by_name.get(selected.name) or by_name.get(MAIN_BRANCH) or next(iter(branches), None)
