@@ -56,12 +56,9 @@ def writable(branch: Branch) -> bool:
 
 
 def can_commit(user: Any, branch: Branch) -> bool:
-    """Commit (and revert, update from target) on ``branch``: not protected or archived, and
-    the ``add_commit`` or ``edit_branch`` permission (model-level or on the branch)."""
-    return writable(branch) and (
-        services.has_branch_perm(user, "add_commit", branch)
-        or services.has_branch_perm(user, "edit_branch", branch)
-    )
+    """Commit (and revert, update from target) on ``branch``: not protected or archived,
+    ``add_commit`` and the right to edit the branch (``services.can_commit``)."""
+    return writable(branch) and services.can_commit(user, branch)
 
 
 def can_approve(user: Any, proposal: Proposal) -> bool:

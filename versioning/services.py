@@ -15,9 +15,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from guardian.models import GroupObjectPermission, UserObjectPermission
+from guardian.shortcuts import assign_perm
 
 import events
 
@@ -82,6 +85,46 @@ def has_branch_perm(user: Any, perm: str, branch: Branch | None = None) -> bool:
         return False
     full = perm if "." in perm else f"versioning.{perm}"
     return user.has_perm(full) or (branch is not None and user.has_perm(full, branch))
+
+
+EDIT_BRANCH = "versioning.edit_branch"
+ADD_COMMIT = "versioning.add_commit"
+
+
+def can_edit_branch(user: Any, branch: Branch) -> bool:
+    """The right to change a branch's working copy: ``versioning.edit_branch`` model-wide
+    (stewards) or granted on this branch (its creator, or anyone a steward names).
+
+    Protection is a separate question: nobody edits a protected or archived branch."""
+    return has_branch_perm(user, EDIT_BRANCH, branch)
+
+
+def can_commit(user: Any, branch: Branch) -> bool:
+    """Commit (and revert, update from target) on ``branch``: ``versioning.add_commit`` and
+    the right to edit the branch."""
+    return has_branch_perm(user, ADD_COMMIT) and can_edit_branch(user, branch)
+
+
+def require_edit_branch(user: Any, branch: Branch) -> None:
+    """Refuse (403) a user who may not edit ``branch``."""
+    if not can_edit_branch(user, branch):
+        raise NotAllowedError(
+            f"You need the '{EDIT_BRANCH}' permission on branch '{branch.name}'.",
+            extra={"permission": EDIT_BRANCH},
+        )
+
+
+def grant_edit_branch(user: Any, branch: Branch) -> None:
+    """Give ``user`` the per-branch grant to edit ``branch`` (guardian)."""
+    if user is not None and getattr(user, "pk", None) is not None:
+        assign_perm(EDIT_BRANCH, user, branch)
+
+
+def _drop_grants(branch: Branch) -> None:
+    """Delete the per-object grants of a branch that is being deleted."""
+    ct = ContentType.objects.get_for_model(Branch)
+    for model in (UserObjectPermission, GroupObjectPermission):
+        model.objects.filter(content_type=ct, object_pk=str(branch.pk)).delete()
 
 
 # --- refs and reading the past ----------------------------------------------------------
@@ -401,6 +444,7 @@ def create_branch(name: str, from_ref: str, user: Any, *, description: str = "")
         )
         branch.full_clean()
         branch.save()
+        grant_edit_branch(user, branch)
         workspace = get_workspace()
         if source is not None:
             workspace.copy_rows(source, branch)
@@ -447,6 +491,7 @@ def delete_branch(branch: Branch, user: Any) -> None:
             )
         name, head = locked.name, locked.head_id
         _drop_rows(locked)
+        _drop_grants(locked)
         locked.delete()
         _publish(
             BRANCH_DELETED,

@@ -27,7 +27,7 @@ from versioning.selection import current_branch
 
 from .. import services
 from ..exceptions import OntologyError
-from .branching import is_editable, twin
+from .branching import is_editable, twin, user_may_edit
 
 BADGE_CLASSES = {
     "ACTIVE": "oms-badge-ok",
@@ -182,7 +182,11 @@ class BranchPermissionsMixin:
         return field
 
     def branch_editable(self, request) -> bool:
-        return is_editable(current_branch(request))
+        """Not protected or archived, and the user may edit the branch."""
+        branch = current_branch(request)
+        return is_editable(branch) and user_may_edit(request, branch)
+
+    # the model permission (super) and the branch: the rule of services.check_write
 
     def has_add_permission(self, request, *args) -> bool:
         return self.branch_editable(request) and super().has_add_permission(request, *args)

@@ -84,6 +84,12 @@ class VersioningView(GenericAPIView):
         if not services.has_branch_perm(self.request.user, perm, branch):
             raise exceptions.PermissionDenied(f"You need the '{perm}' permission.")
 
+    def require_commit(self, branch: Branch | None) -> None:
+        """Commit, revert, update from target: ``add_commit`` and the right to edit."""
+        self.require(services.ADD_COMMIT)
+        if branch is not None:
+            services.require_edit_branch(self.request.user, branch)
+
     def body(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
@@ -198,7 +204,7 @@ class CommitListView(VersioningView):
     )
     def post(self, request, branch: str):
         found = self.branch(branch)
-        self.require("versioning.add_commit", found)
+        self.require_commit(found)
         data = self.body(s.CommitCreateSerializer)
         commit = services.commit_changes(
             found, request.user, data["message"], expected_head=data["expectedHead"]
@@ -247,7 +253,7 @@ class RevertView(VersioningView):
     )
     def post(self, request, branch: str):
         found = self.branch(branch)
-        self.require("versioning.add_commit", found)
+        self.require_commit(found)
         data = self.body(s.RevertSerializer)
         commit = services.revert_commit(
             found, data["commit"], request.user, expected_head=data["expectedHead"]
@@ -512,6 +518,6 @@ class UpdateFromTargetView(ProposalView):
     )
     def post(self, request, pk: int):
         proposal = self.proposal(pk)
-        self.require("versioning.add_commit", proposal.source)
+        self.require_commit(proposal.source)
         commit = services.update_from_target(proposal, request.user)
         return Response(s.CommitDetailSerializer(commit).data, status=status.HTTP_201_CREATED)
