@@ -16,6 +16,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import model_ngettext
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
@@ -380,23 +381,52 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
     def delete_model(self, request, obj) -> None:
         self.service_delete(request, obj)
 
-    def delete_queryset(self, request, queryset) -> None:
+    def delete_queryset(self, request, queryset) -> tuple[list[str], list[str]]:
+        """Delete each row through the services (its own event), each in a savepoint: a
+        row the services refuse (still in use, last struct field, ...) is kept and the
+        others are deleted. Returns (names deleted, refusal messages)."""
+        deleted, refused = [], []
         with transaction.atomic():
             for row in queryset:
-                self.service_delete(request, row)
+                name = str(row)
+                try:
+                    with transaction.atomic():
+                        self.log_deletions(request, [row])
+                        services.delete(row, user=request.user)
+                except (ValidationError, OntologyError) as exc:
+                    refused.append(
+                        f"'{name}' was not deleted: {' '.join(as_validation_error(exc).messages)}"
+                    )
+                else:
+                    deleted.append(name)
+        return deleted, refused
 
     @admin.action(permissions=["delete"], description="Delete selected %(verbose_name_plural)s")
     def delete_selected(self, request, queryset):
-        refusals = [m for m in (self.users_message(row) for row in queryset) if m]
-        if refusals:
-            for refusal in refusals:
+        """Delete what can be deleted; each entity still in use is kept and reported with
+        its users. The confirmation page lists only the deletable ones."""
+        if request.POST.get("post"):
+            deleted, refused = self.delete_queryset(request, queryset)
+            if deleted:
+                self.message_user(
+                    request,
+                    f"Deleted {len(deleted)} {model_ngettext(self.opts, len(deleted))}: "
+                    f"{', '.join(deleted)}.",
+                    messages.SUCCESS,
+                )
+            for refusal in refused:
                 self.message_user(request, refusal, messages.ERROR)
             return None
-        try:
-            return django_delete_selected(self, request, queryset)
-        except ServiceRejected as rejected:
-            self.message_user(request, " ".join(rejected.error.messages), messages.ERROR)
+        rows = list(queryset)
+        refusals = {row.pk: self.users_message(row) for row in rows}
+        refusals = {pk: text for pk, text in refusals.items() if text}
+        for text in refusals.values():
+            self.message_user(
+                request, text, messages.ERROR if len(refusals) == len(rows) else messages.WARNING
+            )
+        if len(refusals) == len(rows):
             return None
+        return django_delete_selected(self, request, queryset.exclude(pk__in=list(refusals)))
 
 
 def count_column(field: str, description: str):
