@@ -228,6 +228,29 @@ class ChangesView(VersioningView):
         )
 
 
+class DiscardView(VersioningView):
+    @extend_schema(
+        operation_id="branches_changes_discard",
+        summary="Discard uncommitted changes (all, or those of the given rids)",
+        description="Each changed entity goes back to its document at the branch head: "
+        "deleted ones are re-created, new ones deleted, updated ones restored. Needs the "
+        "right to edit the branch (versioning.edit_branch, model-wide or granted on it). "
+        "Rids without an uncommitted change are skipped.",
+        parameters=[BRANCH],
+        request=s.DiscardSerializer,
+        responses={200: s.DiscardResultSerializer, **errors(400, 403, 404, 409)},
+        tags=["versioning"],
+    )
+    def post(self, request, branch: str):
+        found = self.branch(branch)
+        data = self.body(s.DiscardSerializer)
+        rids = data["rids"]
+        discarded = services.discard_changes(
+            found, request.user, None if rids is None else [str(r) for r in rids]
+        )
+        return Response({"branch": found.name, "head": found.head_id, "discarded": discarded})
+
+
 class EntityHistoryView(VersioningView):
     @extend_schema(
         operation_id="branches_entity_history",
