@@ -281,3 +281,19 @@ def test_admin_lists_and_manages_grants(admin_client, b):
     assert services.has_branch_perm(user, "merge_branch", b)
     text = admin_client.get(reverse("admin:versioning_branch_change", args=[b.pk])).content
     assert "edit and merge into" in text.decode()
+
+
+def test_the_migration_grants_the_creators_of_existing_branches():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("ontology.migrations.0002_grant_branch_creators")
+    maker = UserFactory(username="maker")
+    old = BranchFactory(name="old", created_by=maker)  # made before create_branch granted
+    assert not maker.has_perm(EDIT, old)
+    migration.grant_creators(apps, None)
+    migration.grant_creators(apps, None)  # idempotent
+    maker = type(maker).objects.get(pk=maker.pk)
+    assert maker.has_perm(EDIT, old)
+    assert not maker.has_perm(EDIT, Branch.objects.get(name="main"))
