@@ -297,3 +297,50 @@ def test_the_migration_grants_the_creators_of_existing_branches():
     maker = type(maker).objects.get(pk=maker.pk)
     assert maker.has_perm(EDIT, old)
     assert not maker.has_perm(EDIT, Branch.objects.get(name="main"))
+
+
+def test_role_groups_editors_work_on_their_own_branches_stewards_on_all():
+    from django.contrib.auth.models import Group
+
+    from ontology.management.commands.ensure_admin import role_permissions
+
+    BranchFactory(name="main")
+    groups = {}
+    for name, perms in role_permissions().items():
+        groups[name] = Group.objects.create(name=name)
+        groups[name].permissions.set(Permission.objects.filter(perms))
+
+    def member(name: str, role: str) -> APIClient:
+        user = UserFactory(username=name)
+        user.groups.add(groups[role])
+        return client_for(user)
+
+    alice, bob, steward = (
+        member("alice", "editor"),
+        member("bob", "editor"),
+        member("st", "steward"),
+    )
+    assert (
+        alice.post("/api/v1/branches/", {"name": "a", "from": "main"}, format="json").status_code
+        == 201
+    )
+    assert alice.post(url("a", "value-types"), VALUE_TYPE, format="json").status_code == 201
+    commit = alice.post("/api/v1/branches/a/commits/", {"message": "code"}, format="json")
+    assert commit.status_code == 201, commit.content
+    proposal = alice.post("/api/v1/proposals/", {"source": "a", "title": "t"}, format="json")
+    assert proposal.status_code == 201, proposal.content
+    # another editor may read but not write alice's branch; a steward may
+    assert bob.get(url("a", "value-types")).status_code == 200
+    assert bob.patch(url("a", "value-types", "Code"), {}, format="json").status_code == 403
+    assert steward.patch(url("a", "value-types", "Code"), {}, format="json").status_code == 200
+    # nobody edits main directly
+    assert steward.post(url("main", "value-types"), VALUE_TYPE, format="json").status_code == 403
+
+
+def test_admin_model_wide_permission_edits_every_branch(client, b, c):
+    client.force_login(admin_user("steward", EDIT))
+    for branch in (b, c):
+        select(client, branch)
+        row = ValueTypeFactory(branch=branch, api_name="Code")
+        assert 'name="_save"' in client.get(change_url(row)).content.decode()
+        assert client.get(reverse("admin:ontology_valuetype_add")).status_code == 200
