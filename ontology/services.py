@@ -1,8 +1,10 @@
 """Every write to the ontology goes through these functions.
 
-Each runs in one transaction: validate with the rule set (``full_clean``), write the
-rows, mark the top-level entity in the branch's working changes, and publish the change
-event through the outbox. Admin, API, management commands and tasks all call these.
+Each runs in one transaction: check who may write (``check_write``: the branch is
+editable, and an acting user has the model permission and the right to edit the branch),
+validate with the rule set (``full_clean``), write the rows, mark the top-level entity in
+the branch's working changes, and publish the change event through the outbox. Admin, API,
+management commands and tasks all call these.
 """
 
 from __future__ import annotations
@@ -85,10 +87,6 @@ def write_refusal(user, branch: Branch, perm: str) -> NotAllowedError | None:
             permission=EDIT_BRANCH,
         )
     return None
-
-
-def may_write(user, branch: Branch, perm: str) -> bool:
-    return write_refusal(user, branch, perm) is None
 
 
 def check_write(user, branch: Branch, perm: str, *, system: bool = False) -> None:
@@ -534,7 +532,6 @@ __all__ = [
     "save_struct_type",
     "change_set",
     "check_write",
-    "may_write",
     "model_perm",
     "users_of",
     "write_refusal",

@@ -2,7 +2,8 @@
 
 - Querysets and foreign-key choices are limited to the steward's selected branch; new rows
   get that branch before validation, so the models' rules (``clean()``) run on the form.
-- On a protected or archived branch the ontology is read-only.
+- On a protected or archived branch, or one the user may not edit (no model-wide or
+  per-branch ``versioning.edit_branch``), the ontology is read-only.
 - ``save_model``/``save_related``/``delete_model``/``delete_queryset`` call the services,
   which mark the branch's working change and publish the event. A rule that only a
   service can check (it needs the saved children) rolls the whole save back and the form
