@@ -46,7 +46,7 @@ def _same_entity_url(next_url: str, branch: Branch) -> str:
 def select_branch_view(request: HttpRequest) -> HttpResponseRedirect:
     branch = get_object_or_404(Branch, name=request.POST.get("branch", ""))
     select_branch(request, branch)
-    reason = read_only_reason(branch)
+    reason = read_only_reason(branch, request.user)
     messages.info(
         request,
         f"Now working on branch '{branch.name}'." + (f" {reason}" if reason else ""),

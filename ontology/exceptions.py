@@ -20,3 +20,15 @@ class ProtectedBranchError(OntologyError):
 class InUseError(OntologyError):
     http_status = 409
     code = "in_use"
+
+
+class NotAllowedError(OntologyError):
+    """The user may not write this kind of row on this branch (403); names the permission."""
+
+    http_status = 403
+    code = "forbidden"
+
+    def __init__(self, message: str, *, permission: str):
+        super().__init__(message)
+        self.permission = permission
+        self.extra = {"permission": permission}

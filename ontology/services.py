@@ -1,8 +1,10 @@
 """Every write to the ontology goes through these functions.
 
-Each runs in one transaction: validate with the rule set (``full_clean``), write the
-rows, mark the top-level entity in the branch's working changes, and publish the change
-event through the outbox. Admin, API, management commands and tasks all call these.
+Each runs in one transaction: check who may write (``check_write``: the branch is
+editable, and an acting user has the model permission and the right to edit the branch),
+validate with the rule set (``full_clean``), write the rows, mark the top-level entity in
+the branch's working changes, and publish the change event through the outbox. Admin, API,
+management commands and tasks all call these.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from django.db import models, transaction
 import events
 from versioning.changes import mark_changed
 from versioning.models import Branch
+from versioning.services import EDIT_BRANCH, can_edit_branch
 
 from .documents import Document, stored_document
-from .exceptions import InUseError, OntologyError, ProtectedBranchError
+from .exceptions import InUseError, NotAllowedError, OntologyError, ProtectedBranchError
 from .models import (
     Interface,
     InterfaceLinkConstraint,
@@ -59,6 +62,55 @@ def ensure_editable(branch: Branch, *, system: bool = False) -> None:
             f"Branch '{branch.name}' is protected: change it on another branch and merge "
             "a proposal."
         )
+
+
+# --- who may write (the API, the admin and the services ask the same question) ----------
+
+
+def model_perm(model: type[models.Model] | models.Model, action: str) -> str:
+    """``"ontology.change_objecttype"`` for ``(ObjectType, "change")``."""
+    opts = model._meta
+    return f"{opts.app_label}.{action}_{opts.model_name}"
+
+
+def write_refusal(user, branch: Branch, perm: str) -> NotAllowedError | None:
+    """Why ``user`` may not write with ``perm`` on ``branch``, or ``None`` when they may.
+
+    The one rule for writing ontology rows: the ontology model permission of the change
+    (``ontology.add_objecttype``, ``change_...``, ``delete_...``) **and** the right to edit
+    the branch (``versioning.edit_branch`` model-wide, or granted on the branch)."""
+    if user is None or not user.is_active or not user.has_perm(perm):
+        return NotAllowedError(f"You need the '{perm}' permission.", permission=perm)
+    if not can_edit_branch(user, branch):
+        return NotAllowedError(
+            f"You need the '{EDIT_BRANCH}' permission on branch '{branch.name}'.",
+            permission=EDIT_BRANCH,
+        )
+    return None
+
+
+def check_write(user, branch: Branch, perm: str, *, system: bool = False) -> None:
+    """Refuse a write to a protected or archived branch (unless ``system``) and, when the
+    change has an acting ``user``, a user the rule above refuses (403).
+
+    ``user=None`` is an internal write (loaders, tests building state): no user to check.
+    """
+    ensure_editable(branch, system=system)
+    if user is None or system:
+        return
+    refusal = write_refusal(user, branch, perm)
+    if refusal is not None:
+        raise refusal
+
+
+def _action_perm(top: models.Model, row: models.Model, action: str) -> str:
+    """The permission a write of ``row`` needs: a child's write changes its top-level
+    entity; creating or deleting a top-level entity needs add / delete of its model."""
+    if top is not row:
+        return model_perm(top, "change")
+    if action == "save":
+        return model_perm(top, "add" if row.pk is None else "change")
+    return model_perm(top, "delete")
 
 
 def top_level(row: models.Model) -> models.Model:
@@ -162,8 +214,8 @@ def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
 @transaction.atomic
 def save(row: models.Model, *, user=None, system: bool = False) -> list[str]:
     """Validate and save one row (top-level or child); returns rule warnings."""
-    ensure_editable(row.branch, system=system)
     top = top_level(row)
+    check_write(user, row.branch, _action_perm(top, row, "save"), system=system)
     before = stored_document(top)
     row.full_clean()
     if isinstance(row, StructField) and row.pk is None:
@@ -220,12 +272,12 @@ def users_of(row: models.Model) -> list[str]:
 @transaction.atomic
 def delete(row: models.Model, *, user=None, system: bool = False) -> None:
     """Delete a row, refusing with the names of its users if anything still uses it."""
-    ensure_editable(row.branch, system=system)
+    top = top_level(row)
+    check_write(user, row.branch, _action_perm(top, row, "delete"), system=system)
     users = users_of(row)
     if users:
         shown = ", ".join(users[:10]) + (f" and {len(users) - 10} more" if len(users) > 10 else "")
         raise InUseError(f"'{row}' is still used by {shown}.")
-    top = top_level(row)
     before = stored_document(top)
     if top is row:
         if isinstance(row, ObjectType):
@@ -325,8 +377,8 @@ def save_object_type(
 
     ``primary_key`` and ``title_property`` name properties by api name.
     """
-    ensure_editable(branch, system=system)
     ot = instance or ObjectType(branch=branch)
+    check_write(user, branch, _action_perm(ot, ot, "save"), system=system)
     before = stored_document(ot)
     _assign(ot, values)
     # the key and status rules depend on the properties: checked once they are final
@@ -391,8 +443,8 @@ def save_struct_type(
     user=None,
     system: bool = False,
 ) -> StructType:
-    ensure_editable(branch, system=system)
     st = instance or StructType(branch=branch)
+    check_write(user, branch, _action_perm(st, st, "save"), system=system)
     before = stored_document(st)
     if st.pk is None and fields is None:
         raise ValidationError({"fields": check_struct_field_count(0)})
@@ -437,8 +489,8 @@ def save_interface(
     user=None,
     system: bool = False,
 ) -> Interface:
-    ensure_editable(branch, system=system)
     iface = instance or Interface(branch=branch)
+    check_write(user, branch, _action_perm(iface, iface, "save"), system=system)
     before = stored_document(iface)
     _assign(iface, values)
     iface.full_clean()
@@ -468,6 +520,7 @@ def save_interface(
 
 __all__ = [
     "InUseError",
+    "NotAllowedError",
     "OntologyError",
     "ProtectedBranchError",
     "delete",
@@ -478,5 +531,8 @@ __all__ = [
     "save_object_type",
     "save_struct_type",
     "change_set",
+    "check_write",
+    "model_perm",
     "users_of",
+    "write_refusal",
 ]

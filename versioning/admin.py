@@ -1,7 +1,11 @@
-"""Branches in the admin: list them, and create one from another branch.
+"""Branches in the admin: list them, create one from another branch, manage who may edit
+and merge into each.
 
 Creating and deleting go through :mod:`versioning.services` (``create_branch`` copies the
-source branch's rows set-based, with its head and working changes, and publishes the event).
+source branch's rows set-based, with its head and working changes, grants its creator
+``edit_branch`` on it and publishes the event). Per-branch grants (``edit_branch``,
+``merge_branch``) are managed on guardian's *Object permissions* page of a branch; the
+change page lists who holds them.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.utils.html import format_html_join
+from guardian.admin import GuardedModelAdmin
+from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
 
 from . import services
 from .exceptions import VersioningError
@@ -34,26 +41,37 @@ class BranchAddForm(forms.ModelForm):
         self.fields["create_from"].initial = self.initial.get("created_from") or MAIN_BRANCH
 
 
+GRANTS = {"edit_branch": "edit", "merge_branch": "merge into"}
+
+
 @admin.register(Branch)
-class BranchAdmin(admin.ModelAdmin):
+class BranchAdmin(GuardedModelAdmin):
     add_form = BranchAddForm
+    change_form_template = "admin/versioning/branch/change_form.html"
     actions = ["delete_selected"]
     list_display = ("name", "head_column", "protected", "archived", "created_from", "created_at")
     list_filter = ("protected", "archived")
     search_fields = ("name", "description")
     list_select_related = ("head",)
-    readonly_fields = ("head", "created_from", "created_by", "created_at", "updated_at")
-    fields = (
-        "name",
-        "description",
-        "protected",
-        "archived",
-        "head",
-        "created_from",
-        "created_by",
-        "created_at",
-        "updated_at",
-    )
+    readonly_fields = ("head", "created_from", "created_by", "created_at", "updated_at", "grants")
+    fields = ("name", "description", "protected", "archived", *readonly_fields)
+
+    @admin.display(description="who may edit / merge")
+    def grants(self, obj: Branch) -> str:
+        """The per-branch grants; model-wide holders (stewards) may do both everywhere."""
+        rows = []
+        holders = [
+            *get_users_with_perms(obj, attach_perms=True, with_group_users=False).items(),
+            *get_groups_with_perms(obj, attach_perms=True).items(),
+        ]
+        for holder, perms in holders:
+            what = [GRANTS[p] for p in perms if p in GRANTS]
+            if what:
+                kind = "group" if hasattr(holder, "user_set") else "user"
+                rows.append((kind, str(holder), " and ".join(what)))
+        if not rows:
+            return "No per-branch grants (only the model-wide permissions apply)."
+        return format_html_join("; ", "{} <strong>{}</strong>: {}", rows)
 
     @admin.display(description="head", ordering="head__generation")
     def head_column(self, obj: Branch) -> str:

@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from . import admin_dag, services
 from .admin_display import (
@@ -56,12 +57,14 @@ def writable(branch: Branch) -> bool:
 
 
 def can_commit(user: Any, branch: Branch) -> bool:
-    """Commit (and revert, update from target) on ``branch``: not protected or archived, and
-    the ``add_commit`` or ``edit_branch`` permission (model-level or on the branch)."""
-    return writable(branch) and (
-        services.has_branch_perm(user, "add_commit", branch)
-        or services.has_branch_perm(user, "edit_branch", branch)
-    )
+    """Commit (and revert, update from target) on ``branch``: not protected or archived,
+    ``add_commit`` and the right to edit the branch (``services.can_commit``)."""
+    return writable(branch) and services.can_commit(user, branch)
+
+
+def can_discard(user: Any, branch: Branch) -> bool:
+    """Discard working changes: not protected or archived, and the right to edit."""
+    return writable(branch) and services.can_edit_branch(user, branch)
 
 
 def can_approve(user: Any, proposal: Proposal) -> bool:
@@ -170,6 +173,7 @@ class CommitAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("changes/", wrap(self.changes_view), name="versioning_changes"),
+            path("changes/discard/", wrap(self.discard_view), name="versioning_discard"),
             path("history/", wrap(self.history_view), name="versioning_history"),
             path("diff/", wrap(self.diff_view), name="versioning_diff"),
             path("<str:object_id>/revert/", wrap(self.revert_view), name="versioning_revert"),
@@ -237,10 +241,56 @@ class CommitAdmin(admin.ModelAdmin):
             summary=change_summary(cards),
             form=form,
             can_commit=allowed,
+            can_discard=can_discard(request.user, branch),
             read_only_reason=_read_only_reason(branch),
             head=branch.head,
         )
         return TemplateResponse(request, "admin/versioning/changes.html", context, status=status)
+
+    def discard_view(self, request: HttpRequest) -> HttpResponse:
+        """Discard a branch's uncommitted changes (all, or the entities ticked), after a
+        confirmation page listing them; through ``services.discard_changes``."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:versioning_changes"))
+        branch = get_object_or_404(Branch, name=request.POST.get("branch", ""))
+        back = HttpResponseRedirect(changes_url(branch.name))
+        if not can_discard(request.user, branch):
+            raise PermissionDenied
+        everything = request.POST.get("scope") == "all"
+        rids = [] if everything else [r for r in request.POST.getlist("rid") if r]
+        if not everything and not rids:
+            messages.error(request, "Tick the entities whose changes to discard.")
+            return back
+        bad = [r for r in rids if not _is_uuid(r)]
+        if bad:
+            messages.error(request, f"Not an entity id: {', '.join(bad[:5])}.")
+            return back
+        if request.POST.get("confirm") != "yes":
+            changes = services.changes(branch).to_dict()["changes"]
+            chosen = [c for c in changes if everything or c["rid"] in rids]
+            context = self._context(
+                request,
+                f"Discard changes on '{branch.name}'?",
+                "changes",
+                branch=branch,
+                chosen=chosen,
+                rids=rids,
+                scope="all" if everything else "selected",
+                head=branch.head,
+            )
+            return TemplateResponse(request, "admin/versioning/discard.html", context)
+        try:
+            discarded = services.discard_changes(branch, request.user, None if everything else rids)
+        except VersioningError as exc:
+            refused(request, exc)
+        else:
+            messages.success(
+                request,
+                f"Discarded the changes of {len(discarded)} entit"
+                f"{'y' if len(discarded) == 1 else 'ies'} on '{branch.name}': back to "
+                f"{(branch.head_id or '')[:12]}.",
+            )
+        return back
 
     # history with the commit DAG
 
@@ -381,6 +431,10 @@ class CommitAdmin(admin.ModelAdmin):
             request, f"Reverted {commit.id[:12]} on '{branch.name}' with {revert.id[:12]}."
         )
         return HttpResponseRedirect(commit_url(revert.id))
+
+
+def changes_url(branch: str) -> str:
+    return f"{reverse('admin:versioning_changes')}?{urlencode({'branch': branch})}"
 
 
 def commit_url(commit_id: str) -> str:

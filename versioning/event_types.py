@@ -68,6 +68,21 @@ TYPES: dict[str, tuple[dict[str, Any], str]] = {
         ),
         "A branch and its working copy were deleted (its commits stay until garbage collection).",
     ),
+    s.CHANGES_DISCARDED: (
+        _schema(
+            ["branch", "head", "actor", "discarded", "rids"],
+            {
+                "branch": _STR,
+                "head": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "actor": _NULLABLE_STR,
+                "discarded": {"type": "integer", "minimum": 1},
+                "rids": {"type": "array", "items": _STR},
+                "truncated": {"type": "boolean"},
+            },
+        ),
+        "Uncommitted changes of a branch were thrown away: the entities of rids (at most "
+        "1,000; truncated says when there were more) are back to their documents at head.",
+    ),
     s.PROPOSAL_OPENED: (_PROPOSAL, "A proposal (merge request) was opened."),
     s.PROPOSAL_APPROVED: (_PROPOSAL, "A reviewer approved a proposal."),
     s.PROPOSAL_MERGED: (_PROPOSAL, "A proposal was merged; mergeCommit is the merge commit."),

@@ -15,9 +15,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, Q, RestrictedError
 from django.utils import timezone
+from guardian.models import GroupObjectPermission, UserObjectPermission
+from guardian.shortcuts import assign_perm
 
 import events
 
@@ -59,6 +62,7 @@ PROPOSAL_OPENED = f"{EVENT_PREFIX}.proposal.opened.v1"
 PROPOSAL_APPROVED = f"{EVENT_PREFIX}.proposal.approved.v1"
 PROPOSAL_MERGED = f"{EVENT_PREFIX}.proposal.merged.v1"
 PROPOSAL_CLOSED = f"{EVENT_PREFIX}.proposal.closed.v1"
+CHANGES_DISCARDED = f"{EVENT_PREFIX}.changes.discarded.v1"
 
 MIN_PREFIX = 7
 _EVENT_RIDS = 1000
@@ -82,6 +86,46 @@ def has_branch_perm(user: Any, perm: str, branch: Branch | None = None) -> bool:
         return False
     full = perm if "." in perm else f"versioning.{perm}"
     return user.has_perm(full) or (branch is not None and user.has_perm(full, branch))
+
+
+EDIT_BRANCH = "versioning.edit_branch"
+ADD_COMMIT = "versioning.add_commit"
+
+
+def can_edit_branch(user: Any, branch: Branch) -> bool:
+    """The right to change a branch's working copy: ``versioning.edit_branch`` model-wide
+    (stewards) or granted on this branch (its creator, or anyone a steward names).
+
+    Protection is a separate question: nobody edits a protected or archived branch."""
+    return has_branch_perm(user, EDIT_BRANCH, branch)
+
+
+def can_commit(user: Any, branch: Branch) -> bool:
+    """Commit (and revert, update from target) on ``branch``: ``versioning.add_commit`` and
+    the right to edit the branch."""
+    return has_branch_perm(user, ADD_COMMIT) and can_edit_branch(user, branch)
+
+
+def require_edit_branch(user: Any, branch: Branch) -> None:
+    """Refuse (403) a user who may not edit ``branch``."""
+    if not can_edit_branch(user, branch):
+        raise NotAllowedError(
+            f"You need the '{EDIT_BRANCH}' permission on branch '{branch.name}'.",
+            extra={"permission": EDIT_BRANCH},
+        )
+
+
+def grant_edit_branch(user: Any, branch: Branch) -> None:
+    """Give ``user`` the per-branch grant to edit ``branch`` (guardian)."""
+    if user is not None and getattr(user, "pk", None) is not None:
+        assign_perm(EDIT_BRANCH, user, branch)
+
+
+def _drop_grants(branch: Branch) -> None:
+    """Delete the per-object grants of a branch that is being deleted."""
+    ct = ContentType.objects.get_for_model(Branch)
+    for model in (UserObjectPermission, GroupObjectPermission):
+        model.objects.filter(content_type=ct, object_pk=str(branch.pk)).delete()
 
 
 # --- refs and reading the past ----------------------------------------------------------
@@ -383,6 +427,74 @@ def _clear_marks(marks: list[tuple[int, Any, Any]]) -> None:
             WorkingChange.objects.filter(pk__in=same).delete()
 
 
+# --- discarding working changes ---------------------------------------------------------
+
+
+def discard_changes(branch: Branch, user: Any, rids: Iterable[str] | None = None) -> list[str]:
+    """Throw away the branch's uncommitted changes (all, or those of ``rids``): each changed
+    entity gets back its document at the head — an entity deleted since is re-created, one
+    created since is deleted, one updated is restored — and its working-change mark goes.
+
+    One transaction under the branch lock (a commit or another discard waits). Refuses a
+    protected or archived branch and, with an acting ``user``, a user who may not edit the
+    branch (403); a branch without commits has nothing to go back to (409); a restore that
+    would break what stays (a kept change still uses an entity being removed, a name taken
+    meanwhile) is refused with 409 and changes nothing. Rids without an uncommitted change
+    are skipped. Returns the rids discarded (sorted)."""
+    wanted = None if rids is None else {str(r) for r in rids}
+    with transaction.atomic():
+        locked = _lock_branch(branch)
+        _check_writable(locked, system=False)
+        if user is not None:
+            require_edit_branch(user, locked)
+        if locked.head_id is None:
+            raise InvalidStateError(
+                f"Branch '{locked.name}' has no commit to go back to: delete it instead."
+            )
+        marks = WorkingChange.objects.filter(branch=locked)
+        if wanted is not None:
+            marks = marks.filter(rid__in=wanted)
+        marks = list(marks.values_list("pk", "rid", "changed_at"))
+        if not marks:
+            return []
+        changed = sorted(str(rid) for _, rid, _ in marks)
+        head = store.documents_at(locked.head_id, changed)
+        restore = {rid: head.get(rid) for rid in changed}
+        try:
+            with transaction.atomic():
+                get_workspace().apply(locked, restore)
+        except (ValueError, ProtectedError, RestrictedError, IntegrityError) as exc:
+            raise InvalidStateError(
+                f"The changes cannot be discarded on their own: {_discard_reason(exc)} "
+                "Discard the changes that depend on them too, or all of them."
+            ) from exc
+        _clear_marks(marks)
+        _publish(
+            CHANGES_DISCARDED,
+            f"branches/{locked.name}/changes",
+            {
+                "branch": locked.name,
+                "head": locked.head_id,
+                "actor": _actor(user),
+                "discarded": len(changed),
+                "rids": changed[:_EVENT_RIDS],
+                "truncated": len(changed) > _EVENT_RIDS,
+            },
+            branch=locked.name,
+            commit=locked.head_id,
+        )
+    return changed
+
+
+def _discard_reason(exc: Exception) -> str:
+    if isinstance(exc, ProtectedError | RestrictedError):
+        objs = getattr(exc, "protected_objects", None) or exc.restricted_objects
+        return f"still used by {', '.join(sorted({str(o) for o in objs})[:10])}."
+    if isinstance(exc, IntegrityError):
+        return "a restored name or key is taken by an entity that stays."
+    return f"{exc}."
+
+
 # --- branches ----------------------------------------------------------------------------
 
 
@@ -401,6 +513,7 @@ def create_branch(name: str, from_ref: str, user: Any, *, description: str = "")
         )
         branch.full_clean()
         branch.save()
+        grant_edit_branch(user, branch)
         workspace = get_workspace()
         if source is not None:
             workspace.copy_rows(source, branch)
@@ -447,6 +560,7 @@ def delete_branch(branch: Branch, user: Any) -> None:
             )
         name, head = locked.name, locked.head_id
         _drop_rows(locked)
+        _drop_grants(locked)
         locked.delete()
         _publish(
             BRANCH_DELETED,

@@ -2,7 +2,8 @@
 
 - Querysets and foreign-key choices are limited to the steward's selected branch; new rows
   get that branch before validation, so the models' rules (``clean()``) run on the form.
-- On a protected or archived branch the ontology is read-only.
+- On a protected or archived branch, or one the user may not edit (no model-wide or
+  per-branch ``versioning.edit_branch``), the ontology is read-only.
 - ``save_model``/``save_related``/``delete_model``/``delete_queryset`` call the services,
   which mark the branch's working change and publish the event. A rule that only a
   service can check (it needs the saved children) rolls the whole save back and the form
@@ -16,6 +17,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import model_ngettext
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
@@ -27,7 +29,7 @@ from versioning.selection import current_branch
 
 from .. import services
 from ..exceptions import OntologyError
-from .branching import is_editable, twin
+from .branching import is_editable, twin, user_may_edit
 
 BADGE_CLASSES = {
     "ACTIVE": "oms-badge-ok",
@@ -182,7 +184,11 @@ class BranchPermissionsMixin:
         return field
 
     def branch_editable(self, request) -> bool:
-        return is_editable(current_branch(request))
+        """Not protected or archived, and the user may edit the branch."""
+        branch = current_branch(request)
+        return is_editable(branch) and user_may_edit(request, branch)
+
+    # the model permission (super) and the branch: the rule of services.check_write
 
     def has_add_permission(self, request, *args) -> bool:
         return self.branch_editable(request) and super().has_add_permission(request, *args)
@@ -376,23 +382,52 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
     def delete_model(self, request, obj) -> None:
         self.service_delete(request, obj)
 
-    def delete_queryset(self, request, queryset) -> None:
+    def delete_queryset(self, request, queryset) -> tuple[list[str], list[str]]:
+        """Delete each row through the services (its own event), each in a savepoint: a
+        row the services refuse (still in use, last struct field, ...) is kept and the
+        others are deleted. Returns (names deleted, refusal messages)."""
+        deleted, refused = [], []
         with transaction.atomic():
             for row in queryset:
-                self.service_delete(request, row)
+                name = str(row)
+                try:
+                    with transaction.atomic():
+                        self.log_deletions(request, [row])
+                        services.delete(row, user=request.user)
+                except (ValidationError, OntologyError) as exc:
+                    refused.append(
+                        f"'{name}' was not deleted: {' '.join(as_validation_error(exc).messages)}"
+                    )
+                else:
+                    deleted.append(name)
+        return deleted, refused
 
     @admin.action(permissions=["delete"], description="Delete selected %(verbose_name_plural)s")
     def delete_selected(self, request, queryset):
-        refusals = [m for m in (self.users_message(row) for row in queryset) if m]
-        if refusals:
-            for refusal in refusals:
+        """Delete what can be deleted; each entity still in use is kept and reported with
+        its users. The confirmation page lists only the deletable ones."""
+        if request.POST.get("post"):
+            deleted, refused = self.delete_queryset(request, queryset)
+            if deleted:
+                self.message_user(
+                    request,
+                    f"Deleted {len(deleted)} {model_ngettext(self.opts, len(deleted))}: "
+                    f"{', '.join(deleted)}.",
+                    messages.SUCCESS,
+                )
+            for refusal in refused:
                 self.message_user(request, refusal, messages.ERROR)
             return None
-        try:
-            return django_delete_selected(self, request, queryset)
-        except ServiceRejected as rejected:
-            self.message_user(request, " ".join(rejected.error.messages), messages.ERROR)
+        rows = list(queryset)
+        refusals = {row.pk: self.users_message(row) for row in rows}
+        refusals = {pk: text for pk, text in refusals.items() if text}
+        for text in refusals.values():
+            self.message_user(
+                request, text, messages.ERROR if len(refusals) == len(rows) else messages.WARNING
+            )
+        if len(refusals) == len(rows):
             return None
+        return django_delete_selected(self, request, queryset.exclude(pk__in=list(refusals)))
 
 
 def count_column(field: str, description: str):

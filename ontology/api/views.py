@@ -1,9 +1,10 @@
 """Branch-scoped REST endpoints: ``/api/v1/branches/{branch}/<kind>/{apiName or rid}/``.
 
 One base viewset does the work: it resolves the branch once per request, refuses writes
-to a protected or archived branch (403) before reading the body, looks entities up by api
-name (case-insensitively) or rid, and lets serializers write through the services. Reads
-use one queryset per kind with every prefetch its representation needs.
+to a protected or archived branch and writes the user may not make there (403, see
+``BranchWritePermission``) before reading the body, looks entities up by api name
+(case-insensitively) or rid, and lets serializers write through the services. Reads use
+one queryset per kind with every prefetch its representation needs.
 """
 
 from __future__ import annotations
@@ -73,6 +74,25 @@ IF_MATCH = OpenApiParameter(
 )
 
 
+class BranchWritePermission(DjangoModelPermissions):
+    """Reads: any authenticated user. Writes: the rule of :func:`services.check_write` —
+    the branch is neither protected nor archived, and the user has the model permission
+    of the write (``ontology.add_objecttype``, ...) and the right to edit the branch
+    (``versioning.edit_branch``, model-wide or granted on it). A refusal is a 403 naming
+    the missing permission."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.method in SAFE_METHODS:
+            return True
+        model = view.queryset.model
+        for perm in self.get_required_permissions(request.method, model):
+            services.check_write(user, view.branch, perm)
+        return True
+
+
 def _detail_schema(tag: str):
     """Tags every action and documents the path and conditional-request parameters."""
     write = extend_schema(tags=[tag], parameters=[BRANCH_PARAM, LOOKUP_PARAM, IF_MATCH])
@@ -91,7 +111,7 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
 
     lookup_field = "api_name"
     lookup_value_regex = r"[^/]+"
-    permission_classes = [DjangoModelPermissions]
+    permission_classes = [BranchWritePermission]
     filter_backends = [DjangoFilterBackend, SearchFilter]
     search_fields = ["api_name", "display_name", "description"]
     error_field_aliases = {
@@ -109,8 +129,7 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if request.method not in SAFE_METHODS:
-            services.ensure_editable(self.branch)
+        _ = self.branch  # an unknown branch is a 404 for every method, OPTIONS included
 
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):

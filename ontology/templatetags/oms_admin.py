@@ -8,7 +8,7 @@ from django.db.models import Q
 from versioning.models import Branch
 from versioning.selection import current_branch
 
-from ..admin.branching import read_only_reason
+from ..admin.branching import editable_branch_ids, read_only_reason
 
 register = template.Library()
 
@@ -28,13 +28,18 @@ def _on_ontology_page(request) -> bool:
 def oms_branch_selector(context) -> dict:
     request = context["request"]
     branch = current_branch(request)
-    branches = Branch.objects.filter(Q(archived=False) | Q(pk=branch.pk)).only(
-        "name", "protected", "archived"
+    branches = list(
+        Branch.objects.filter(Q(archived=False) | Q(pk=branch.pk)).only(
+            "name", "protected", "archived"
+        )
     )
+    editable = editable_branch_ids(request.user, branches)
+    for b in branches:
+        b.oms_editable = b.pk in editable
     return {
         "branch": branch,
         "branches": branches,
-        "read_only": bool(read_only_reason(branch)),
+        "read_only": branch.pk not in editable,
         "next": request.get_full_path(),
         "csrf_token": context.get("csrf_token"),
     }
@@ -48,6 +53,6 @@ def oms_branch_notice(context) -> dict:
         return {"reason": ""}
     branch = current_branch(request)
     return {
-        "reason": read_only_reason(branch) if _on_ontology_page(request) else "",
+        "reason": read_only_reason(branch, user) if _on_ontology_page(request) else "",
         "branch": branch,
     }

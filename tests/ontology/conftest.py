@@ -31,9 +31,10 @@ def dev(db):
 
 @pytest.fixture
 def editor(db):
-    """A user holding every model permission of the ontology app."""
-    user = UserFactory(username="editor")
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="ontology"))
+    """A user holding every model permission of the ontology app, and the right to edit
+    every branch (``versioning.edit_branch`` model-wide)."""
+    user = UserFactory(username="editor", permissions=["versioning.edit_branch"])
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="ontology"))
     return user
 
 

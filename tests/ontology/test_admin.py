@@ -459,6 +459,48 @@ def test_bulk_deleting_an_object_type_in_use_is_refused(steward, ontology):
     assert ObjectType.objects.filter(pk=airport.pk).exists()
 
 
+def test_bulk_delete_deletes_what_it_can_and_names_the_users_of_the_rest(steward, work):
+    flight = ObjectTypeFactory(branch=work, api_name="Flight", properties=1)
+    airport = ObjectTypeFactory(branch=work, api_name="Airport", properties=1)
+    lonely = ObjectTypeFactory(branch=work, api_name="Lonely", properties=2)
+    spare = ObjectTypeFactory(branch=work, api_name="Spare")
+    LinkTypeFactory(branch=work, api_name="departsFrom", source=flight, target=airport)
+    InterfaceLinkConstraintFactory(
+        interface=InterfaceFactory(branch=work, api_name="Located"),
+        api_name="at",
+        target_object_type=airport,
+    )
+    selected = [str(r.pk) for r in (flight, airport, lonely, spare)]
+    data = {"action": "delete_selected", "_selected_action": selected}
+
+    # the confirmation lists the deletable ones; the others are named with their users
+    confirm = steward.post(url(ObjectType, "changelist"), data)
+    assert confirm.status_code == 200
+    assert {o.pk for o in confirm.context["queryset"]} == {lonely.pk, spare.pk}
+    shown = " ".join(messages_of(confirm))
+    assert "'Flight' cannot be deleted" in shown and "link type 'departsFrom'" in shown
+    assert "interface link constraint" in shown and "'Airport' cannot be deleted" in shown
+
+    # confirming deletes through the services: one event per deleted entity
+    before = set(OutboxEvent.objects.values_list("pk", flat=True))
+    response = steward.post(url(ObjectType, "changelist"), {**data, "post": "yes"})
+    assert response.status_code == 302
+    assert set(ObjectType.objects.filter(branch=work).values_list("api_name", flat=True)) == {
+        "Flight",
+        "Airport",
+    }
+    deleted = OutboxEvent.objects.exclude(pk__in=before)
+    assert sorted(e.data["apiName"] for e in deleted) == ["Lonely", "Spare"]
+    assert {e.type for e in deleted} == {"com.oms.ontology.object_type.deleted.v1"}
+    shown = messages_of(response)
+    assert any(m.startswith("Deleted 2 object types") for m in shown)
+    refused = [m for m in shown if "was not deleted" in m]
+    assert len(refused) == 2
+    assert any("'Flight' was not deleted" in m and "departsFrom" in m for m in refused)
+    assert any("'Airport' was not deleted" in m and "departsFrom" in m for m in refused)
+    assert WorkingChange.objects.filter(rid__in=[lonely.rid, spare.rid]).count() == 2
+
+
 def test_deleting_unused_rows_goes_through_the_service(steward, work):
     lonely = ObjectTypeFactory(branch=work, api_name="Lonely", properties=1)
     other = ObjectTypeFactory(branch=work, api_name="Other")

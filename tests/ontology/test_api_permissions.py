@@ -1,7 +1,8 @@
 """Every endpoint with and without permission.
 
 Reads need an authenticated user; writes need the model's add / change / delete
-permission (DRF ``DjangoModelPermissions``); anonymous requests are refused.
+permission and the right to edit the branch (here ``versioning.edit_branch`` model-wide;
+per-branch grants are tested in ``test_branch_grants.py``); anonymous requests are refused.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ MODEL = {
     "shared-properties": "sharedproperty",
     "interfaces": "interface",
 }
+
+EDIT = "versioning.edit_branch"
 
 VALUE_TYPE = {"apiName": "Code", "displayName": "Code", "baseType": "string"}
 
@@ -78,12 +81,12 @@ def test_each_write_needs_its_own_permission(dev, kind):
     row = KINDS[kind](branch=dev)
     model = MODEL[kind]
     client = APIClient()
-    client.force_authenticate(UserFactory(permissions=[f"ontology.change_{model}"]))
+    client.force_authenticate(UserFactory(permissions=[f"ontology.change_{model}", EDIT]))
     assert client.patch(url("dev", kind, row.api_name), {}, format="json").status_code == 200
     assert client.post(url("dev", kind), {}, format="json").status_code == 403
     assert client.delete(url("dev", kind, row.api_name)).status_code == 403
 
-    client.force_authenticate(UserFactory(permissions=[f"ontology.delete_{model}"]))
+    client.force_authenticate(UserFactory(permissions=[f"ontology.delete_{model}", EDIT]))
     assert client.delete(url("dev", kind, row.api_name)).status_code == 204
 
 
@@ -91,14 +94,14 @@ def test_add_permission_allows_create(dev):
     from rest_framework.test import APIClient
 
     client = APIClient()
-    client.force_authenticate(UserFactory(permissions=["ontology.add_valuetype"]))
+    client.force_authenticate(UserFactory(permissions=["ontology.add_valuetype", EDIT]))
     assert client.post(url("dev", "value-types"), VALUE_TYPE, format="json").status_code == 201
 
 
 def test_basic_authentication(dev):
     from rest_framework.test import APIClient
 
-    UserFactory(username="basic", permissions=["ontology.add_valuetype"])
+    UserFactory(username="basic", permissions=["ontology.add_valuetype", EDIT])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Basic YmFzaWM6cGFzc3dvcmQ=")  # basic:password
     assert client.post(url("dev", "value-types"), VALUE_TYPE, format="json").status_code == 201

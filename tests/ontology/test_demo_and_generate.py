@@ -249,5 +249,10 @@ def test_ensure_admin_creates_the_role_groups(var_dir):
     assert ("ontology", "change_objecttype") in perms["editor"]
     assert ("versioning", "merge_branch") not in perms["editor"]
     assert ("versioning", "merge_branch") in perms["steward"]
+    # editors work on their own branches (the creator's grant); stewards on every branch
+    for codename in ("add_branch", "add_commit", "add_proposal"):
+        assert ("versioning", codename) in perms["editor"]
+    assert ("versioning", "edit_branch") not in perms["editor"]
+    assert ("versioning", "edit_branch") in perms["steward"]
     assert perms["viewer"] < perms["editor"] < perms["steward"] < perms["admin"]
     assert ("auth", "add_user") in perms["admin"]

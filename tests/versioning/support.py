@@ -58,6 +58,7 @@ def steward(name: str = "steward", **kwargs):
             "versioning.change_proposal",
             "versioning.approve_proposal",
             "versioning.merge_branch",
+            "versioning.edit_branch",
             "ontology.change_objecttype",
         ],
         **kwargs,

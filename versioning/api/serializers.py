@@ -142,6 +142,26 @@ class ChangesSerializer(serializers.Serializer):
     changes = EntityChangeSerializer(many=True)
 
 
+class DiscardSerializer(serializers.Serializer):
+    rids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        allow_null=True,
+        allow_empty=False,
+        max_length=10000,
+        default=None,
+        help_text="Entities whose changes to discard; absent or null: every change.",
+    )
+
+
+class DiscardResultSerializer(serializers.Serializer):
+    branch = serializers.CharField()
+    head = serializers.CharField(help_text="The commit the entities went back to.")
+    discarded = serializers.ListField(
+        child=serializers.CharField(), help_text="Rids whose changes were discarded."
+    )
+
+
 class DocumentsSerializer(serializers.Serializer):
     ref = serializers.CharField()
     commit = serializers.CharField(allow_null=True)

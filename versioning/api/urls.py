@@ -22,6 +22,11 @@ urlpatterns = [
     path("branches/", views.BranchListView.as_view(), name="branch-list"),
     re_path(rf"^branches/{BRANCH}/commits/$", views.CommitListView.as_view(), name="commit-list"),
     re_path(rf"^branches/{BRANCH}/changes/$", views.ChangesView.as_view(), name="branch-changes"),
+    re_path(
+        rf"^branches/{BRANCH}/changes/discard/$",
+        views.DiscardView.as_view(),
+        name="branch-changes-discard",
+    ),
     re_path(rf"^branches/{BRANCH}/revert/$", views.RevertView.as_view(), name="branch-revert"),
     re_path(
         rf"^branches/{BRANCH}/entities/{RID}/history/$",

@@ -84,6 +84,12 @@ class VersioningView(GenericAPIView):
         if not services.has_branch_perm(self.request.user, perm, branch):
             raise exceptions.PermissionDenied(f"You need the '{perm}' permission.")
 
+    def require_commit(self, branch: Branch | None) -> None:
+        """Commit, revert, update from target: ``add_commit`` and the right to edit."""
+        self.require(services.ADD_COMMIT)
+        if branch is not None:
+            services.require_edit_branch(self.request.user, branch)
+
     def body(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
@@ -198,7 +204,7 @@ class CommitListView(VersioningView):
     )
     def post(self, request, branch: str):
         found = self.branch(branch)
-        self.require("versioning.add_commit", found)
+        self.require_commit(found)
         data = self.body(s.CommitCreateSerializer)
         commit = services.commit_changes(
             found, request.user, data["message"], expected_head=data["expectedHead"]
@@ -220,6 +226,29 @@ class ChangesView(VersioningView):
         return Response(
             {"branch": found.name, "head": found.head_id, "changes": diff.to_dict()["changes"]}
         )
+
+
+class DiscardView(VersioningView):
+    @extend_schema(
+        operation_id="branches_changes_discard",
+        summary="Discard uncommitted changes (all, or those of the given rids)",
+        description="Each changed entity goes back to its document at the branch head: "
+        "deleted ones are re-created, new ones deleted, updated ones restored. Needs the "
+        "right to edit the branch (versioning.edit_branch, model-wide or granted on it). "
+        "Rids without an uncommitted change are skipped.",
+        parameters=[BRANCH],
+        request=s.DiscardSerializer,
+        responses={200: s.DiscardResultSerializer, **errors(400, 403, 404, 409)},
+        tags=["versioning"],
+    )
+    def post(self, request, branch: str):
+        found = self.branch(branch)
+        data = self.body(s.DiscardSerializer)
+        rids = data["rids"]
+        discarded = services.discard_changes(
+            found, request.user, None if rids is None else [str(r) for r in rids]
+        )
+        return Response({"branch": found.name, "head": found.head_id, "discarded": discarded})
 
 
 class EntityHistoryView(VersioningView):
@@ -247,7 +276,7 @@ class RevertView(VersioningView):
     )
     def post(self, request, branch: str):
         found = self.branch(branch)
-        self.require("versioning.add_commit", found)
+        self.require_commit(found)
         data = self.body(s.RevertSerializer)
         commit = services.revert_commit(
             found, data["commit"], request.user, expected_head=data["expectedHead"]
@@ -512,6 +541,6 @@ class UpdateFromTargetView(ProposalView):
     )
     def post(self, request, pk: int):
         proposal = self.proposal(pk)
-        self.require("versioning.add_commit", proposal.source)
+        self.require_commit(proposal.source)
         commit = services.update_from_target(proposal, request.user)
         return Response(s.CommitDetailSerializer(commit).data, status=status.HTTP_201_CREATED)

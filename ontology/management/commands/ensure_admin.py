@@ -8,10 +8,13 @@ the same login. A password changed since (in the admin) is left alone unless
 Roles (DESIGN.md, Access) are groups with model permissions:
 
 - viewer: view every ontology, versioning and events model;
-- editor: viewer, plus add/change/delete on the ontology;
-- steward: editor, plus every versioning permission (branches, commits, proposals,
-  merges, releases) and the events permissions (requeue dead letters, webhooks);
-- admin: every permission.
+- editor: viewer, plus add/change/delete on the ontology, and creating branches, commits
+  and proposals. An editor edits the branches they created (``create_branch`` grants the
+  creator ``edit_branch`` on the new branch) and those a steward grants them;
+- steward: editor, plus every versioning permission — among them ``edit_branch`` and
+  ``merge_branch`` model-wide, so every branch — and the events permissions (requeue dead
+  letters, webhooks);
+- admin: every permission (the ``admin`` login is a superuser anyway).
 """
 
 from __future__ import annotations
@@ -38,12 +41,19 @@ def role_permissions() -> dict[str, Q]:
     viewer = Q(content_type__app_label__in=["ontology", "versioning", "events"]) & Q(
         codename__startswith="view_"
     )
-    editor = viewer | (
-        Q(content_type__app_label="ontology")
-        & (
-            Q(codename__startswith="add_")
-            | Q(codename__startswith="change_")
-            | Q(codename__startswith="delete_")
+    editor = (
+        viewer
+        | (
+            Q(content_type__app_label="ontology")
+            & (
+                Q(codename__startswith="add_")
+                | Q(codename__startswith="change_")
+                | Q(codename__startswith="delete_")
+            )
+        )
+        | (
+            Q(content_type__app_label="versioning")
+            & Q(codename__in=["add_branch", "add_commit", "add_proposal"])
         )
     )
     steward = editor | Q(content_type__app_label__in=["versioning", "events"])
