@@ -8,7 +8,8 @@ What it does, in one run:
 1. creates a fresh database (``oms_bench``) on the PostgreSQL server, migrates it, creates
    the non-protected branch ``bench`` and fills it with ``generate_ontology --object-types
    2000 --properties 20`` (``--reuse-db`` keeps a database that is already filled);
-2. creates the user ``bench`` in the ``editor`` group (from ``ensure_admin``) and a session
+2. creates the user ``bench`` in the ``editor`` group (from ``ensure_admin``) with the
+   ``edit_branch`` grant on ``bench``, and a session
    for it;
 3. for each gunicorn configuration (``--configs``, e.g. ``4x4gthread,2x8gthread,4x1sync``):
    starts ``gunicorn oms_site.wsgi`` with ``OMS_BENCH_BARE=1`` (which wires
@@ -123,6 +124,9 @@ user = User.objects.filter(username={username!r}).first() or User(username={user
 user.set_password({password!r})
 user.save()
 user.groups.set([Group.objects.get(name="editor")])
+# editors edit the branches they are granted (or created): grant the bench branch
+from guardian.shortcuts import assign_perm
+assign_perm("versioning.edit_branch", user, Branch.objects.get(name={branch!r}))
 store = SessionStore()
 store[SESSION_KEY] = str(user.pk)
 store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
