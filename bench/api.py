@@ -9,8 +9,7 @@ What it does, in one run:
    the non-protected branch ``bench`` and fills it with ``generate_ontology --object-types
    2000 --properties 20`` (``--reuse-db`` keeps a database that is already filled);
 2. creates the user ``bench`` in the ``editor`` group (from ``ensure_admin``) with the
-   ``edit_branch`` grant on ``bench``, and a session
-   for it;
+   ``edit_branch`` grant on ``bench``, and a session for it;
 3. for each gunicorn configuration (``--configs``, e.g. ``4x4gthread,2x8gthread,4x1sync``):
    starts ``gunicorn oms_site.wsgi`` with ``OMS_BENCH_BARE=1`` (which wires
    ``bench/bare_urls.py``), then drives, from ``--clients`` threads each with its own
