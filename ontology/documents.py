@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db.models import Prefetch
 
+from versioning.domain.canonical import doc_hash
+
 from .models import (
     Interface,
     InterfaceLinkConstraint,
@@ -331,6 +333,13 @@ RENDERERS = {
     "interface": interface_document,
     "linkType": link_type_document,
 }
+
+
+def document_version(row) -> str | None:
+    """The hash of a top-level row's stored document: changes whenever anything in the
+    entity changes (a field, a child, a reference), whoever changed it."""
+    doc = stored_document(row)
+    return None if doc is None else doc_hash(doc)
 
 
 def stored_document(row) -> Document | None:

@@ -28,6 +28,7 @@ from django.utils.html import format_html
 from versioning.selection import current_branch
 
 from .. import services
+from ..documents import document_version
 from ..exceptions import OntologyError
 from .branching import is_editable, twin, user_may_edit
 
@@ -119,6 +120,7 @@ class BranchFormMixin:
 
     def clean(self):
         cleaned = super().clean()
+        self._check_version()
         rejected = self.oms_rejected
         if rejected is not None:
             if rejected.inline is None:
@@ -126,6 +128,26 @@ class BranchFormMixin:
             else:
                 self.add_error(None, "The changes were not saved: see the errors below.")
         return cleaned
+
+    oms_submitted_version: str | None = None
+
+    def _check_version(self) -> None:
+        """Two stewards, one entity: a form opened before someone else saved the entity is
+        refused instead of silently overwriting their change. The entity's row is locked
+        (in the admin's transaction) before comparing, so two saves cannot both pass."""
+        if not (self.instance.pk and self.oms_submitted_version):
+            return
+        top = services.top_level(self.instance)
+        type(top)._default_manager.select_for_update().filter(pk=top.pk).first()
+        if document_version(top) != self.oms_submitted_version:
+            self.add_error(None, STALE_MESSAGE.format(entity=top._meta.verbose_name))
+
+
+STALE_MESSAGE = (
+    "Someone else changed this {entity} since you opened it, so your changes were not "
+    "saved. Reload the page to see the current version, or save again to overwrite their "
+    "change with yours."
+)
 
 
 class BranchFormSetMixin:
@@ -239,8 +261,13 @@ class ChildInline(BranchPermissionsMixin, admin.TabularInline):
         )
 
 
+VERSION_FIELD = "_oms_version"
+
+
 class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
     """Base admin of every ontology model."""
+
+    change_form_template = "admin/oms/change_form.html"
 
     list_per_page = 50
     actions = ["delete_selected"]
@@ -260,6 +287,7 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
             {
                 "oms_branch": current_branch(request),
                 "oms_rejected": getattr(request, "_oms_rejected", None),
+                "oms_submitted_version": request.POST.get(VERSION_FIELD) or None,
                 "error_aliases": self.error_aliases,
             },
         )
@@ -292,6 +320,7 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
     # --- writes through the services -----------------------------------------------
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "oms_version": self.entity_version(object_id)}
         try:
             # one steward save = one event per entity, however many inline rows it wrote
             with services.change_set():
@@ -300,6 +329,11 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
             # the save was rolled back; show the form again with the refusal on it
             request._oms_rejected = rejected
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def entity_version(self, object_id) -> str | None:
+        """The version the change form carries (hidden) so a stale save is noticed."""
+        row = self.model._default_manager.filter(pk=object_id).first() if object_id else None
+        return document_version(services.top_level(row)) if row is not None else None
 
     def save_model(self, request, obj, form, change) -> None:
         obj.branch = current_branch(request)

@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from events.models import OutboxEvent
+from ontology import services
 from ontology.models import (
     Interface,
     InterfaceLinkConstraint,
@@ -77,6 +78,10 @@ def form_data(response) -> dict:
         add(inline.formset.management_form)
         for form in inline.formset.forms:
             add(form)
+    version = response.context.get("oms_version")
+    if version:  # the hidden input of templates/admin/oms/change_form.html
+        assert f'name="_oms_version" value="{version}"' in response.content.decode()
+        data["_oms_version"] = version
     return data
 
 
@@ -319,6 +324,41 @@ def test_changing_an_object_type_updates_it_and_marks_the_change(steward, ontolo
     assert flight.display_name == "Scheduled flight"
     assert flight.properties.order_by("position")[1].base_type == "long"
     assert WorkingChange.objects.filter(branch=work, rid=flight.rid).exists()
+
+
+def test_a_form_opened_before_someone_elses_save_is_refused_not_overwriting(
+    steward, ontology, work
+):
+    flight = ontology[ObjectType]
+    mine = form_data(steward.get(url(ObjectType, "change", flight.pk)))
+    # another steward renames a property of the same object type meanwhile
+    other = Property.objects.filter(object_type=flight).order_by("position").first()
+    other.description = "their change"
+    services.save(other)
+
+    mine["display_name"] = "My title"
+    response = steward.post(url(ObjectType, "change", flight.pk), mine)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert any("Someone else changed this object type" in e for e in errors)
+    flight.refresh_from_db()
+    other.refresh_from_db()
+    assert flight.display_name != "My title" and other.description == "their change"
+
+    # the page now carries the current version: saving again is a deliberate overwrite
+    again = form_data(response)
+    assert again["_oms_version"] != mine["_oms_version"]
+    assert steward.post(url(ObjectType, "change", flight.pk), again).status_code == 302
+    flight.refresh_from_db()
+    assert flight.display_name == "My title"
+
+
+def test_a_form_of_an_unchanged_entity_saves(steward, ontology):
+    value_type = ontology[ValueType]
+    data = form_data(steward.get(url(ValueType, "change", value_type.pk)))
+    assert data["_oms_version"]
+    data["description"] = "edited"
+    assert steward.post(url(ValueType, "change", value_type.pk), data).status_code == 302
 
 
 def test_pascal_case_rule_is_shown_on_api_name(steward, work):
