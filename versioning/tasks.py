@@ -33,3 +33,16 @@ def compact(older_than_days: int = 30, grace_minutes: int = 60) -> dict[str, int
         return {}
     metrics.COMPACTION_RUNS.labels("ok").inc()
     return report.as_dict()
+
+
+@shared_task(name="versioning.clean_orphan_grants", acks_late=True)
+def clean_orphan_grants() -> int:
+    """Delete per-object grants (django-guardian) whose object no longer exists.
+
+    ``delete_branch`` deletes a branch's grants with it; this catches rows deleted any
+    other way (a bulk delete in the shell, a restored backup)."""
+    from guardian.utils import clean_orphan_obj_perms
+
+    removed = clean_orphan_obj_perms()
+    logger.info("orphan object permissions removed", extra={"removed": removed})
+    return removed
