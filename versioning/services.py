@@ -530,12 +530,32 @@ def _three_way(
     ours_changed = store.changed_rids(graph, base, ours) if ours != base else set()
     theirs_changed = store.changed_rids(graph, base, theirs) if theirs != base else set()
     changed = ours_changed | theirs_changed
-    trees = [store.TreeView(cid) for cid in (base, ours, theirs)]
-    store.prefetch_trees(trees, changed)
-    result = merge3(
-        trees[0], trees[1], trees[2], get_policy(), changed=changed, resolutions=resolutions
-    )
+    cache = store.BlobCache()
+    trees = [store.TreeView(cid, cache) for cid in (base, ours, theirs)]
+    result = _merge_trees(*trees, changed, resolutions)
     return Merge(base, ours, theirs, result, *trees, theirs_changed)
+
+
+def _merge_trees(
+    base: store.TreeView,
+    ours: store.TreeView,
+    theirs: store.TreeView,
+    changed: set[str],
+    resolutions: Mapping[str, Resolution] | None = None,
+) -> MergeResult:
+    """``merge3`` over the ``changed`` rids, their hashes and blobs read together first; a
+    rid whose hash theirs left as the base's is merged without decoding either document."""
+    store.prefetch_trees([base, ours, theirs], changed)
+    ours_only = [rid for rid in changed if theirs.hash_of(rid) == base.hash_of(rid)]
+    return merge3(
+        base,
+        ours,
+        theirs,
+        get_policy(),
+        changed=changed,
+        resolutions=resolutions,
+        ours_only=ours_only,
+    )
 
 
 def _apply(
@@ -658,7 +678,7 @@ def _dry_run_dict(proposal: Proposal, source: Branch, target: Branch, merge: Mer
         counts[conflict.severity.value] += 1
     needs_approval = target.protected and not approved_by_other(proposal, merge.theirs)
     source_changes = diff_trees(merge.base_tree, merge.theirs_tree, changed=merge.theirs_changed)
-    merged = diff_trees(merge.ours_tree, result.view, changed=result.tree_changes)
+    merged = _merge_changes(merge, source_changes)
     return {
         "proposal": proposal.pk,
         "status": proposal.status,
@@ -681,6 +701,25 @@ def _dry_run_dict(proposal: Proposal, source: Branch, target: Branch, merge: Mer
             proposal.is_active and result.can_merge and not needs_approval and not merge.up_to_date
         ),
     }
+
+
+def _merge_changes(merge: Merge, source_changes: TreeDiff) -> TreeDiff:
+    """What the merge changes on the target (ours -> merged). Where the target still has
+    the base's document and the merge takes the source's, that is the source's change,
+    already diffed: it is reused, not computed again."""
+    known = source_changes.by_rid()
+    reused, rest = [], []
+    for rid, doc in merge.result.tree_changes.items():
+        if (
+            rid in known
+            and merge.ours_tree.hash_of(rid) == merge.base_tree.hash_of(rid)
+            and doc is merge.theirs_tree.get(rid)
+        ):
+            reused.append(known[rid])
+        else:
+            rest.append(rid)
+    computed = diff_trees(merge.ours_tree, merge.result.view, changed=rest).changes
+    return TreeDiff(sorted([*reused, *computed], key=lambda change: change.rid))
 
 
 RESOLUTION_CHOICES = ("ours", "theirs", "value")
@@ -887,9 +926,11 @@ def revert_commit(
         _check_clean(locked)
         target = commit if isinstance(commit, Commit) else resolve_ref(commit)
         rids = set(target.delta)
-        trees = [store.TreeView(cid) for cid in (target.id, locked.head_id, target.parent_id)]
-        store.prefetch_trees(trees, rids)
-        result = merge3(trees[0], trees[1], trees[2], get_policy(), changed=rids)
+        cache = store.BlobCache()
+        trees = [
+            store.TreeView(cid, cache) for cid in (target.id, locked.head_id, target.parent_id)
+        ]
+        result = _merge_trees(*trees, rids)
         unresolved = [c.to_dict() for c in result.conflicts if not c.resolved]
         if unresolved:
             raise UnresolvedConflictsError(
