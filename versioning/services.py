@@ -190,36 +190,52 @@ def entity_history(ref: str, rid: str, *, limit: int = 50) -> list[dict[str, Any
     return out
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """A diff with the documents it compared (of the rids that differ), for pages that show
+    them side by side without reading them again."""
+
+    diff: TreeDiff
+    old: dict[str, Document]
+    new: dict[str, Document]
+
+
 def diff(ref_a: str, ref_b: str) -> TreeDiff:
     """Entity- and field-level changes from ``ref_a`` to ``ref_b`` (committed states)."""
-    a, b = commit_id_of(ref_a), commit_id_of(ref_b)
+    return compare_commits(commit_id_of(ref_a), commit_id_of(ref_b)).diff
+
+
+def compare_commits(a: str | None, b: str | None) -> Comparison:
+    """The diff from commit ``a`` to commit ``b`` (``None``: the empty tree), reading only
+    the documents of the rids either side changed since they diverged."""
     if a == b:
-        return TreeDiff([])
-    rids = store.changed_rids(store.Graph(), a, b)
-    return _diff_commits(a, b, rids)
-
-
-def _diff_commits(a: str | None, b: str | None, rids: Iterable[str]) -> TreeDiff:
-    rids = list(rids)
+        return Comparison(TreeDiff([]), {}, {})
+    rids = list(store.changed_rids(store.Graph(), a, b))
     ha, hb = store.hashes_at(a, rids), store.hashes_at(b, rids)
     differ = [rid for rid in rids if ha.get(rid) != hb.get(rid)]
     docs = store.blobs([ha[r] for r in differ if r in ha] + [hb[r] for r in differ if r in hb])
     old = {r: docs[ha[r]] for r in differ if r in ha}
     new = {r: docs[hb[r]] for r in differ if r in hb}
-    return diff_trees(old, new, changed=differ)
+    return Comparison(diff_trees(old, new, changed=differ), old, new)
 
 
 def changes(branch: Branch) -> TreeDiff:
     """The branch's uncommitted changes: its dirty set against its head."""
+    return compare_working_copy(branch).diff
+
+
+def compare_working_copy(branch: Branch) -> Comparison:
+    """The branch's uncommitted changes with the documents at its head and in its rows."""
     if branch.head_id is None:
-        return diff_trees({}, get_workspace().all_documents(branch))
+        current = get_workspace().all_documents(branch)
+        return Comparison(diff_trees({}, current), {}, current)
     rids = [
         str(r) for r in WorkingChange.objects.filter(branch=branch).values_list("rid", flat=True)
     ]
     now = get_workspace().documents(branch, rids)
     before = store.documents_at(branch.head_id, rids)
     current = {rid: doc for rid, doc in now.items() if doc is not None}
-    return diff_trees(before, current, changed=rids)
+    return Comparison(diff_trees(before, current, changed=rids), before, current)
 
 
 def has_uncommitted_changes(branch: Branch) -> bool:
