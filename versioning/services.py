@@ -284,11 +284,12 @@ def _write(
     user: Any,
     message: str,
     merge_parent: Commit | None = None,
-    encoded: Mapping[str, tuple[str, bytes]] | None = None,
+    encoded: Mapping[str, tuple[str, bytes | None]] | None = None,
 ) -> Commit:
     """Store blobs and the commit, move the head by compare-and-set, publish the event.
 
-    ``encoded``: ``rid -> (hash, canonical bytes)`` the caller already computed."""
+    ``encoded``: ``rid -> (hash, canonical bytes)`` the caller already computed (bytes
+    ``None``: a document read from the store, see :func:`store.write_blobs`)."""
     parent = branch.head
     hashes = store.write_blobs(changes, encoded=encoded)
     delta = {rid: hashes[rid] for rid in sorted(changes)}
@@ -572,6 +573,16 @@ def _merge_trees(
         resolutions=resolutions,
         ours_only=ours_only,
     )
+
+
+def _stored(result: MergeResult, theirs: store.TreeView) -> dict[str, tuple[str, None]]:
+    """``rid -> (hash, None)`` of the merged documents that are theirs' as stored (the same
+    object, read from its blob): the merge commit need not encode and hash them again."""
+    return {
+        rid: (h, None)
+        for rid, doc in result.tree_changes.items()
+        if doc is not None and (h := theirs.hash_of(rid)) is not None and doc is theirs.get(rid)
+    }
 
 
 def _apply(
@@ -860,6 +871,7 @@ def merge_proposal(proposal: Proposal, user: Any) -> Commit:
             message=f"Merge proposal #{proposal.pk}: {proposal.title}\n\n"
             f"Merge '{source.name}' into '{target.name}'.",
             merge_parent=source.head,
+            encoded=_stored(merge.result, merge.theirs_tree),
         )
         proposal.status = ProposalStatus.MERGED
         proposal.merge_commit = commit
@@ -907,6 +919,7 @@ def update_from_target(proposal: Proposal, user: Any) -> Commit:
             user=user,
             message=f"Update '{source.name}' from '{target.name}' (proposal #{proposal.pk}).",
             merge_parent=target.head,
+            encoded=_stored(merge.result, merge.theirs_tree),
         )
 
 
@@ -961,6 +974,7 @@ def revert_commit(
             changes=result.tree_changes,
             user=user,
             message=f'Revert "{first_line}"\n\nThis reverts commit {target.id}.',
+            encoded=_stored(result, trees[2]),
         )
     branch.head = reverted
     return reverted

@@ -421,14 +421,16 @@ def encode(doc: Document) -> tuple[str, bytes]:
 def write_blobs(
     changes: Mapping[str, Document | None],
     *,
-    encoded: Mapping[str, tuple[str, bytes]] | None = None,
+    encoded: Mapping[str, tuple[str, bytes | None]] | None = None,
 ) -> dict[str, str | None]:
     """Store the documents (once per hash); ``rid -> hash`` (``None`` for deletions).
 
-    ``encoded`` (``rid -> encode(doc)``) spares encoding documents the caller already hashed.
+    ``encoded`` (``rid -> encode(doc)``) spares encoding documents the caller already hashed;
+    ``(hash, None)`` names a document read from the store under that hash, encoded again
+    only if its blob has been collected meanwhile.
     """
     hashes: dict[str, str | None] = {}
-    by_hash: dict[str, tuple[Document, bytes]] = {}
+    by_hash: dict[str, tuple[Document, bytes | None]] = {}
     encoded = encoded or {}
     for rid, doc in changes.items():
         if doc is None:
@@ -437,28 +439,35 @@ def write_blobs(
         digest, raw = encoded.get(rid) or encode(doc)
         hashes[rid] = digest
         by_hash[digest] = (doc, raw)
+    # touch reused blobs under a row lock (in hash order): garbage collection deletes only
+    # blobs older than its grace period and re-checks that after waiting for the lock; the
+    # blobs the UPDATE did not find are inserted
+    keys = sorted(by_hash)
     known: set[str] = set()
-    keys = list(by_hash)
-    for start in range(0, len(keys), _SQL_CHUNK):
-        chunk = keys[start : start + _SQL_CHUNK]
-        known.update(Blob.objects.filter(hash__in=chunk).values_list("hash", flat=True))
-    if known:
-        # touch reused blobs under a row lock: garbage collection deletes only blobs older
-        # than its grace period and re-checks that after waiting for the lock
-        touched = Blob.objects.filter(hash__in=sorted(known)).update(created_at=timezone.now())
-        if touched != len(known):
-            known = set()  # some were collected meanwhile: insert whatever is missing
-    new = [
-        Blob(
-            hash=h,
-            kind=str(doc.get("kind") or ""),
-            api_name=name if isinstance(name := doc.get("apiName"), str) else None,
-            data=zlib.compress(raw),
-            size=len(raw),
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), _SQL_CHUNK):
+            cursor.execute(
+                f"UPDATE {Blob._meta.db_table} SET created_at = %s "
+                "WHERE hash = ANY(%s) RETURNING hash",
+                [now, keys[start : start + _SQL_CHUNK]],
+            )
+            known.update(h for (h,) in cursor.fetchall())
+    new = []
+    for h, (doc, raw) in by_hash.items():
+        if h in known:
+            continue
+        raw = raw if raw is not None else canonical_bytes(doc)
+        name = doc.get("apiName")
+        new.append(
+            Blob(
+                hash=h,
+                kind=str(doc.get("kind") or ""),
+                api_name=name if isinstance(name, str) else None,
+                data=zlib.compress(raw),
+                size=len(raw),
+            )
         )
-        for h, (doc, raw) in by_hash.items()
-        if h not in known
-    ]
     Blob.objects.bulk_create(new, batch_size=_SQL_CHUNK, ignore_conflicts=True)
     return hashes
 
