@@ -477,6 +477,34 @@ def _reaches(start: list[Interface], target_pk: int) -> bool:
     return False
 
 
+def _implementers_lacking(branch: Branch, iface: Interface) -> list[str]:
+    """The object types implementing ``iface`` that lack a shared property it (or an
+    interface it extends) requires: a fixed number of queries, not a few per implementer."""
+    required = iface.required_properties()
+    implementers = dict(
+        ObjectType.objects.filter(branch=branch, interfaces=iface).values_list("id", "api_name")
+    )
+    if not required or not implementers:
+        return []
+    used: dict[int, set[int]] = {ot: set() for ot in implementers}
+    for ot, shared in Property.objects.filter(
+        object_type_id__in=implementers, shared_property_id__in=required
+    ).values_list("object_type_id", "shared_property_id"):
+        used[ot].add(shared)
+    lacking = {ot: required - used[ot] for ot in implementers}
+    names = dict(
+        SharedProperty.objects.filter(id__in=set().union(*lacking.values())).values_list(
+            "id", "api_name"
+        )
+    )
+    return [
+        f"'{api_name}' lacks {', '.join(sorted(names[i] for i in lacking[ot]))} "
+        f"required by '{iface.api_name}'"
+        for ot, api_name in implementers.items()
+        if lacking[ot]
+    ]
+
+
 @transaction.atomic
 def save_interface(
     branch: Branch,
@@ -508,10 +536,7 @@ def save_interface(
             iface, InterfaceLinkConstraint, "interface", link_constraints, "link_constraints"
         )
     if extends is not None or properties is not None:
-        broken = []
-        for ot in ObjectType.objects.filter(branch=branch, interfaces=iface):
-            for name, props in ot.missing_interface_properties([iface]).items():
-                broken.append(f"'{ot.api_name}' lacks {', '.join(props)} required by '{name}'")
+        broken = _implementers_lacking(branch, iface)
         if broken:
             raise ValidationError({"properties": broken})
     record_change(branch, iface.kind, iface.rid, before, stored_document(iface), user)

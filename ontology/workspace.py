@@ -293,7 +293,7 @@ def _bulk_upsert(
     if new_rows:
         model._default_manager.bulk_create(new_rows, batch_size=500)
     for fields, rows in changed_by_fields.items():
-        model._default_manager.bulk_update(rows, [*fields, "updated_at"], batch_size=200)
+        _update_from_values(model, rows, [*fields, "updated_at"])
     out = dict(existing)
     if new_rows:
         # bulk_create returns ids on PostgreSQL and SQLite >= 3.35; re-read to be safe
@@ -302,6 +302,36 @@ def _bulk_upsert(
         )
         out.update(_rows_by_rid(fresh))
     return out
+
+
+def _update_from_values(model: type[models.Model], rows: list[models.Model], names: list[str]):
+    """``UPDATE t SET f = v.f FROM (VALUES (id, f), ...) v WHERE t.id = v.id``: one statement
+    per 500 rows. Django's ``bulk_update`` builds a ``CASE WHEN id = .. THEN ..`` per row and
+    field, whose construction and planning cost more than the update itself."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    fields = [model._meta.get_field(name) for name in names]
+    pk = model._meta.pk
+    columns = [quote(f.column) for f in (pk, *fields)]
+    # the first row's values carry the column types; the others take them from it
+    first = ", ".join(f"%s::{f.db_type(connection)}" for f in (pk, *fields))
+    rest = ", ".join(["%s"] * len(columns))
+    sets = ", ".join(f"{c} = v.{c}" for c in columns[1:])
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            params: list[Any] = []
+            for row in chunk:
+                params.append(row.pk)
+                params.extend(
+                    f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields
+                )
+            values = ", ".join([f"({first})", *[f"({rest})"] * (len(chunk) - 1)])
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v({', '.join(columns)}) "
+                f"WHERE {table}.{columns[0]} = v.{columns[0]}",
+                params,
+            )
 
 
 def _park(qs: models.QuerySet) -> None:

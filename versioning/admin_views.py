@@ -28,7 +28,6 @@ from django.utils.http import urlencode
 
 from . import admin_dag, services
 from .admin_display import (
-    MAX_CARDS,
     change_summary,
     conflict_groups,
     docs_at,
@@ -39,7 +38,6 @@ from .admin_display import (
 from .exceptions import VersioningError
 from .models import MAIN_BRANCH, Branch, Commit, Proposal, ProposalStatus
 from .selection import current_branch
-from .workspace import get_workspace
 
 HISTORY_LIMITS = (25, 50, 100, 200)
 
@@ -224,14 +222,8 @@ class CommitAdmin(admin.ModelAdmin):
                     )
                     return HttpResponseRedirect(commit_url(commit.id))
             branch.refresh_from_db()
-        diff = services.changes(branch)
-        rids = [c.rid for c in diff.changes]
-        current = {
-            rid: doc
-            for rid, doc in get_workspace().documents(branch, rids[:MAX_CARDS]).items()
-            if doc is not None
-        }
-        cards = entity_cards(diff, docs_at(branch.head_id, rids), current)
+        found = services.compare_working_copy(branch)
+        cards = entity_cards(found.diff, found.old, found.new)
         context = self._context(
             request,
             f"Uncommitted changes on '{branch.name}'",
@@ -348,9 +340,8 @@ class CommitAdmin(admin.ModelAdmin):
         cards = None
         if a and b:
             try:
-                diff = services.diff(a, b)
-                rids = [c.rid for c in diff.changes]
-                cards = entity_cards(diff, docs_at(a, rids), docs_at(b, rids))
+                found = services.compare_commits(services.commit_id_of(a), services.commit_id_of(b))
+                cards = entity_cards(found.diff, found.old, found.new)
             except VersioningError as exc:
                 refused(request, exc)
         context = self._context(
@@ -375,9 +366,8 @@ class CommitAdmin(admin.ModelAdmin):
             raise Http404(f"No commit {object_id}.")
         cards: list[dict] = []
         if commit.parent_id:
-            diff = services.diff(commit.parent_id, commit.id)
-            rids = [c.rid for c in diff.changes]
-            cards = entity_cards(diff, docs_at(commit.parent_id, rids), docs_at(commit.id, rids))
+            found = services.compare_commits(commit.parent_id, commit.id)
+            cards = entity_cards(found.diff, found.old, found.new)
         else:
             rids = sorted(commit.delta)
             docs = docs_at(commit.id, rids)

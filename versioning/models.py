@@ -43,12 +43,17 @@ def validate_branch_segments(name: str) -> None:
 
 
 class Blob(models.Model):
-    """One canonical JSON document, identified by the SHA-256 of its canonical bytes."""
+    """One canonical JSON document, identified by the SHA-256 of its canonical bytes and
+    stored as those bytes compressed with zlib (``versioning.store.blobs`` reads them back).
+
+    ``kind`` and ``api_name`` are copied out of the document so that the names of a whole
+    tree are read without transferring or decoding any document."""
 
     hash = models.CharField(max_length=64, primary_key=True)
     kind = models.CharField(max_length=40, blank=True)
-    document = models.JSONField()
-    size = models.PositiveIntegerField(default=0)
+    api_name = models.TextField(null=True, blank=True)
+    data = models.BinaryField(help_text="zlib-compressed canonical JSON bytes.")
+    size = models.PositiveIntegerField(default=0, help_text="Canonical bytes, uncompressed.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

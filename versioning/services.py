@@ -234,36 +234,52 @@ def entity_history(ref: str, rid: str, *, limit: int = 50) -> list[dict[str, Any
     return out
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """A diff with the documents it compared (of the rids that differ), for pages that show
+    them side by side without reading them again."""
+
+    diff: TreeDiff
+    old: dict[str, Document]
+    new: dict[str, Document]
+
+
 def diff(ref_a: str, ref_b: str) -> TreeDiff:
     """Entity- and field-level changes from ``ref_a`` to ``ref_b`` (committed states)."""
-    a, b = commit_id_of(ref_a), commit_id_of(ref_b)
+    return compare_commits(commit_id_of(ref_a), commit_id_of(ref_b)).diff
+
+
+def compare_commits(a: str | None, b: str | None) -> Comparison:
+    """The diff from commit ``a`` to commit ``b`` (``None``: the empty tree), reading only
+    the documents of the rids either side changed since they diverged."""
     if a == b:
-        return TreeDiff([])
-    rids = store.changed_rids(store.Graph(), a, b)
-    return _diff_commits(a, b, rids)
-
-
-def _diff_commits(a: str | None, b: str | None, rids: Iterable[str]) -> TreeDiff:
-    rids = list(rids)
+        return Comparison(TreeDiff([]), {}, {})
+    rids = list(store.changed_rids(store.Graph(), a, b))
     ha, hb = store.hashes_at(a, rids), store.hashes_at(b, rids)
     differ = [rid for rid in rids if ha.get(rid) != hb.get(rid)]
     docs = store.blobs([ha[r] for r in differ if r in ha] + [hb[r] for r in differ if r in hb])
     old = {r: docs[ha[r]] for r in differ if r in ha}
     new = {r: docs[hb[r]] for r in differ if r in hb}
-    return diff_trees(old, new, changed=differ)
+    return Comparison(diff_trees(old, new, changed=differ), old, new)
 
 
 def changes(branch: Branch) -> TreeDiff:
     """The branch's uncommitted changes: its dirty set against its head."""
+    return compare_working_copy(branch).diff
+
+
+def compare_working_copy(branch: Branch) -> Comparison:
+    """The branch's uncommitted changes with the documents at its head and in its rows."""
     if branch.head_id is None:
-        return diff_trees({}, get_workspace().all_documents(branch))
+        current = get_workspace().all_documents(branch)
+        return Comparison(diff_trees({}, current), {}, current)
     rids = [
         str(r) for r in WorkingChange.objects.filter(branch=branch).values_list("rid", flat=True)
     ]
     now = get_workspace().documents(branch, rids)
     before = store.documents_at(branch.head_id, rids)
     current = {rid: doc for rid, doc in now.items() if doc is not None}
-    return diff_trees(before, current, changed=rids)
+    return Comparison(diff_trees(before, current, changed=rids), before, current)
 
 
 def has_uncommitted_changes(branch: Branch) -> bool:
@@ -312,11 +328,12 @@ def _write(
     user: Any,
     message: str,
     merge_parent: Commit | None = None,
-    encoded: Mapping[str, tuple[str, bytes]] | None = None,
+    encoded: Mapping[str, tuple[str, bytes | None]] | None = None,
 ) -> Commit:
     """Store blobs and the commit, move the head by compare-and-set, publish the event.
 
-    ``encoded``: ``rid -> (hash, canonical bytes)`` the caller already computed."""
+    ``encoded``: ``rid -> (hash, canonical bytes)`` the caller already computed (bytes
+    ``None``: a document read from the store, see :func:`store.write_blobs`)."""
     parent = branch.head
     hashes = store.write_blobs(changes, encoded=encoded)
     delta = {rid: hashes[rid] for rid in sorted(changes)}
@@ -644,12 +661,42 @@ def _three_way(
     ours_changed = store.changed_rids(graph, base, ours) if ours != base else set()
     theirs_changed = store.changed_rids(graph, base, theirs) if theirs != base else set()
     changed = ours_changed | theirs_changed
-    trees = [store.TreeView(cid) for cid in (base, ours, theirs)]
-    store.prefetch_trees(trees, changed)
-    result = merge3(
-        trees[0], trees[1], trees[2], get_policy(), changed=changed, resolutions=resolutions
-    )
+    cache = store.BlobCache()
+    trees = [store.TreeView(cid, cache) for cid in (base, ours, theirs)]
+    result = _merge_trees(*trees, changed, resolutions)
     return Merge(base, ours, theirs, result, *trees, theirs_changed)
+
+
+def _merge_trees(
+    base: store.TreeView,
+    ours: store.TreeView,
+    theirs: store.TreeView,
+    changed: set[str],
+    resolutions: Mapping[str, Resolution] | None = None,
+) -> MergeResult:
+    """``merge3`` over the ``changed`` rids, their hashes and blobs read together first; a
+    rid whose hash theirs left as the base's is merged without decoding either document."""
+    store.prefetch_trees([base, ours, theirs], changed)
+    ours_only = [rid for rid in changed if theirs.hash_of(rid) == base.hash_of(rid)]
+    return merge3(
+        base,
+        ours,
+        theirs,
+        get_policy(),
+        changed=changed,
+        resolutions=resolutions,
+        ours_only=ours_only,
+    )
+
+
+def _stored(result: MergeResult, theirs: store.TreeView) -> dict[str, tuple[str, None]]:
+    """``rid -> (hash, None)`` of the merged documents that are theirs' as stored (the same
+    object, read from its blob): the merge commit need not encode and hash them again."""
+    return {
+        rid: (h, None)
+        for rid, doc in result.tree_changes.items()
+        if doc is not None and (h := theirs.hash_of(rid)) is not None and doc is theirs.get(rid)
+    }
 
 
 def _apply(
@@ -772,7 +819,7 @@ def _dry_run_dict(proposal: Proposal, source: Branch, target: Branch, merge: Mer
         counts[conflict.severity.value] += 1
     needs_approval = target.protected and not approved_by_other(proposal, merge.theirs)
     source_changes = diff_trees(merge.base_tree, merge.theirs_tree, changed=merge.theirs_changed)
-    merged = diff_trees(merge.ours_tree, result.view, changed=result.tree_changes)
+    merged = _merge_changes(merge, source_changes)
     return {
         "proposal": proposal.pk,
         "status": proposal.status,
@@ -795,6 +842,25 @@ def _dry_run_dict(proposal: Proposal, source: Branch, target: Branch, merge: Mer
             proposal.is_active and result.can_merge and not needs_approval and not merge.up_to_date
         ),
     }
+
+
+def _merge_changes(merge: Merge, source_changes: TreeDiff) -> TreeDiff:
+    """What the merge changes on the target (ours -> merged). Where the target still has
+    the base's document and the merge takes the source's, that is the source's change,
+    already diffed: it is reused, not computed again."""
+    known = source_changes.by_rid()
+    reused, rest = [], []
+    for rid, doc in merge.result.tree_changes.items():
+        if (
+            rid in known
+            and merge.ours_tree.hash_of(rid) == merge.base_tree.hash_of(rid)
+            and doc is merge.theirs_tree.get(rid)
+        ):
+            reused.append(known[rid])
+        else:
+            rest.append(rid)
+    computed = diff_trees(merge.ours_tree, merge.result.view, changed=rest).changes
+    return TreeDiff(sorted([*reused, *computed], key=lambda change: change.rid))
 
 
 RESOLUTION_CHOICES = ("ours", "theirs", "value")
@@ -919,6 +985,7 @@ def merge_proposal(proposal: Proposal, user: Any) -> Commit:
             message=f"Merge proposal #{proposal.pk}: {proposal.title}\n\n"
             f"Merge '{source.name}' into '{target.name}'.",
             merge_parent=source.head,
+            encoded=_stored(merge.result, merge.theirs_tree),
         )
         proposal.status = ProposalStatus.MERGED
         proposal.merge_commit = commit
@@ -966,6 +1033,7 @@ def update_from_target(proposal: Proposal, user: Any) -> Commit:
             user=user,
             message=f"Update '{source.name}' from '{target.name}' (proposal #{proposal.pk}).",
             merge_parent=target.head,
+            encoded=_stored(merge.result, merge.theirs_tree),
         )
 
 
@@ -1001,9 +1069,11 @@ def revert_commit(
         _check_clean(locked)
         target = commit if isinstance(commit, Commit) else resolve_ref(commit)
         rids = set(target.delta)
-        trees = [store.TreeView(cid) for cid in (target.id, locked.head_id, target.parent_id)]
-        store.prefetch_trees(trees, rids)
-        result = merge3(trees[0], trees[1], trees[2], get_policy(), changed=rids)
+        cache = store.BlobCache()
+        trees = [
+            store.TreeView(cid, cache) for cid in (target.id, locked.head_id, target.parent_id)
+        ]
+        result = _merge_trees(*trees, rids)
         unresolved = [c.to_dict() for c in result.conflicts if not c.resolved]
         if unresolved:
             raise UnresolvedConflictsError(
@@ -1018,6 +1088,7 @@ def revert_commit(
             changes=result.tree_changes,
             user=user,
             message=f'Revert "{first_line}"\n\nThis reverts commit {target.id}.',
+            encoded=_stored(result, trees[2]),
         )
     branch.head = reverted
     return reverted

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import json
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from .domain.canonical import canonical_bytes, doc_hash
@@ -187,39 +188,60 @@ def _overlay(chain: list[Node]) -> dict[str, str | None]:
     return out
 
 
+@dataclass(frozen=True)
+class _Location:
+    """Where a commit's tree is kept: the composed deltas since its nearest checkpoint, and
+    that checkpoint (``None``: the first-parent line has none, the overlay is the tree)."""
+
+    overlay: dict[str, str | None]
+    checkpoint: str | None
+
+
+def _locate(commit_id: str) -> _Location:
+    chain = _chain_to_checkpoint(commit_id)
+    return _Location(_overlay(chain), chain[-1].id if chain[-1].is_checkpoint else None)
+
+
+def _entries(checkpoint: str, rids: Iterable[str]) -> dict[str, str]:
+    """``rid -> hash`` of the checkpoint's tree entries for ``rids`` (absent ones left out)."""
+    rids = list(rids)
+    out: dict[str, str] = {}
+    for start in range(0, len(rids), _SQL_CHUNK):
+        entries = TreeEntry.objects.filter(
+            commit_id=checkpoint, rid__in=rids[start : start + _SQL_CHUNK]
+        )
+        out.update((str(r), h) for r, h in entries.values_list("rid", "hash"))
+    return out
+
+
 def hashes_at(commit_id: str | None, rids: Iterable[str] | None = None) -> dict[str, str]:
     """``rid -> blob hash`` at a commit, for ``rids`` (absent ones left out) or the whole tree."""
     if commit_id is None:
         return {}
-    chain = _chain_to_checkpoint(commit_id)
-    overlay = _overlay(chain)
-    checkpoint = chain[-1] if chain[-1].is_checkpoint else None
+    where = _locate(commit_id)
     if rids is None:
         tree: dict[str, str | None] = {}
-        if checkpoint is not None:
-            entries = TreeEntry.objects.filter(commit_id=checkpoint.id)
+        if where.checkpoint is not None:
+            entries = TreeEntry.objects.filter(commit_id=where.checkpoint)
             tree = {str(r): h for r, h in entries.values_list("rid", "hash").iterator(2000)}
-        tree.update(overlay)
+        tree.update(where.overlay)
         return {rid: h for rid, h in tree.items() if h is not None}
     wanted = set(rids)
-    out = {rid: overlay[rid] for rid in wanted if rid in overlay}
-    missing = [rid for rid in wanted if rid not in overlay]
-    if checkpoint is not None:
-        for start in range(0, len(missing), _SQL_CHUNK):
-            entries = TreeEntry.objects.filter(
-                commit_id=checkpoint.id, rid__in=missing[start : start + _SQL_CHUNK]
-            )
-            out.update((str(r), h) for r, h in entries.values_list("rid", "hash"))
+    out = {rid: where.overlay[rid] for rid in wanted if rid in where.overlay}
+    if where.checkpoint is not None:
+        out.update(_entries(where.checkpoint, [rid for rid in wanted if rid not in out]))
     return {rid: h for rid, h in out.items() if h is not None}
 
 
+def _decode(data: bytes | memoryview) -> Document:
+    return json.loads(zlib.decompress(data))
+
+
 def blobs(hashes: Iterable[str]) -> dict[str, Document]:
-    wanted = list(set(hashes))
-    out: dict[str, Document] = {}
-    for start in range(0, len(wanted), _SQL_CHUNK):
-        chunk = wanted[start : start + _SQL_CHUNK]
-        out.update(Blob.objects.filter(hash__in=chunk).values_list("hash", "document"))
-    return out
+    """``hash -> document``, each read and decoded once."""
+    cache = BlobCache()
+    cache.fetch(hashes)
+    return {h: cache.document(h) for h in list(cache._data)}
 
 
 def documents_at(commit_id: str | None, rids: Iterable[str] | None = None) -> dict[str, Document]:
@@ -229,23 +251,66 @@ def documents_at(commit_id: str | None, rids: Iterable[str] | None = None) -> di
     return {rid: docs[h] for rid, h in hashes.items()}
 
 
+class BlobCache:
+    """Blobs of one operation: fetched (compressed) in bulk, each decoded the first time a
+    document is asked for and then shared, so a document several trees hold (the base and
+    an unchanged side) is decoded once, and one nobody reads is never decoded."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, bytes | memoryview] = {}
+        self._docs: dict[str, Document] = {}
+
+    def fetch(self, hashes: Iterable[str]) -> None:
+        """Read the blobs of ``hashes`` not read yet, in a few queries."""
+        missing = list({h for h in hashes if h not in self._data and h not in self._docs})
+        for start in range(0, len(missing), _SQL_CHUNK):
+            rows = Blob.objects.filter(hash__in=missing[start : start + _SQL_CHUNK])
+            self._data.update(rows.values_list("hash", "data"))
+
+    def document(self, h: str) -> Document:
+        doc = self._docs.get(h)
+        if doc is None:
+            if h not in self._data:
+                self.fetch([h])
+            doc = self._docs[h] = _decode(self._data.pop(h))
+        return doc
+
+
 class TreeView(Mapping[str, Document]):
     """The tree of a commit as a read-only mapping, read lazily.
 
-    ``prefetch(rids)`` reads many documents in a few queries; ``get`` of an unknown rid
-    reads just that one; iterating reads the whole tree once. Merge and policy code see a
-    plain mapping.
+    ``prefetch(rids)`` looks up the hashes of many rids and reads their blobs in a few
+    queries; a document is decoded when first asked for; ``get`` of an unknown rid looks up
+    just that one (the commit's chain of deltas is read once per view); iterating reads the
+    whole tree once. Views built with one :class:`BlobCache` share decoded documents. Merge
+    and policy code see a plain mapping.
     """
 
-    def __init__(self, commit_id: str | None) -> None:
+    def __init__(self, commit_id: str | None, cache: BlobCache | None = None) -> None:
         self.commit_id = commit_id
-        self._docs: dict[str, Document | None] = {}
+        self.cache = cache or BlobCache()
+        self._hashes: dict[str, str | None] = {}
+        self._where: _Location | None = None
         self._all: dict[str, Document] | None = None if commit_id else {}
         self._names: dict[str, tuple[Any, Any]] | None = None
 
+    def location(self) -> _Location:
+        if self._where is None:
+            assert self.commit_id is not None
+            self._where = _locate(self.commit_id)
+        return self._where
+
+    def hash_of(self, rid: str) -> str | None:
+        """The blob hash of ``rid`` (``None``: absent), looked up if not known yet."""
+        if self._all is not None:
+            return self._hashes.get(rid)
+        if rid not in self._hashes:
+            _lookup([self], [rid])
+        return self._hashes[rid]
+
     def names(self) -> dict[str, tuple[Any, Any]]:
-        """``rid -> (kind, apiName)`` of every document, in iteration order; the database
-        extracts the two fields, so no document is transferred or decoded."""
+        """``rid -> (kind, apiName)`` of every document, in iteration order, from the two
+        columns a blob row carries besides its data: no document is transferred or decoded."""
         if self._all is not None:
             return {rid: (doc.get("kind"), doc.get("apiName")) for rid, doc in self._all.items()}
         if self._names is None:
@@ -255,10 +320,8 @@ class TreeView(Mapping[str, Document]):
             for start in range(0, len(wanted), _SQL_CHUNK):
                 rows = Blob.objects.filter(hash__in=wanted[start : start + _SQL_CHUNK])
                 found.update(
-                    (h, (kind, name))
-                    for h, kind, name in rows.values_list(
-                        "hash", KT("document__kind"), KT("document__apiName")
-                    )
+                    (h, (kind or None, name))
+                    for h, kind, name in rows.values_list("hash", "kind", "api_name")
                 )
             self._names = {rid: found[h] for rid, h in hashes.items()}
         return self._names
@@ -266,18 +329,11 @@ class TreeView(Mapping[str, Document]):
     def prefetch(self, rids: Iterable[str]) -> None:
         prefetch_trees([self], rids)
 
-    def _missing(self, rids: Iterable[str]) -> list[str]:
-        if self._all is not None:
-            return []
-        return [rid for rid in set(rids) if rid not in self._docs]
-
     def get(self, rid: str, default: Any = None) -> Any:
         if self._all is not None:
             return self._all.get(rid, default)
-        if rid not in self._docs:
-            self.prefetch([rid])
-        doc = self._docs[rid]
-        return default if doc is None else doc
+        h = self._hashes[rid] if rid in self._hashes else self.hash_of(rid)
+        return default if h is None else self.cache.document(h)
 
     def __getitem__(self, rid: str) -> Document:
         doc = self.get(rid)
@@ -290,7 +346,10 @@ class TreeView(Mapping[str, Document]):
 
     def _load_all(self) -> dict[str, Document]:
         if self._all is None:
-            self._all = documents_at(self.commit_id)
+            hashes = hashes_at(self.commit_id)
+            self.cache.fetch(hashes.values())
+            self._all = {rid: self.cache.document(h) for rid, h in hashes.items()}
+            self._hashes = dict(hashes)
         return self._all
 
     def __iter__(self) -> Iterator[str]:
@@ -306,29 +365,48 @@ class TreeView(Mapping[str, Document]):
         return self._load_all().values()
 
 
-def prefetch_trees(trees: Iterable[TreeView], rids: Iterable[str]) -> None:
-    """Read the documents of ``rids`` into each of ``trees`` with one blob read for all:
-    a document unchanged between the trees (the base and a side, mostly) is fetched and
-    decoded once, and the trees share it (documents are never mutated)."""
+def _lookup(trees: Iterable[TreeView], rids: Iterable[str]) -> None:
+    """Fill each tree's hashes of ``rids``: from its overlay of deltas, then one tree-entry
+    query per checkpoint for the rids of every tree kept at that checkpoint (the base and
+    the two sides of a merge usually share one)."""
     rids = list(rids)
-    wanted: list[tuple[TreeView, list[str], dict[str, str]]] = []
-    hashes: set[str] = set()
-    by_commit: dict[str, tuple[set[str], dict[str, str]]] = {}
+    pending: list[tuple[TreeView, str, str]] = []
+    by_checkpoint: dict[str, set[str]] = {}
     for tree in trees:
-        missing = tree._missing(rids)
+        missing = [rid for rid in rids if rid not in tree._hashes]
         if not missing:
             continue
-        key = str(tree.commit_id)  # a tree without a commit is complete (empty)
-        asked, found = by_commit.get(key, (set(), {}))
-        if not asked.issuperset(missing):
-            asked, found = by_commit[key] = (set(missing), hashes_at(key, missing))
-        wanted.append((tree, missing, found))
-        hashes.update(found[rid] for rid in missing if rid in found)
-    docs = blobs(hashes)
-    for tree, missing, found in wanted:
+        if tree.commit_id is None:
+            tree._hashes.update(dict.fromkeys(missing))
+            continue
+        where = tree.location()
         for rid in missing:
-            h = found.get(rid)
-            tree._docs[rid] = docs[h] if h is not None else None
+            if rid in where.overlay:
+                tree._hashes[rid] = where.overlay[rid]
+            elif where.checkpoint is None:
+                tree._hashes[rid] = None
+            else:
+                by_checkpoint.setdefault(where.checkpoint, set()).add(rid)
+                pending.append((tree, rid, where.checkpoint))
+    found = {cp: _entries(cp, wanted) for cp, wanted in by_checkpoint.items()}
+    for tree, rid, cp in pending:
+        tree._hashes[rid] = found[cp].get(rid)
+
+
+def prefetch_trees(trees: Iterable[TreeView], rids: Iterable[str]) -> None:
+    """Look up the hashes of ``rids`` in each of ``trees`` and read their blobs, one blob
+    read per cache for all: a document unchanged between the trees (the base and a side,
+    mostly) is fetched once, and decoded once when first read (documents are never
+    mutated)."""
+    trees = [tree for tree in trees if tree._all is None]
+    rids = list(rids)
+    _lookup(trees, rids)
+    by_cache: dict[int, tuple[BlobCache, set[str]]] = {}
+    for tree in trees:
+        _, hashes = by_cache.setdefault(id(tree.cache), (tree.cache, set()))
+        hashes.update(h for rid in rids if (h := tree._hashes[rid]) is not None)
+    for cache, hashes in by_cache.values():
+        cache.fetch(hashes)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -343,14 +421,16 @@ def encode(doc: Document) -> tuple[str, bytes]:
 def write_blobs(
     changes: Mapping[str, Document | None],
     *,
-    encoded: Mapping[str, tuple[str, bytes]] | None = None,
+    encoded: Mapping[str, tuple[str, bytes | None]] | None = None,
 ) -> dict[str, str | None]:
     """Store the documents (once per hash); ``rid -> hash`` (``None`` for deletions).
 
-    ``encoded`` (``rid -> encode(doc)``) spares encoding documents the caller already hashed.
+    ``encoded`` (``rid -> encode(doc)``) spares encoding documents the caller already hashed;
+    ``(hash, None)`` names a document read from the store under that hash, encoded again
+    only if its blob has been collected meanwhile.
     """
     hashes: dict[str, str | None] = {}
-    by_hash: dict[str, tuple[Document, bytes]] = {}
+    by_hash: dict[str, tuple[Document, bytes | None]] = {}
     encoded = encoded or {}
     for rid, doc in changes.items():
         if doc is None:
@@ -359,22 +439,35 @@ def write_blobs(
         digest, raw = encoded.get(rid) or encode(doc)
         hashes[rid] = digest
         by_hash[digest] = (doc, raw)
+    # touch reused blobs under a row lock (in hash order): garbage collection deletes only
+    # blobs older than its grace period and re-checks that after waiting for the lock; the
+    # blobs the UPDATE did not find are inserted
+    keys = sorted(by_hash)
     known: set[str] = set()
-    keys = list(by_hash)
-    for start in range(0, len(keys), _SQL_CHUNK):
-        chunk = keys[start : start + _SQL_CHUNK]
-        known.update(Blob.objects.filter(hash__in=chunk).values_list("hash", flat=True))
-    if known:
-        # touch reused blobs under a row lock: garbage collection deletes only blobs older
-        # than its grace period and re-checks that after waiting for the lock
-        touched = Blob.objects.filter(hash__in=sorted(known)).update(created_at=timezone.now())
-        if touched != len(known):
-            known = set()  # some were collected meanwhile: insert whatever is missing
-    new = [
-        Blob(hash=h, kind=str(doc.get("kind", "")), document=doc, size=len(raw))
-        for h, (doc, raw) in by_hash.items()
-        if h not in known
-    ]
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), _SQL_CHUNK):
+            cursor.execute(
+                f"UPDATE {Blob._meta.db_table} SET created_at = %s "
+                "WHERE hash = ANY(%s) RETURNING hash",
+                [now, keys[start : start + _SQL_CHUNK]],
+            )
+            known.update(h for (h,) in cursor.fetchall())
+    new = []
+    for h, (doc, raw) in by_hash.items():
+        if h in known:
+            continue
+        raw = raw if raw is not None else canonical_bytes(doc)
+        name = doc.get("apiName")
+        new.append(
+            Blob(
+                hash=h,
+                kind=str(doc.get("kind") or ""),
+                api_name=name if isinstance(name, str) else None,
+                data=zlib.compress(raw),
+                size=len(raw),
+            )
+        )
     Blob.objects.bulk_create(new, batch_size=_SQL_CHUNK, ignore_conflicts=True)
     return hashes
 

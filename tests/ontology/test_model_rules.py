@@ -263,6 +263,34 @@ def test_object_type_must_have_interface_properties(dev):
     assert list(ot.interfaces.all()) == [iface] and warnings == []
 
 
+def _implementers(dev, iface, count):
+    for _ in range(count):
+        ObjectTypeFactory(branch=dev, properties=1).interfaces.add(iface)
+
+
+def test_interface_property_its_implementers_lack_is_refused_in_constant_queries():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    queries = []
+    for count in (1, 4):
+        branch = BranchFactory()
+        shared = SharedPropertyFactory(branch=branch, api_name="createdAt")
+        iface = InterfaceFactory(branch=branch)
+        _implementers(branch, iface, count)
+        keeps = ObjectTypeFactory(branch=branch, api_name="Keeps", properties=1)
+        PropertyFactory(object_type=keeps, api_name="createdAt", shared_property=shared)
+        keeps.interfaces.add(iface)
+        with CaptureQueriesContext(connection) as ctx, pytest.raises(ValidationError) as exc:
+            services.save_interface(branch, {}, instance=iface, properties=[shared])
+        queries.append(len(ctx.captured_queries))
+        broken = exc.value.message_dict["properties"]
+        assert len(broken) == count
+        assert all(f"lacks createdAt required by '{iface.api_name}'" in m for m in broken)
+        assert not any("'Keeps'" in m for m in broken)
+    assert queries[0] == queries[1]
+
+
 def test_interface_cycles_refused(dev):
     a = InterfaceFactory(branch=dev)
     b = InterfaceFactory(branch=dev, extends=[a])

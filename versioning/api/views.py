@@ -318,14 +318,9 @@ class DiffView(VersioningView):
         missing = {k: v for k, v in missing.items() if not refs[k]}
         if missing:
             raise exceptions.ValidationError(missing)
-        diff = services.diff(refs["from"], refs["to"])
-        return Response(
-            {
-                "from": services.commit_id_of(refs["from"]),
-                "to": services.commit_id_of(refs["to"]),
-                "changes": diff.to_dict()["changes"],
-            }
-        )
+        a, b = services.commit_id_of(refs["from"]), services.commit_id_of(refs["to"])
+        diff = services.compare_commits(a, b).diff
+        return Response({"from": a, "to": b, "changes": diff.to_dict()["changes"]})
 
 
 class DocumentsView(VersioningView):

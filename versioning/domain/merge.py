@@ -197,18 +197,26 @@ def merge3(
     *,
     changed: Iterable[str] | None = None,
     resolutions: Mapping[str, Resolution] | None = None,
+    ours_only: Iterable[str] = (),
 ) -> MergeResult:
     """Merge ``theirs`` into ``ours`` from their common ``base``.
 
     Only the rids in ``changed`` are read (computed by comparing the trees when not given).
+    ``ours_only``: rids of ``changed`` whose document theirs left as the base has it
+    (callers holding content hashes know without reading it): the merge keeps ours'
+    document without reading base's or theirs'.
     Unresolved ERROR conflicts keep ours' value provisionally; ``resolutions`` (conflict id
     -> :class:`Resolution`) settle them on a re-run. The policy's strategies turn conflicts
     into WARN and its ``validate_tree`` problems become BLOCK conflicts.
     """
     rids = _changed_rids(base, ours, theirs) if changed is None else set(changed)
+    kept = frozenset(ours_only)
     merger = _Merger(policy, resolutions or {})
     merged: dict[str, Any] = {}
     for rid in sorted(rids):
+        if rid in kept:  # theirs == base: what value() would return, with no conflict
+            merged[rid] = _get(ours, rid)
+            continue
         b, o, t = _get(base, rid), _get(ours, rid), _get(theirs, rid)
         merger.entity = _Entity(rid, b, o, t)
         merged[rid] = merger.value((), b, o, t)

@@ -97,3 +97,17 @@ def test_choosing_a_side_for_every_conflict_converges(scenario):
             return
         choices |= {c.id: Resolution("theirs") for c in result.conflicts if not c.resolved}
     raise AssertionError(f"still unresolved: {[c.id for c in result.conflicts if not c.resolved]}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenarios(), POLICIES)
+def test_naming_the_rids_theirs_left_alone_changes_nothing(scenario, policy):
+    """``ours_only`` (what callers with content hashes pass) is a shortcut, not a rule: the
+    result is the one merge3 finds by comparing documents."""
+    base, ours, theirs = scenario
+    changed = set(base) | set(ours) | set(theirs)
+    ours_only = [r for r in changed if theirs.get(r) == base.get(r)]
+    full = merge3(base, ours, theirs, policy, changed=changed)
+    short = merge3(base, ours, theirs, policy, changed=changed, ours_only=ours_only)
+    assert short.tree_changes == full.tree_changes
+    assert [c.to_dict() for c in short.conflicts] == [c.to_dict() for c in full.conflicts]
