@@ -24,7 +24,7 @@ from datetime import timedelta
 
 import pybreaker
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from . import breakers, conf, metrics
@@ -36,6 +36,9 @@ from .sinks import Message, Outcome, Result, Sending, Sink, SinkUnavailable, ena
 logger = logging.getLogger(__name__)
 
 HELD_BACK_SECONDS = 1.0
+# statuses of a delivery that is not done yet: it holds back later deliveries of its
+# (sink, subject); delivered, dead and discarded ones do not
+UNDELIVERED = (DeliveryStatus.PENDING.value, DeliveryStatus.CLAIMED.value)
 
 
 class SlowCall(Exception):
@@ -114,19 +117,23 @@ def _sequence(
     sinks = enabled_sinks() if sinks is None else sinks
     blocked = {name for name in sinks if breakers.blocked_until(name)} if worker else set()
     with transaction.atomic():
-        cursor = OutboxCursor.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+        locked = OutboxCursor.objects.select_for_update(skip_locked=True).filter(pk=1)
+        cursor = locked.first()
         if cursor is None:
             if OutboxCursor.objects.filter(pk=1).exists():
                 return -1, []
-            cursor, _ = OutboxCursor.objects.get_or_create(pk=1)
+            OutboxCursor.objects.get_or_create(pk=1)  # a first drain may race another
+            cursor = locked.first()
+            if cursor is None:
+                return -1, []
         now = timezone.now()
         last = cursor.last_position
         events: list[OutboxEvent] = []
         if worker is not None:  # PostgreSQL only (see sequence_and_claim)
             events = _number_batch_returning(last, limit, now)
-            batch = [(e.id, e.position, e.type) for e in events]
+            batch = [(e.id, e.position, e.type, e.subject) for e in events]
         elif connection.vendor == "postgresql":
-            batch = _number_batch_sql(last, limit, now, "o.id, o.position, o.type")
+            batch = _number_batch_sql(last, limit, now, "o.id, o.position, o.type, o.subject")
         else:
             batch = _number_batch_orm(last, limit, now)
         if not batch:
@@ -134,7 +141,7 @@ def _sequence(
         batch.sort(key=lambda row: row[1])
         rules = [
             (type_, name, worker if worker is not None and name not in blocked else None)
-            for type_ in sorted({type_ for _, _, type_ in batch})
+            for type_ in sorted({row[2] for row in batch})
             for name, sink in sinks.items()
             if sink.accepts(type_)
         ]
@@ -184,12 +191,12 @@ def _number_batch_orm(last: int, limit: int, now) -> list[tuple]:
     rows = list(
         OutboxEvent.objects.filter(position__isnull=True)
         .order_by("created_at", "id")
-        .values_list("id", "type")[:limit]
+        .values_list("id", "type", "subject")[:limit]
     )
     if not rows:
         return []
     table = _quoted(OutboxEvent)
-    ids = [_prep(OutboxEvent, "id", i) for i, _ in rows]
+    ids = [_prep(OutboxEvent, "id", row[0]) for row in rows]
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cur:
         cur.execute(
@@ -199,7 +206,7 @@ def _number_batch_orm(last: int, limit: int, now) -> list[tuple]:
             f"WHERE {table}.id = numbered.id",
             [_prep(OutboxEvent, "sequenced_at", now), last, *ids],
         )
-    return [(id_, last + n, type_) for n, (id_, type_) in enumerate(rows, start=1)]
+    return [(id_, last + n, type_, subject) for n, (id_, type_, subject) in enumerate(rows, 1)]
 
 
 def _create_deliveries(
@@ -207,7 +214,9 @@ def _create_deliveries(
 ) -> list[tuple]:
     """One ``INSERT ... SELECT``: a delivery per (event of the batch, sink whose type filter
     accepts it), given as (type, sink, claimed by) rules; claimed by a worker or pending.
-    ``batch``: (id, position, type) in position order; delivery ids follow it. On
+    A delivery whose (sink, subject) still has an undelivered earlier delivery is created
+    pending even when a worker is given: it waits for its predecessor (per-subject order).
+    ``batch``: (id, position, type, subject) in position order; delivery ids follow it. On
     PostgreSQL the batch is joined in as arrays (``unnest``, no scan of the outbox) and the
     rows created are returned as (id, event id, sink, claimed by)."""
     if not rules:
@@ -215,9 +224,14 @@ def _create_deliveries(
     mapping = " UNION ALL ".join(["SELECT %s AS type, %s AS sink, %s AS worker"] * len(rules))
     stamp = _prep(Delivery, "next_attempt_at", now)
     postgres = connection.vendor == "postgresql"
+    table = _quoted(Delivery)
     if postgres:
-        source = "unnest(%s::uuid[], %s::text[]) WITH ORDINALITY AS o(id, type, position)"
-        where: list = [[id_ for id_, _, _ in batch], [type_ for _, _, type_ in batch]]
+        source = (
+            "unnest(%s::uuid[], %s::text[], %s::text[])"
+            " WITH ORDINALITY AS o(id, type, subject, position)"
+        )
+        where: list = [[row[0] for row in batch], [row[2] for row in batch]]
+        where.append([row[3] for row in batch])
         condition = ""
     else:
         source = f"{_quoted(OutboxEvent)} AS o"
@@ -225,12 +239,17 @@ def _create_deliveries(
         condition = "WHERE o.position > %s AND o.position <= %s "
     with connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {_quoted(Delivery)} (event_id, sink, status, attempts, "
+            f"INSERT INTO {table} (event_id, sink, subject, status, attempts, "
             f"next_attempt_at, claimed_at, claimed_by, last_error, created_at, updated_at) "
-            f"SELECT o.id, m.sink, CASE WHEN m.worker IS NULL THEN %s ELSE %s END, 0, %s, "
-            f"CASE WHEN m.worker IS NULL THEN NULL ELSE %s END, m.worker, '', %s, %s "
-            f"FROM {source} JOIN ({mapping}) AS m ON m.type = o.type {condition}"
-            f"ORDER BY o.position, m.sink "
+            f"SELECT s.id, s.sink, s.subject, CASE WHEN s.worker IS NULL THEN %s ELSE %s END,"
+            f" 0, %s, CASE WHEN s.worker IS NULL THEN NULL ELSE %s END, s.worker, '', %s, %s "
+            f"FROM (SELECT o.id, o.position, o.subject, m.sink,"
+            f"        CASE WHEN m.worker IS NOT NULL AND NOT EXISTS ("
+            f"          SELECT 1 FROM {table} AS p WHERE p.sink = m.sink"
+            f"          AND p.subject = o.subject AND p.status IN (%s, %s))"
+            f"        THEN m.worker END AS worker"
+            f"      FROM {source} JOIN ({mapping}) AS m ON m.type = o.type {condition}) AS s "
+            f"ORDER BY s.position, s.sink "
             f"ON CONFLICT DO NOTHING"
             + (" RETURNING id, event_id, sink, claimed_by" if postgres else ""),
             [
@@ -240,6 +259,7 @@ def _create_deliveries(
                 stamp,
                 stamp,
                 stamp,
+                *UNDELIVERED,
                 *(where if postgres else []),
                 *[value for rule in rules for value in rule],
                 *([] if postgres else where),
@@ -255,7 +275,12 @@ def claim(
     sink_names: list[str] | None = None,
 ) -> list[Claim] | list[Delivery]:
     """Claim due deliveries (``FOR UPDATE SKIP LOCKED``) in one short transaction; return
-    them with their events, in id order."""
+    them with their events, in id order.
+
+    Per-subject order: of the due deliveries locked here (the candidates), a delivery is
+    claimed only if every undelivered earlier delivery of its (sink, subject) is a
+    candidate too; the others stay pending. A predecessor that is claimed, waiting for a
+    retry, beyond the limit or locked by another worker's claim holds it back."""
     limit = limit or conf.batch_size()
     names = sink_names if sink_names is not None else list(enabled_sinks())
     blocked = [name for name in names if breakers.blocked_until(name)]
@@ -263,12 +288,23 @@ def claim(
     if connection.vendor == "postgresql":
         return _claim_sql(worker, limit, blocked, now)
     with transaction.atomic():
-        ids = list(
+        candidates = list(
             Delivery.objects.select_for_update(skip_locked=True)
             .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
             .exclude(sink__in=blocked)
             .order_by("next_attempt_at", "id")
             .values_list("id", flat=True)[:limit]
+        )
+        waiting_for = Delivery.objects.filter(
+            sink=OuterRef("sink"),
+            subject=OuterRef("subject"),
+            pk__lt=OuterRef("pk"),
+            status__in=UNDELIVERED,
+        ).exclude(pk__in=candidates)
+        ids = list(
+            Delivery.objects.filter(pk__in=candidates)
+            .exclude(Exists(waiting_for))
+            .values_list("id", flat=True)
         )
         if not ids:
             return []
@@ -279,33 +315,38 @@ def claim(
 
 
 def _claim_sql(worker: str, limit: int, blocked: list[str], now) -> list[Claim]:
-    """PostgreSQL: one statement locks (SKIP LOCKED), marks and returns the batch with its
-    events: ``UPDATE ... WHERE id = ANY(ARRAY(SELECT ... FOR UPDATE SKIP LOCKED))
-    RETURNING``, joined to the outbox."""
+    """PostgreSQL: one statement locks the candidates (SKIP LOCKED), marks those with no
+    undelivered predecessor outside them (``NOT EXISTS`` on the partial index of undelivered
+    rows) and returns them with their events: ``WITH candidates AS (SELECT ... FOR UPDATE
+    SKIP LOCKED) UPDATE ... WHERE id = ANY(ARRAY(...)) RETURNING``, joined to the outbox."""
     q = connection.ops.quote_name
     columns = ", ".join(
         ["c.id", "c.event_id", "c.sink", "c.attempts"]
         + [f"o.{q(f.column)}" for f in OutboxEvent._meta.concrete_fields]
     )
     stamp = _prep(Delivery, "claimed_at", now)
-    exclude, params = "", [DeliveryStatus.CLAIMED.value, stamp, worker]
-    params += [DeliveryStatus.PENDING.value, stamp]
+    exclude, params = "", [DeliveryStatus.PENDING.value, stamp]
     if blocked:
         exclude = " AND sink NOT IN %s"
         params.append(tuple(blocked))
-    params.append(limit)
+    table = _quoted(Delivery)
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
-            f"WITH claimed AS ("
-            f"  UPDATE {_quoted(Delivery)} SET status = %s, claimed_at = %s, claimed_by = %s"
+            f"WITH candidates AS ("
+            f"  SELECT id, sink, subject FROM {table}"
+            f"  WHERE status = %s AND next_attempt_at <= %s{exclude}"
+            f"  ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED"
+            f"), claimed AS ("
+            f"  UPDATE {table} SET status = %s, claimed_at = %s, claimed_by = %s"
             f"  WHERE id = ANY(ARRAY("
-            f"    SELECT id FROM {_quoted(Delivery)}"
-            f"    WHERE status = %s AND next_attempt_at <= %s{exclude}"
-            f"    ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED))"
+            f"    SELECT c.id FROM candidates AS c WHERE NOT EXISTS ("
+            f"      SELECT 1 FROM {table} AS p WHERE p.sink = c.sink AND p.subject = c.subject"
+            f"      AND p.id < c.id AND p.status IN (%s, %s)"
+            f"      AND p.id NOT IN (SELECT id FROM candidates))))"
             f"  RETURNING id, event_id, sink, attempts"
             f") SELECT {columns} FROM claimed AS c"
             f" JOIN {_quoted(OutboxEvent)} AS o ON o.id = c.event_id ORDER BY c.id",
-            params,
+            [*params, limit, DeliveryStatus.CLAIMED.value, stamp, worker, *UNDELIVERED],
         )
         rows = cur.fetchall()
     events: dict = {}
@@ -360,7 +401,7 @@ def _call_through_breaker(
     breaker = breakers.get_breaker(sink.name)
     box: dict[str, dict[str, Outcome]] = {}
     slow = conf.breaker_slow_call()
-    sending = sending or Sending(lambda: sink.send_batch(messages), started=False)
+    sending = sending or in_order(sink, messages, start=False)
 
     def run() -> None:
         started = sending.since
@@ -397,6 +438,62 @@ def _call_through_breaker(
     for m in messages:
         outcomes.setdefault(m.id, Outcome(Result.RETRY, error or "no outcome reported"))
     return outcomes, False
+
+
+def _rounds(messages: list[Message]) -> list[list[Message]]:
+    """Round k holds the k-th message of each subject (messages in feed order)."""
+    rounds: list[list[Message]] = []
+    seen: dict[str, int] = defaultdict(int)
+    for m in messages:
+        k = seen[m.subject]
+        seen[m.subject] = k + 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(m)
+    return rounds
+
+
+def in_order(sink: Sink, messages: list[Message], *, start: bool = True) -> Sending:
+    """Send a batch keeping per-subject order: when it holds several messages of a subject,
+    the second goes out only once the first is acknowledged, and so on (rounds). A message
+    whose predecessor in the batch was not delivered is not sent (``NOT_SENT``: released,
+    no attempt spent). With ``start`` the first round begins now (``Sink.start_batch``)."""
+    rounds = _rounds(messages)
+    first = rounds[0] if rounds else []
+    if start:
+        head = sink.start_batch(first)
+    else:
+        head = Sending(lambda: sink.send_batch(first), started=False)
+    if len(rounds) <= 1:
+        return head
+
+    def result() -> dict[str, Outcome]:
+        outcomes: dict[str, Outcome] = {}
+        stopped: set[str] = set()  # subjects with a message not delivered
+        sending = head
+        for k, round_ in enumerate(rounds):
+            if k:
+                todo = [m for m in round_ if m.subject not in stopped]
+                for m in round_:
+                    if m.subject in stopped:
+                        outcomes[m.id] = Outcome(Result.NOT_SENT)
+                if not todo:
+                    continue
+                sending = sink.start_batch(todo)
+            try:
+                outcomes.update(sending.result())
+            except SinkUnavailable as exc:  # later rounds were not sent: no attempt spent
+                outcomes.update(exc.outcomes)
+                for later in rounds[k + 1 :]:
+                    outcomes.update({m.id: Outcome(Result.NOT_SENT) for m in later})
+                raise SinkUnavailable(str(exc), outcomes) from exc
+            for m in round_:
+                outcome = outcomes.get(m.id)
+                if outcome is None or outcome.result is not Result.DELIVERED:
+                    stopped.add(m.subject)
+        return outcomes
+
+    return Sending(result, started=head.started)
 
 
 def _release(ids: list[int], worker: str, until, error: str = "") -> None:
@@ -582,7 +679,7 @@ def start_batches(deliveries: list, sinks: dict[str, Sink]) -> list[_Batch]:
                 batch.outcomes[m.id] = Outcome(Result.POISON, f"sink {name!r} is not configured")
             batch.sendable = []
         elif batch.sendable and not breakers.blocked_until(name):
-            batch.sending = sink.start_batch(batch.sendable)
+            batch.sending = in_order(sink, batch.sendable)
         batches.append(batch)
     return batches
 

@@ -75,6 +75,9 @@ class Delivery(models.Model):
         OutboxEvent, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     sink = models.CharField(max_length=200)
+    # the event's subject, copied so that per-(sink, subject) order is checked on this
+    # table alone (see docs/events.md, "Ordering")
+    subject = models.CharField(max_length=512, editable=False)
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
@@ -103,6 +106,13 @@ class Delivery(models.Model):
                 fields=["claimed_at"],
                 name="events_delivery_claimed",
                 condition=Q(status="claimed"),
+            ),
+            # the per-subject order check: undelivered earlier deliveries of a (sink,
+            # subject); only rows not yet done, so it stays small
+            models.Index(
+                fields=["sink", "subject", "id"],
+                name="events_delivery_undelivered",
+                condition=Q(status__in=["pending", "claimed"]),
             ),
             models.Index(fields=["status", "sink"], name="events_delivery_status_sink"),
         ]
