@@ -84,6 +84,10 @@ class Claim:
     sink: str
     attempts: int
     event: OutboxEvent
+    key: str = field(init=False)  # str(event_id): the message id, looked up per outcome
+
+    def __post_init__(self) -> None:
+        self.key = str(self.event_id)
 
 
 def sequence_pending(limit: int | None = None, *, sinks: dict[str, Sink] | None = None) -> int:
@@ -97,21 +101,28 @@ def sequence_pending(limit: int | None = None, *, sinks: dict[str, Sink] | None 
 
 
 def sequence_and_claim(
-    worker: str, limit: int | None = None, *, sinks: dict[str, Sink] | None = None
+    worker: str,
+    limit: int | None = None,
+    *,
+    sinks: dict[str, Sink] | None = None,
+    chain: bool = False,
 ) -> tuple[int, list[Claim]]:
     """Sequence the next batch and, in the same transaction, create its deliveries already
-    claimed by ``worker`` (pending for sinks whose breaker is open). Nobody else can see
-    those rows before the commit, so this is the same as claiming them right after, minus
-    one UPDATE per row. PostgreSQL; elsewhere sequence, then ``claim``."""
+    claimed by ``worker`` (pending for sinks whose breaker is open, or behind an undelivered
+    earlier delivery of their subject). Nobody else can see those rows before the commit,
+    so this is the same as claiming them right after, minus one UPDATE per row.
+    PostgreSQL; elsewhere sequence, then ``claim``. ``chain``: see ``claim``."""
     sinks = enabled_sinks() if sinks is None else sinks
     if connection.vendor != "postgresql":
         sequenced = sequence_pending(limit, sinks=sinks)
-        return sequenced, (claim(worker, limit, list(sinks)) if sequenced > 0 else [])
-    return _sequence(limit, sinks, worker)
+        if sequenced <= 0:
+            return sequenced, []
+        return sequenced, claim(worker, limit, list(sinks), chain=chain)
+    return _sequence(limit, sinks, worker, chain)
 
 
 def _sequence(
-    limit: int | None, sinks: dict[str, Sink] | None, worker: str | None
+    limit: int | None, sinks: dict[str, Sink] | None, worker: str | None, chain: bool = False
 ) -> tuple[int, list[Claim]]:
     limit = limit or conf.batch_size()
     sinks = enabled_sinks() if sinks is None else sinks
@@ -145,7 +156,7 @@ def _sequence(
             for name, sink in sinks.items()
             if sink.accepts(type_)
         ]
-        created = _create_deliveries(rules, batch, now)
+        created = _create_deliveries(rules, batch, now, worker if chain else "")
         OutboxCursor.objects.filter(pk=1).update(last_position=last + len(batch))
     if worker is None:
         return len(batch), []
@@ -210,12 +221,13 @@ def _number_batch_orm(last: int, limit: int, now) -> list[tuple]:
 
 
 def _create_deliveries(
-    rules: list[tuple[str, str, str | None]], batch: list[tuple], now
+    rules: list[tuple[str, str, str | None]], batch: list[tuple], now, chained: str = ""
 ) -> list[tuple]:
     """One ``INSERT ... SELECT``: a delivery per (event of the batch, sink whose type filter
     accepts it), given as (type, sink, claimed by) rules; claimed by a worker or pending.
     A delivery whose (sink, subject) still has an undelivered earlier delivery is created
-    pending even when a worker is given: it waits for its predecessor (per-subject order).
+    pending even when a worker is given: it waits for its predecessor (per-subject order),
+    unless that predecessor is claimed by ``chained`` (the worker, see ``claim``).
     ``batch``: (id, position, type, subject) in position order; delivery ids follow it. On
     PostgreSQL the batch is joined in as arrays (``unnest``, no scan of the outbox) and the
     rows created are returned as (id, event id, sink, claimed by)."""
@@ -246,7 +258,8 @@ def _create_deliveries(
             f"FROM (SELECT o.id, o.position, o.subject, m.sink,"
             f"        CASE WHEN m.worker IS NOT NULL AND NOT EXISTS ("
             f"          SELECT 1 FROM {table} AS p WHERE p.sink = m.sink"
-            f"          AND p.subject = o.subject AND p.status IN (%s, %s))"
+            f"          AND p.subject = o.subject AND p.status IN (%s, %s)"
+            f"          AND (p.status = %s OR p.claimed_by <> %s))"
             f"        THEN m.worker END AS worker"
             f"      FROM {source} JOIN ({mapping}) AS m ON m.type = o.type {condition}) AS s "
             f"ORDER BY s.position, s.sink "
@@ -260,6 +273,8 @@ def _create_deliveries(
                 stamp,
                 stamp,
                 *UNDELIVERED,
+                DeliveryStatus.PENDING.value,
+                chained,
                 *(where if postgres else []),
                 *[value for rule in rules for value in rule],
                 *([] if postgres else where),
@@ -273,20 +288,26 @@ def claim(
     worker: str,
     limit: int | None = None,
     sink_names: list[str] | None = None,
-) -> list[Claim] | list[Delivery]:
+    *,
+    chain: bool = False,
+) -> list[Claim]:
     """Claim due deliveries (``FOR UPDATE SKIP LOCKED``) in one short transaction; return
     them with their events, in id order.
 
     Per-subject order: of the due deliveries locked here (the candidates), a delivery is
     claimed only if every undelivered earlier delivery of its (sink, subject) is a
     candidate too; the others stay pending. A predecessor that is claimed, waiting for a
-    retry, beyond the limit or locked by another worker's claim holds it back."""
+    retry, beyond the limit or locked by another worker's claim holds it back.
+
+    ``chain``: a predecessor claimed by ``worker`` itself does not hold its successors
+    back. Only for a caller that sends them after it, and only if it was delivered (the
+    drain: its batch in flight, see ``start_batches``)."""
     limit = limit or conf.batch_size()
     names = sink_names if sink_names is not None else list(enabled_sinks())
     blocked = [name for name in names if breakers.blocked_until(name)]
     now = timezone.now()
     if connection.vendor == "postgresql":
-        return _claim_sql(worker, limit, blocked, now)
+        return _claim_sql(worker, limit, blocked, now, worker if chain else "")
     with transaction.atomic():
         candidates = list(
             Delivery.objects.select_for_update(skip_locked=True)
@@ -301,6 +322,8 @@ def claim(
             pk__lt=OuterRef("pk"),
             status__in=UNDELIVERED,
         ).exclude(pk__in=candidates)
+        if chain:
+            waiting_for = waiting_for.exclude(status=DeliveryStatus.CLAIMED, claimed_by=worker)
         ids = list(
             Delivery.objects.filter(pk__in=candidates)
             .exclude(Exists(waiting_for))
@@ -311,10 +334,11 @@ def claim(
         Delivery.objects.filter(pk__in=ids).update(
             status=DeliveryStatus.CLAIMED, claimed_at=now, claimed_by=worker
         )
-    return list(Delivery.objects.filter(pk__in=ids).select_related("event").order_by("id"))
+    rows = Delivery.objects.filter(pk__in=ids).select_related("event").order_by("id")
+    return [Claim(d.pk, d.event_id, d.sink, d.attempts, d.event) for d in rows]
 
 
-def _claim_sql(worker: str, limit: int, blocked: list[str], now) -> list[Claim]:
+def _claim_sql(worker: str, limit: int, blocked: list[str], now, chained: str) -> list[Claim]:
     """PostgreSQL: one statement locks the candidates (SKIP LOCKED), marks those with no
     undelivered predecessor outside them (``NOT EXISTS`` on the partial index of undelivered
     rows) and returns them with their events: ``WITH candidates AS (SELECT ... FOR UPDATE
@@ -342,51 +366,57 @@ def _claim_sql(worker: str, limit: int, blocked: list[str], now) -> list[Claim]:
             f"    SELECT c.id FROM candidates AS c WHERE NOT EXISTS ("
             f"      SELECT 1 FROM {table} AS p WHERE p.sink = c.sink AND p.subject = c.subject"
             f"      AND p.id < c.id AND p.status IN (%s, %s)"
+            f"      AND (p.status = %s OR p.claimed_by <> %s)"
             f"      AND p.id NOT IN (SELECT id FROM candidates))))"
             f"  RETURNING id, event_id, sink, attempts"
             f") SELECT {columns} FROM claimed AS c"
             f" JOIN {_quoted(OutboxEvent)} AS o ON o.id = c.event_id ORDER BY c.id",
-            [*params, limit, DeliveryStatus.CLAIMED.value, stamp, worker, *UNDELIVERED],
+            [
+                *params,
+                limit,
+                DeliveryStatus.CLAIMED.value,
+                stamp,
+                worker,
+                *UNDELIVERED,
+                DeliveryStatus.PENDING.value,
+                chained,
+            ],
         )
         rows = cur.fetchall()
-    events: dict = {}
-    claims = []
-    for row in rows:
-        event = events.get(row[1])
-        if event is None:
-            event = events[row[1]] = _events([row[4:]])[0]
-        claims.append(Claim(row[0], row[1], row[2], row[3], event))
-    return claims
+    distinct = {row[1]: row[4:] for row in rows}
+    events = dict(zip(distinct, _events(list(distinct.values())), strict=True))
+    return [Claim(row[0], row[1], row[2], row[3], events[row[1]]) for row in rows]
 
 
 def _events(rows) -> list[OutboxEvent]:
     """OutboxEvent instances from rows of its concrete columns, converted as the ORM would."""
-    fields = OutboxEvent._meta.concrete_fields
-    names = [f.attname for f in fields]
+    names = [f.attname for f in OutboxEvent._meta.concrete_fields]
     converters = _converters(OutboxEvent)
     db = connection.alias
-    return [OutboxEvent.from_db(db, names, _convert(row, converters)) for row in rows]
+    events = []
+    for row in rows:
+        values = list(row)
+        for index, col, funcs in converters:
+            value = values[index]
+            for func in funcs:
+                value = func(value, col, connection)
+            values[index] = value
+        events.append(OutboxEvent.from_db(db, names, values))
+    return events
 
 
 def _converters(model) -> list[tuple]:
-    """Per concrete field, the converters the ORM would apply to a value read from the
-    database (backend ones, then the field's), as the SQL compiler does."""
+    """(column index, column, converters) for each concrete field that has converters:
+    those the ORM would apply to a value read from the database (backend ones, then the
+    field's), as the SQL compiler does."""
     table = model._meta.db_table
     result = []
-    for f in model._meta.concrete_fields:
+    for index, f in enumerate(model._meta.concrete_fields):
         col = f.get_col(table)
         funcs = [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)]
-        result.append((col, funcs))
+        if funcs:
+            result.append((index, col, funcs))
     return result
-
-
-def _convert(values, converters) -> list:
-    out = []
-    for value, (col, funcs) in zip(values, converters, strict=True):
-        for func in funcs:
-            value = func(value, col, connection)
-        out.append(value)
-    return out
 
 
 # --- 3. sending and recording -------------------------------------------------------------
@@ -581,15 +611,15 @@ def _mark_delivered(ids: list[int], worker: str, now) -> None:
 
 def _record(deliveries: list, outcomes: dict[str, Outcome], worker: str, stats: Stats) -> None:
     now = timezone.now()
-    delivered = [d for d in deliveries if outcomes[str(d.event_id)].result is Result.DELIVERED]
-    not_sent = [d.pk for d in deliveries if outcomes[str(d.event_id)].result is Result.NOT_SENT]
+    delivered = [d for d in deliveries if outcomes[d.key].result is Result.DELIVERED]
+    not_sent = [d.pk for d in deliveries if outcomes[d.key].result is Result.NOT_SENT]
     max_attempts = conf.max_attempts()
     with transaction.atomic():
         if delivered:
             _mark_delivered([d.pk for d in delivered], worker, now)
         _release(not_sent, worker, now)
         for d in deliveries:
-            outcome = outcomes[str(d.event_id)]
+            outcome = outcomes[d.key]
             if outcome.result not in (Result.RETRY, Result.POISON):
                 continue
             attempts = d.attempts + 1
@@ -615,7 +645,7 @@ def _record(deliveries: list, outcomes: dict[str, Outcome], worker: str, stats: 
         histogram.observe(max(0.0, (now - d.event.created_at).total_seconds()))
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for d in deliveries:
-        counts[d.sink, outcomes[str(d.event_id)].result.value] += 1
+        counts[d.sink, outcomes[d.key].result.value] += 1
     for (sink, result), n in counts.items():
         stats.by_result[result] += n
         metrics.DELIVERIES.labels(sink=sink, result=result).inc(n)
@@ -624,17 +654,19 @@ def _record(deliveries: list, outcomes: dict[str, Outcome], worker: str, stats: 
 @dataclass
 class _Batch:
     """Claimed deliveries of one sink on their way: pre-decided outcomes (poison), the
-    messages to send and, once started, the sending."""
+    messages to send and, once started, the sending. ``successor``: the next batch of the
+    same sink, whose sends wait for this one's outcomes (it has subjects in common)."""
 
     name: str
     group: list
     outcomes: dict[str, Outcome]
     sendable: list[Message]
     sending: Sending | None = None
+    successor: _Batch | None = None
 
 
 def deliver_claimed(
-    deliveries: list[Claim] | list[Delivery],
+    deliveries: list[Claim],
     worker: str,
     stats: Stats | None = None,
     *,
@@ -647,12 +679,20 @@ def deliver_claimed(
     return stats
 
 
-def start_batches(deliveries: list, sinks: dict[str, Sink]) -> list[_Batch]:
+def start_batches(
+    deliveries: list, sinks: dict[str, Sink], after: list[_Batch] | None = None
+) -> list[_Batch]:
     """Serialise, group by sink and start the sends that can run in the background.
-    A sink whose breaker is open is not started (``finish_batches`` holds its batch)."""
+    A sink whose breaker is open is not started (``finish_batches`` holds its batch).
+
+    ``after``: the batches still in flight. A sink's batch that shares subjects with that
+    sink's batch in flight is not started now: ``finish_batches`` starts it as soon as the
+    outcomes in flight are known, without the messages whose predecessor was not
+    delivered (per-subject order)."""
+    previous = {b.name: b for b in after or ()}
     messages: dict[str, Message | Outcome] = {}
     for d in deliveries:
-        key = str(d.event_id)
+        key = d.key
         if key not in messages:
             try:
                 body = to_json_bytes(d.event)
@@ -668,9 +708,9 @@ def start_batches(deliveries: list, sinks: dict[str, Sink]) -> list[_Batch]:
     for name, group in by_sink.items():
         batch = _Batch(name, group, {}, [])
         for d in group:
-            m = messages[str(d.event_id)]
+            m = messages[d.key]
             if isinstance(m, Outcome):
-                batch.outcomes[str(d.event_id)] = m
+                batch.outcomes[d.key] = m
             else:
                 batch.sendable.append(m)
         sink = sinks.get(name)
@@ -678,10 +718,30 @@ def start_batches(deliveries: list, sinks: dict[str, Sink]) -> list[_Batch]:
             for m in batch.sendable:
                 batch.outcomes[m.id] = Outcome(Result.POISON, f"sink {name!r} is not configured")
             batch.sendable = []
-        elif batch.sendable and not breakers.blocked_until(name):
-            batch.sending = in_order(sink, batch.sendable)
+        elif batch.sendable:
+            before = previous.get(name)
+            if before is not None and {m.subject for m in before.sendable} & {
+                m.subject for m in batch.sendable
+            }:
+                before.successor = batch
+            elif not breakers.blocked_until(name):
+                batch.sending = in_order(sink, batch.sendable)
         batches.append(batch)
     return batches
+
+
+def _start_successor(batch: _Batch, failed: set[str], sinks: dict[str, Sink]) -> None:
+    """Start a batch that waited for the one before it; ``failed``: subjects whose message
+    in that batch was not delivered (their messages here are not sent)."""
+    keep = []
+    for m in batch.sendable:
+        if m.subject in failed:
+            batch.outcomes[m.id] = Outcome(Result.NOT_SENT)
+        else:
+            keep.append(m)
+    batch.sendable = keep
+    if keep and not breakers.blocked_until(batch.name):
+        batch.sending = in_order(sinks[batch.name], keep)
 
 
 def finish_batches(
@@ -690,6 +750,7 @@ def finish_batches(
     """Wait for each sink's outcomes through its breaker and record them."""
     for batch in batches:
         group, outcomes, name = batch.group, batch.outcomes, batch.name
+        failed = {m.subject for m in batch.sendable}
         if batch.sendable:
             sink = sinks[name]
             sent, breaker_open = _call_through_breaker(sink, batch.sendable, batch.sending)
@@ -698,12 +759,17 @@ def finish_batches(
                     seconds=HELD_BACK_SECONDS
                 )
                 waiting = {m.id for m in batch.sendable}
-                held = [d.pk for d in group if str(d.event_id) in waiting]
+                held = [d.pk for d in group if d.key in waiting]
                 _release(held, worker, until, "waiting: circuit breaker open")
                 stats.by_result["held"] += len(held)
-                group = [d for d in group if str(d.event_id) not in waiting]
+                group = [d for d in group if d.key not in waiting]
             else:
                 outcomes.update(sent)
+                failed = {
+                    m.subject for m in batch.sendable if sent[m.id].result is not Result.DELIVERED
+                }
+        if batch.successor is not None:  # its sends overlap recording this batch
+            _start_successor(batch.successor, failed, sinks)
         if group:
             _record(group, outcomes, worker, stats)
 
@@ -738,14 +804,19 @@ def drain(
     try:
         while True:
             sinks = enabled_sinks()  # once per batch: webhooks may change in the admin
-            claimed = claim(worker, size, sink_names=list(sinks))  # due retries first
+            # due retries first; successors of this worker's batch in flight may be claimed:
+            # their sends wait for its outcomes (start_batches)
+            claimed = claim(worker, size, sink_names=list(sinks), chain=True)
             sequenced = 0
             if sequence and len(claimed) < size:
-                sequenced, fresh = sequence_and_claim(worker, size - len(claimed), sinks=sinks)
+                sequenced, fresh = sequence_and_claim(
+                    worker, size - len(claimed), sinks=sinks, chain=True
+                )
                 claimed += fresh
             stats.sequenced += max(sequenced, 0)
             stats.claimed += len(claimed)
-            started = (start_batches(claimed, sinks), sinks) if claimed else None
+            after = in_flight[0] if in_flight is not None else None
+            started = (start_batches(claimed, sinks, after), sinks) if claimed else None
             finished = in_flight is not None
             if finished:  # recording may publish (dead letters): look again after it
                 finish_batches(in_flight[0], worker, stats, in_flight[1])

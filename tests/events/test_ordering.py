@@ -223,3 +223,32 @@ def test_concurrent_workers_keep_the_order_of_every_subject(
             )
         )
         assert positions == expected, subject
+
+
+def test_the_next_batch_waits_for_the_outcomes_of_the_batch_in_flight(test_type, use_sinks):
+    """One batch in flight: a successor claimed in the next batch is sent only once its
+    predecessor is delivered, and not at all (no attempt spent) when it was not."""
+    sink = Flaky(failing={"S1"})
+    use_sinks(sink)
+    published = [publish(test_type, "things/S", f"S{i}") for i in range(1, 4)]
+    delivery.drain(batch=1)
+    rows = {d.event_id: d for d in Delivery.objects.all()}
+    assert [rows[e.pk].attempts for e in published] == [1, 0, 0]
+    assert {m.subject for m in sink.received} == {"things/S"} and len(sink.received) == 1
+    sink.failing.clear()
+    make_due()
+    delivery.drain(batch=1)
+    assert sink.accepted == [("things/S", "S1"), ("things/S", "S2"), ("things/S", "S3")]
+
+
+def test_a_claim_is_held_back_by_the_same_workers_earlier_claim_unless_chained(
+    test_type, use_sinks
+):
+    use_sinks(FakeSink("a"))
+    first = publish(test_type, "things/S", "A")
+    second = publish(test_type, "things/S", "B")
+    delivery.sequence_pending()
+    assert [c.event_id for c in delivery.claim("w", limit=1)] == [first.pk]
+    assert delivery.claim("w", limit=1) == []
+    assert delivery.claim("other", limit=1, chain=True) == []
+    assert [c.event_id for c in delivery.claim("w", limit=1, chain=True)] == [second.pk]
