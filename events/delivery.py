@@ -36,6 +36,7 @@ from .sinks import Message, Outcome, Result, Sending, Sink, SinkUnavailable, ena
 logger = logging.getLogger(__name__)
 
 HELD_BACK_SECONDS = 1.0
+SINKS_TTL_SECONDS = 1.0  # a drain reads the enabled sinks (webhooks) again after this
 # statuses of a delivery that is not done yet: it holds back later deliveries of its
 # (sink, subject); delivered, dead and discarded ones do not
 UNDELIVERED = (DeliveryStatus.PENDING.value, DeliveryStatus.CLAIMED.value)
@@ -579,8 +580,16 @@ def _spend_attempt(owned, delivery, attempts: int, error: str, dead_reason, retr
 def _mark_delivered(ids: list[int], worker: str, now) -> None:
     """One UPDATE for the batch, only rows this worker still owns. On PostgreSQL the ids
     are joined in as ``unnest(array)`` so the rows are found by primary key even when the
-    planner's statistics are cold (an ``IN`` list can send it through the partial index of
-    claimed rows and every dead entry in it)."""
+    planner's statistics are cold (an ``IN`` list can send it through a partial index and
+    every dead entry in it).
+
+    The same round trip sets ``synchronous_commit = off`` for the recording transaction:
+    its commit returns before its WAL reaches the disk. If the server crashes within the
+    WAL writer's delay (well under a second), the outcomes recorded are lost, the
+    deliveries are still claimed, and the reaper sends them again — a duplicate
+    (at-least-once; JetStream drops it within its duplicate window), never a loss. Claims
+    and sequencing commit synchronously, which flushes this commit first, so nothing
+    claimed on the strength of a recorded outcome outlives it."""
     if connection.vendor != "postgresql":
         Delivery.objects.filter(
             pk__in=ids, claimed_by=worker, status=DeliveryStatus.CLAIMED
@@ -595,6 +604,7 @@ def _mark_delivered(ids: list[int], worker: str, now) -> None:
         return
     with connection.cursor() as cur:
         cur.execute(
+            f"SET LOCAL synchronous_commit = off; "
             f"UPDATE {_quoted(Delivery)} AS d SET status = %s, delivered_at = %s, "
             f"attempts = d.attempts + 1, claimed_at = NULL, claimed_by = NULL, last_error = '' "
             f"FROM unnest(%s::bigint[]) AS ids(id) "
@@ -801,9 +811,12 @@ def drain(
     # One batch in flight: while a batch's acknowledgements come back (a sink that sends
     # in the background: NATS), the next one is claimed, serialised and started.
     in_flight: tuple[list[_Batch], dict[str, Sink]] | None = None
+    sinks: dict[str, Sink] = {}
+    read_at = -SINKS_TTL_SECONDS
     try:
         while True:
-            sinks = enabled_sinks()  # once per batch: webhooks may change in the admin
+            if time.monotonic() - read_at >= SINKS_TTL_SECONDS:  # webhooks change in the admin
+                sinks, read_at = enabled_sinks(), time.monotonic()
             # due retries first; successors of this worker's batch in flight may be claimed:
             # their sends wait for its outcomes (start_batches)
             claimed = claim(worker, size, sink_names=list(sinks), chain=True)
