@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 HELD_BACK_SECONDS = 1.0
 SINKS_TTL_SECONDS = 1.0  # a drain reads the enabled sinks (webhooks) again after this
+RETRY_CLAIM_INTERVAL_SECONDS = 1.0  # see drain
 # statuses of a delivery that is not done yet: it holds back later deliveries of its
 # (sink, subject); delivered, dead and discarded ones do not
 UNDELIVERED = (DeliveryStatus.PENDING.value, DeliveryStatus.CLAIMED.value)
@@ -157,8 +158,13 @@ def _sequence(
             for name, sink in sinks.items()
             if sink.accepts(type_)
         ]
-        created = _create_deliveries(rules, batch, now, worker if chain else "")
-        OutboxCursor.objects.filter(pk=1).update(last_position=last + len(batch))
+        advance = (
+            f"UPDATE {_quoted(OutboxCursor)} SET last_position = %s WHERE id = 1",
+            [last + len(batch)],
+        )
+        created = _create_deliveries(rules, batch, now, worker if chain else "", advance)
+        if not created:  # idempotent: it may have run already
+            OutboxCursor.objects.filter(pk=1).update(last_position=last + len(batch))
     if worker is None:
         return len(batch), []
     by_id = {e.id: e for e in events}
@@ -178,8 +184,8 @@ def _number_batch_sql(last: int, limit: int, now, returning: str) -> list:
     after ``limit`` live rows (and marks the dead entries it passes)."""
     table = _quoted(OutboxEvent)
     with connection.cursor() as cur:
-        cur.execute("SET LOCAL enable_bitmapscan = off")
-        cur.execute(
+        cur.execute(  # one round trip for both statements
+            f"SET LOCAL enable_bitmapscan = off; "
             f"UPDATE {table} AS o SET position = n.pos, sequenced_at = %s"
             f" FROM (SELECT id, %s + ROW_NUMBER() OVER (ORDER BY created_at, id) AS pos"
             f"       FROM (SELECT id, created_at FROM {table} WHERE position IS NULL"
@@ -222,7 +228,11 @@ def _number_batch_orm(last: int, limit: int, now) -> list[tuple]:
 
 
 def _create_deliveries(
-    rules: list[tuple[str, str, str | None]], batch: list[tuple], now, chained: str = ""
+    rules: list[tuple[str, str, str | None]],
+    batch: list[tuple],
+    now,
+    chained: str = "",
+    before: tuple[str, list] | None = None,
 ) -> list[tuple]:
     """One ``INSERT ... SELECT``: a delivery per (event of the batch, sink whose type filter
     accepts it), given as (type, sink, claimed by) rules; claimed by a worker or pending.
@@ -230,8 +240,10 @@ def _create_deliveries(
     pending even when a worker is given: it waits for its predecessor (per-subject order),
     unless that predecessor is claimed by ``chained`` (the worker, see ``claim``).
     ``batch``: (id, position, type, subject) in position order; delivery ids follow it. On
-    PostgreSQL the batch is joined in as arrays (``unnest``, no scan of the outbox) and the
-    rows created are returned as (id, event id, sink, claimed by)."""
+    PostgreSQL the batch is joined in as arrays (``unnest``, no scan of the outbox), the
+    rows created are returned as (id, event id, sink, claimed by), and ``before`` (a
+    statement and its parameters) runs first in the same round trip. It may not have run
+    when the result is empty (no rules, or not PostgreSQL): the caller runs it then."""
     if not rules:
         return []
     mapping = " UNION ALL ".join(["SELECT %s AS type, %s AS sink, %s AS worker"] * len(rules))
@@ -250,9 +262,10 @@ def _create_deliveries(
         source = f"{_quoted(OutboxEvent)} AS o"
         where = [batch[0][1] - 1, batch[-1][1]]
         condition = "WHERE o.position > %s AND o.position <= %s "
+    prefix, prefix_params = (before[0] + "; ", before[1]) if postgres and before else ("", [])
     with connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {table} (event_id, sink, subject, status, attempts, "
+            f"{prefix}INSERT INTO {table} (event_id, sink, subject, status, attempts, "
             f"next_attempt_at, claimed_at, claimed_by, last_error, created_at, updated_at) "
             f"SELECT s.id, s.sink, s.subject, CASE WHEN s.worker IS NULL THEN %s ELSE %s END,"
             f" 0, %s, CASE WHEN s.worker IS NULL THEN NULL ELSE %s END, s.worker, '', %s, %s "
@@ -267,6 +280,7 @@ def _create_deliveries(
             f"ON CONFLICT DO NOTHING"
             + (" RETURNING id, event_id, sink, claimed_by" if postgres else ""),
             [
+                *prefix_params,
                 DeliveryStatus.PENDING.value,
                 DeliveryStatus.CLAIMED.value,
                 stamp,
@@ -812,20 +826,37 @@ def drain(
     # in the background: NATS), the next one is claimed, serialised and started.
     in_flight: tuple[list[_Batch], dict[str, Sink]] | None = None
     sinks: dict[str, Sink] = {}
-    read_at = -SINKS_TTL_SECONDS
+    read_at, retried_at = -SINKS_TTL_SECONDS, -RETRY_CLAIM_INTERVAL_SECONDS
+    retries_found = True
+
+    def retries() -> list[Claim]:
+        # successors of this worker's batch in flight may be claimed: their sends wait for
+        # its outcomes (start_batches)
+        nonlocal retried_at, retries_found
+        found = claim(worker, size, sink_names=list(sinks), chain=True)
+        retried_at, retries_found = time.monotonic(), bool(found)
+        return found
+
     try:
         while True:
             if time.monotonic() - read_at >= SINKS_TTL_SECONDS:  # webhooks change in the admin
                 sinks, read_at = enabled_sinks(), time.monotonic()
-            # due retries first; successors of this worker's batch in flight may be claimed:
-            # their sends wait for its outcomes (start_batches)
-            claimed = claim(worker, size, sink_names=list(sinks), chain=True)
+            # due retries first — while new events keep coming, looked for at most once a
+            # second unless the last look found some (one statement less per batch)
+            looked = (
+                not sequence
+                or retries_found
+                or time.monotonic() - retried_at >= RETRY_CLAIM_INTERVAL_SECONDS
+            )
+            claimed = retries() if looked else []
             sequenced = 0
             if sequence and len(claimed) < size:
                 sequenced, fresh = sequence_and_claim(
                     worker, size - len(claimed), sinks=sinks, chain=True
                 )
                 claimed += fresh
+            if not claimed and not looked:  # nothing new: the retries decide if we are done
+                claimed = retries()
             stats.sequenced += max(sequenced, 0)
             stats.claimed += len(claimed)
             after = in_flight[0] if in_flight is not None else None
