@@ -1,4 +1,14 @@
-"""Celery tasks of the events app. They take no objects; each re-reads the database."""
+"""Celery tasks of the events app. They take no objects; each re-reads the database.
+
+Celery retries are for the task itself, not for deliveries (a failed delivery is a
+``Delivery`` row with its attempts and backoff): a task that hits a transient database
+error (connection lost, deadlock, serialisation failure — ``OperationalError`` or
+``InterfaceError``) runs again up to ``max_retries`` (3) times, after random delays of at
+most 1, 2 and 4 seconds (exponential backoff, full jitter). Every task is idempotent
+(claims with SKIP LOCKED, work re-read from the database), and beat runs each one again
+on its schedule anyway.
+Any other exception is a bug: it is logged by Celery and not retried.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +17,27 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
 
 from . import delivery
 
 logger = logging.getLogger(__name__)
 
+RETRIED = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "max_retries": 3,
+    "retry_backoff": 1,
+    "retry_backoff_max": 8,
+    "retry_jitter": True,
+    "ignore_result": True,
+}
+
 
 @shared_task(
     name="events.drain_outbox",
-    max_retries=3,
+    **RETRIED,
     soft_time_limit=90,
     time_limit=120,
-    ignore_result=True,
 )
 def drain_outbox() -> dict:
     """Sequence committed events and deliver every due delivery (run on commit and by beat)."""
@@ -37,10 +56,9 @@ def drain_outbox() -> dict:
 
 @shared_task(
     name="events.retry_due_deliveries",
-    max_retries=3,
+    **RETRIED,
     soft_time_limit=90,
     time_limit=120,
-    ignore_result=True,
 )
 def retry_due_deliveries() -> dict:
     """Deliver deliveries whose backoff has elapsed (beat)."""
@@ -52,10 +70,9 @@ def retry_due_deliveries() -> dict:
 
 @shared_task(
     name="events.reap_stale_claims",
-    max_retries=3,
+    **RETRIED,
     soft_time_limit=60,
     time_limit=90,
-    ignore_result=True,
 )
 def reap_stale_claims() -> int:
     """Return claims held by workers that died mid-batch (beat)."""
@@ -64,10 +81,9 @@ def reap_stale_claims() -> int:
 
 @shared_task(
     name="events.purge_delivered",
-    max_retries=3,
+    **RETRIED,
     soft_time_limit=600,
     time_limit=660,
-    ignore_result=True,
 )
 def purge_delivered() -> int:
     """Delete finished events older than the retention period (beat)."""

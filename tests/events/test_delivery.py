@@ -369,3 +369,36 @@ def test_drain_task_and_beat_schedules(test_type, use_sinks):
         )
     }
     assert registered == set(scheduled)
+
+
+def test_tasks_retry_transient_database_errors_three_times_and_nothing_else(monkeypatch):
+    from django.db import OperationalError
+
+    from events import tasks
+
+    calls = []
+
+    def flaky(failures, exc):
+        def drain(**kwargs):
+            calls.append(kwargs)
+            if len(calls) <= failures:
+                raise exc
+            return delivery.Stats(sequenced=1)
+
+        return drain
+
+    monkeypatch.setattr(delivery, "drain", flaky(2, OperationalError("connection lost")))
+    assert tasks.drain_outbox.apply().get() == {"sequenced": 1, "claimed": 0}
+    assert len(calls) == 3  # two failures, retried
+
+    calls.clear()
+    monkeypatch.setattr(delivery, "drain", flaky(10, OperationalError("still down")))
+    with pytest.raises(OperationalError):
+        tasks.retry_due_deliveries.apply().get()
+    assert len(calls) == 4  # the run and max_retries=3 retries, then it gives up
+
+    calls.clear()
+    monkeypatch.setattr(delivery, "drain", flaky(10, ValueError("a bug")))
+    with pytest.raises(ValueError):
+        tasks.drain_outbox.apply().get()
+    assert len(calls) == 1  # not transient: no retry

@@ -8,6 +8,7 @@ import pytest
 from cloudevents.core.bindings.http import HTTPMessage, from_structured
 from cloudevents.core.formats.json import JSONFormat
 from django.db import transaction
+from django.utils import timezone
 
 import events
 from events import breakers, delivery
@@ -100,12 +101,18 @@ def test_nats_down_then_back_loses_and_duplicates_nothing(test_type, settings):
                 for i in range(1000)
             ]
         assert delivery.sequence_pending(limit=1000) == 1000
-        delivery.drain(time_budget=10)
+        for _ in range(3):
+            Delivery.objects.update(next_attempt_at=timezone.now())
+            delivery.drain(time_budget=10)
         assert breakers.state("nats") == "open"
         assert Delivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 0
         assert DeadLetter.objects.count() == 0
+        # per-subject order: only the first event of each of the 37 subjects was tried;
+        # three failing calls opened the breaker; the rest wait, no attempt spent
+        tried = Delivery.objects.filter(attempts__gt=0)
+        assert {d.event_id for d in tried} == {e.pk for e in published[:37]}
         spent = sum(Delivery.objects.values_list("attempts", flat=True))
-        assert spent == 3 * 200  # three failing calls opened the breaker; the rest wait
+        assert spent == 3 * 37
         delivery.drain(time_budget=10)  # still open: nothing sent, nothing spent
         assert sum(Delivery.objects.values_list("attempts", flat=True)) == spent
 
@@ -122,5 +129,11 @@ def test_nats_down_then_back_loses_and_duplicates_nothing(test_type, settings):
         assert len(ids) == 1000 and set(ids) == {str(e.pk) for e in published}
         assert stream_messages(server.url, "OMS_FAULT") == 1000
         assert all(json.loads(body)["id"] == h["Nats-Msg-Id"] for h, body in messages[:10])
+        by_subject: dict[str, list[int]] = {}
+        for _, body in messages:  # stream order
+            envelope = json.loads(body)
+            by_subject.setdefault(envelope["subject"], []).append(int(envelope["sequence"]))
+        assert len(by_subject) == 37
+        assert all(seq == sorted(seq) for seq in by_subject.values())
     finally:
         server.close()

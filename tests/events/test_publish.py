@@ -93,3 +93,30 @@ def test_unregistered_types_are_refused_when_required(settings):
     settings.OMS_EVENTS_REQUIRE_REGISTERED_TYPES = False
     events.publish("com.oms.test.nobody.registered.v1", "s", {})
     assert OutboxEvent.objects.count() == 1
+
+
+def test_serialisation_writes_the_bytes_of_the_sdk(test_type, settings):
+    """to_json_bytes skips building a CloudEvent; it must write what the SDK writes."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from events import registry
+    from events.envelope import FORMAT, to_cloudevent
+
+    settings.OMS_EVENTS_REQUIRE_REGISTERED_TYPES = False
+    old = "com.oms.test.older.thing.v1"
+    registry.register_upcaster(old, test_type, lambda data: {**data, "name": "upcast"})
+    try:
+        rows = [
+            events.publish(test_type, "things/1", {"name": "é ü \u2028", "n": 2**70}),
+            events.publish(test_type, "things/2", {"name": "b"}, branch="main", commit="c0"),
+            events.publish(old, "things/3", {"x": [1, 2.5, None, True]}),
+        ]
+        rows[0].time = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+        rows[1].time = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2)))
+        rows[1].position = 42
+        rows[2].dataschema = ""
+        for row in rows:
+            assert to_json_bytes(row) == FORMAT.write(to_cloudevent(row))
+        assert json.loads(to_json_bytes(rows[2]))["data"]["name"] == "upcast"
+    finally:
+        registry.unregister(old)
