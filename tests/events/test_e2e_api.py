@@ -12,6 +12,7 @@ import pytest
 from cloudevents.core.bindings.http import HTTPMessage, from_structured
 from cloudevents.core.formats.json import JSONFormat
 from django.contrib.auth.models import Permission
+from guardian.shortcuts import assign_perm
 from rest_framework.test import APIClient
 
 from events import tasks
@@ -44,9 +45,11 @@ def wired(nats_url, receiver, settings):
     delete_stream(nats_url, settings.OMS_EVENTS_NATS_STREAM)
 
 
-def editor_client() -> APIClient:
+def editor_client(branch) -> APIClient:
+    """An editor with the ontology permissions and the edit grant on ``branch``."""
     user = UserFactory(username=f"e2e-{uuid.uuid4().hex[:8]}")
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="ontology"))
+    assign_perm("versioning.edit_branch", user, branch)
     client = APIClient()
     client.force_authenticate(user)
     return client
@@ -56,8 +59,9 @@ def test_an_api_change_reaches_a_jetstream_subscriber_and_a_signed_webhook(
     wired, nats_url, receiver, kicks
 ):
     stream, prefix, suffix = wired
-    branch = BranchFactory(name=f"e2e-{suffix}").name  # not protected
-    response = editor_client().post(
+    writable = BranchFactory(name=f"e2e-{suffix}")  # not protected
+    branch = writable.name
+    response = editor_client(writable).post(
         f"/api/v1/branches/{branch}/object-types/", FLIGHT, format="json"
     )
     assert response.status_code == 201, response.json()
