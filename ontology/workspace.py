@@ -307,7 +307,11 @@ def _bulk_upsert(
 def _update_from_values(model: type[models.Model], rows: list[models.Model], names: list[str]):
     """``UPDATE t SET f = v.f FROM (VALUES (id, f), ...) v WHERE t.id = v.id``: one statement
     per 500 rows. Django's ``bulk_update`` builds a ``CASE WHEN id = .. THEN ..`` per row and
-    field, whose construction and planning cost more than the update itself."""
+    field, whose construction and planning cost more than the update itself. (SQLite, the
+    embedded default, has no typed ``VALUES`` list: ``bulk_update`` there.)"""
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_update(rows, names, batch_size=200)
+        return
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     fields = [model._meta.get_field(name) for name in names]

@@ -25,6 +25,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from .domain.canonical import canonical_bytes, doc_hash
@@ -202,6 +204,15 @@ def _locate(commit_id: str) -> _Location:
     return _Location(_overlay(chain), chain[-1].id if chain[-1].is_checkpoint else None)
 
 
+def _rid_hash_pairs(entries) -> Iterator[tuple[str, str]]:
+    """``(rid, hash)`` of tree entries, the rid as text. On PostgreSQL the cast is done in
+    SQL: psycopg2 would otherwise build a ``uuid.UUID`` per entry only to be str()-ed (a
+    checkpoint holds every entity of the ontology). SQLite stores rids as bare hex."""
+    if connection.vendor == "postgresql":
+        return entries.values_list(Cast("rid", TextField()), "hash").iterator(2000)
+    return ((str(r), h) for r, h in entries.values_list("rid", "hash").iterator(2000))
+
+
 def _entries(checkpoint: str, rids: Iterable[str]) -> dict[str, str]:
     """``rid -> hash`` of the checkpoint's tree entries for ``rids`` (absent ones left out)."""
     rids = list(rids)
@@ -210,7 +221,7 @@ def _entries(checkpoint: str, rids: Iterable[str]) -> dict[str, str]:
         entries = TreeEntry.objects.filter(
             commit_id=checkpoint, rid__in=rids[start : start + _SQL_CHUNK]
         )
-        out.update((str(r), h) for r, h in entries.values_list("rid", "hash"))
+        out.update(_rid_hash_pairs(entries))
     return out
 
 
@@ -223,7 +234,7 @@ def hashes_at(commit_id: str | None, rids: Iterable[str] | None = None) -> dict[
         tree: dict[str, str | None] = {}
         if where.checkpoint is not None:
             entries = TreeEntry.objects.filter(commit_id=where.checkpoint)
-            tree = {str(r): h for r, h in entries.values_list("rid", "hash").iterator(2000)}
+            tree = dict(_rid_hash_pairs(entries))
         tree.update(where.overlay)
         return {rid: h for rid, h in tree.items() if h is not None}
     wanted = set(rids)
@@ -445,12 +456,18 @@ def write_blobs(
     keys = sorted(by_hash)
     known: set[str] = set()
     now = timezone.now()
-    with connection.cursor() as cursor:
-        for start in range(0, len(keys), _SQL_CHUNK):
+    for start in range(0, len(keys), _SQL_CHUNK):
+        chunk = keys[start : start + _SQL_CHUNK]
+        if connection.vendor != "postgresql":  # SQLite: one writer at a time anyway
+            reused = Blob.objects.filter(hash__in=chunk)
+            reused.update(created_at=now)
+            known.update(reused.values_list("hash", flat=True))
+            continue
+        with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {Blob._meta.db_table} SET created_at = %s "
                 "WHERE hash = ANY(%s) RETURNING hash",
-                [now, keys[start : start + _SQL_CHUNK]],
+                [now, chunk],
             )
             known.update(h for (h,) in cursor.fetchall())
     new = []
