@@ -34,7 +34,10 @@ def _raise(errors: dict[str, list[str]]) -> None:
 class BranchScoped(models.Model):
     """A row of one branch's working copy; ``rid`` is shared by the same entity on every branch."""
 
-    branch = models.ForeignKey("versioning.Branch", on_delete=models.CASCADE, related_name="+")
+    # no index of its own: every table's unique (branch, rid) constraint leads with it
+    branch = models.ForeignKey(
+        "versioning.Branch", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     rid = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -81,6 +84,17 @@ class BranchScoped(models.Model):
         _raise(errors)
 
 
+def where_set(prefix: str, *fields: str) -> list[models.Index]:
+    """Indexes of nullable references over the rows that have one (``users_of`` and
+    ``PROTECT`` look rows up by them; rows without one need no entry)."""
+    return [
+        models.Index(
+            fields=[f], name=f"{prefix}_{f}_set", condition=models.Q(**{f"{f}__isnull": False})
+        )
+        for f in fields
+    ]
+
+
 def unique_per_branch(model_name: str) -> list[models.UniqueConstraint]:
     return [
         models.UniqueConstraint(fields=["branch", "rid"], name=f"uniq_{model_name}_rid"),
@@ -111,11 +125,23 @@ class TypedFields(models.Model):
 
     base_type = models.CharField(max_length=20, choices=BaseType.choices)
     item_type = models.CharField(max_length=20, choices=ItemType.choices, blank=True)
+    # indexed only where set (partial indexes in the concrete models' Meta, see
+    # typed_indexes): most rows have neither, and a branch copy writes every row
     value_type = models.ForeignKey(
-        "ontology.ValueType", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "ontology.ValueType",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     struct_type = models.ForeignKey(
-        "ontology.StructType", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "ontology.StructType",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -259,6 +285,7 @@ class SharedProperty(BranchScoped, StatusFields, TypedFields):
     class Meta:
         ordering = ["api_name"]
         constraints = unique_per_branch("sharedproperty")
+        indexes = where_set("sharedprop", "value_type", "struct_type")
         verbose_name_plural = "shared properties"
 
     def __str__(self) -> str:
@@ -471,12 +498,20 @@ class Property(BranchScoped, StatusFields, TypedFields):
     kind = "objectType"
     api_name_case = rules.CAMEL
 
-    object_type = models.ForeignKey(ObjectType, on_delete=models.CASCADE, related_name="properties")
+    # no index of its own: uniq_property_api_name (object_type, lower(api_name)) leads with it
+    object_type = models.ForeignKey(
+        ObjectType, on_delete=models.CASCADE, related_name="properties", db_index=False
+    )
     api_name = models.CharField(max_length=100)
     display_name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     shared_property = models.ForeignKey(
-        SharedProperty, null=True, blank=True, on_delete=models.PROTECT, related_name="usages"
+        SharedProperty,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="usages",
+        db_index=False,
     )
     required = models.BooleanField(default=False)
     pii = models.BooleanField("PII", default=False)
@@ -491,7 +526,10 @@ class Property(BranchScoped, StatusFields, TypedFields):
                 "object_type", Lower("api_name"), name="uniq_property_api_name"
             ),
         ]
-        indexes = [models.Index(fields=["branch", "object_type"])]
+        indexes = [
+            models.Index(fields=["branch", "object_type"]),
+            *where_set("prop", "value_type", "struct_type", "shared_property"),
+        ]
 
     def __str__(self) -> str:
         return (
