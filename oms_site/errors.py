@@ -7,26 +7,22 @@ last-resort 500.
 
 from __future__ import annotations
 
-from django.http import JsonResponse
 from django.views import defaults
+
+from .middleware import json_error
 
 
 def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    body = {"status": status, "code": code, "message": message, "fields": {}}
-    return JsonResponse({"error": body}, status=status)
-
-
 def not_found(request, exception):
     if _is_api(request):
-        return _error(404, "not_found", f"Nothing at {request.path}.")
+        return json_error(404, "not_found", f"Nothing at {request.path}.")
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     if _is_api(request):
-        return _error(500, "server_error", "The server failed; the request id is in the logs.")
+        return json_error(500, "server_error", "The server failed; the request id is in the logs.")
     return defaults.server_error(request)

@@ -30,7 +30,8 @@ class RequestIdMiddleware:
         return response
 
 
-def _error(status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
+def json_error(status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
+    """The API's error format (``oms_site.api``) for answers made outside DRF."""
     body = {"status": status, "code": code, "message": message, "fields": fields or {}}
     return JsonResponse({"error": body}, status=status)
 
@@ -47,12 +48,13 @@ class NulCharacterMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path:
-            return _error(400, "invalid", "The path contains a NUL character.", {"path": ["NUL"]})
+            message = "The path contains a NUL character."
+            return json_error(400, "invalid", message, {"path": [message]})
         for key, values in request.GET.lists():
             if "\x00" in key or any("\x00" in v for v in values):
                 name = key.replace("\x00", "")
                 message = f"The query parameter '{name}' contains a NUL character."
-                return _error(400, "invalid", message, {name: [message]})
+                return json_error(400, "invalid", message, {name: [message]})
         return self.get_response(request)
 
 
@@ -70,5 +72,5 @@ class BodySizeLimitMiddleware:
         limit = settings.OMS_MAX_BODY_BYTES
         if length > limit:
             message = f"Request body of {length} bytes exceeds the limit of {limit}."
-            return _error(413, "payload_too_large", message)
+            return json_error(413, "payload_too_large", message)
         return self.get_response(request)
