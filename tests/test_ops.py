@@ -129,3 +129,18 @@ def test_every_api_operation_documents_the_error_shape(admin_client):
     for path, methods in schema["paths"].items():
         for method, operation in methods.items():
             assert "404" in operation["responses"], (method, path)
+
+
+def test_the_api_module_can_be_the_first_to_load_drf():
+    """``oms_site.api`` is named by DRF's settings; importing it before anything else has
+    loaded ``rest_framework.views`` must not be circular (``makemigrations --check`` and
+    any module importing ``oms_site.api`` early depend on it)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'oms_site.settings'); "
+        "import django; django.setup(); import oms_site.api; import versioning.api.releases"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

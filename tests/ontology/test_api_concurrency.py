@@ -8,6 +8,7 @@ import pytest
 from django.db import OperationalError, connections
 from rest_framework.test import APIClient
 
+from oms_site.api import exception_handler
 from ontology.models import ObjectType
 from tests.factories import BranchFactory, ObjectTypeFactory
 from tests.ontology.conftest import url
@@ -99,8 +100,6 @@ def test_the_tag_is_per_resource_kind(api, dev):
 
 
 def handle(exc):
-    from oms_site.api import exception_handler  # after DRF's settings are loaded
-
     return exception_handler(exc, {})
 
 
