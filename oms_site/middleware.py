@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.http import JsonResponse
 
+from .api import error_body
 from .logging import request_id_var
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -31,9 +32,8 @@ class RequestIdMiddleware:
 
 
 def json_error(status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
-    """The API's error format (``oms_site.api``) for answers made outside DRF."""
-    body = {"status": status, "code": code, "message": message, "fields": fields or {}}
-    return JsonResponse({"error": body}, status=status)
+    """The API's error format (``oms_site.api.error_body``) for answers made outside DRF."""
+    return JsonResponse(error_body(status, code, message, fields), status=status)
 
 
 class NulCharacterMiddleware:
