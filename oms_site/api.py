@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -39,6 +39,25 @@ logger = logging.getLogger(__name__)
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    conflicts = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="Unresolved conflicts (409)."
+    )
+    actualHead = serializers.CharField(required=False, help_text="The branch head (stale head).")
+
+
+# the error format's one definition in the OpenAPI schema (component ``Error``), to which
+# oms_site.openapi refers every operation's error answers
+class ErrorSerializer(serializers.Serializer):
+    """The common error format of every endpoint."""
+
+    error = ErrorBodySerializer()
 
 
 class SafeJSONParser(JSONParser):

@@ -7,23 +7,6 @@ from rest_framework import serializers
 from ..models import Branch, Commit, Proposal
 
 
-class ErrorBodySerializer(serializers.Serializer):
-    status = serializers.IntegerField()
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-    conflicts = serializers.ListField(
-        child=serializers.DictField(), required=False, help_text="Unresolved conflicts (409)."
-    )
-    actualHead = serializers.CharField(required=False, help_text="The branch head (stale head).")
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The common error format of every endpoint."""
-
-    error = ErrorBodySerializer()
-
-
 class BranchSerializer(serializers.ModelSerializer):
     head = serializers.CharField(source="head_id", read_only=True, allow_null=True)
     createdFrom = serializers.CharField(source="created_from", read_only=True)

@@ -19,17 +19,19 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
+from oms_site.api import ErrorSerializer
+
 from .. import services
 from ..exceptions import UnknownRefError
 from ..models import Approval, Branch, Proposal
 from . import serializers as s
 
 ERRORS = {
-    400: OpenApiResponse(s.ErrorSerializer, description="Bad input (the field at fault)."),
-    403: OpenApiResponse(s.ErrorSerializer, description="Forbidden or protected branch."),
-    404: OpenApiResponse(s.ErrorSerializer, description="Unknown branch, ref or proposal."),
+    400: OpenApiResponse(ErrorSerializer, description="Bad input (the field at fault)."),
+    403: OpenApiResponse(ErrorSerializer, description="Forbidden or protected branch."),
+    404: OpenApiResponse(ErrorSerializer, description="Unknown branch, ref or proposal."),
     409: OpenApiResponse(
-        s.ErrorSerializer, description="Stale head, unresolved conflicts or invalid state."
+        ErrorSerializer, description="Stale head, unresolved conflicts or invalid state."
     ),
 }
 
