@@ -256,7 +256,7 @@ def publish_release(
     at once serialise, and the second finds the commit released or the version taken (409).
     """
     with transaction.atomic():
-        locked = _lock(branch)
+        locked = services._lock_branch(branch)
         if not locked.protected or locked.archived:
             raise InvalidStateError(
                 f"Branch '{locked.name}' is not a protected, active branch: releases are cut "
@@ -318,15 +318,6 @@ def publish_release(
             commit=target,
         )
     return release
-
-
-def _lock(branch: Branch | str) -> Branch:
-    qs = Branch.objects.select_for_update(no_key=True)
-    name = branch.name if isinstance(branch, Branch) else str(branch)
-    found = qs.filter(name=name).first()
-    if found is None:
-        raise UnknownRefError(f"No branch '{name}'.", field="branch")
-    return found
 
 
 def _target_commit(branch: Branch, commit: str | None) -> str:
