@@ -281,8 +281,6 @@ def publish_release(
                 )
         changes = classify_commits(previous.commit_id if previous else None, target)
         chosen = _choose_version(previous, changes, version)
-        if Release.objects.filter(version=str(chosen)).exists():
-            raise _taken(chosen)
         try:
             with transaction.atomic():
                 release = Release.objects.create(
@@ -345,11 +343,11 @@ def _choose_version(
     last = parse_version(previous.version) if previous else None
     bump = bump_for(worst(changes) or Compatibility.COMPATIBLE, last)
     required = next_version(last, bump)
-    if wanted in (None, ""):
-        return required
-    version = parse_version(wanted)
+    version = required if wanted in (None, "") else parse_version(wanted)
     if Release.objects.filter(version=str(version)).exists():
         raise _taken(version)
+    if version is required:
+        return version
     if last is not None and version <= last:
         raise VersioningError(
             f"{version} is not above the previous release {last} of this branch.",
