@@ -171,11 +171,12 @@ class ReleaseAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         preview = previous = None
         if branch is not None and branch.head_id:
-            previous = releases.latest_release(branch.name)
             try:
                 preview = releases.preview(branch.name)
+                previous = preview.base  # the branch's latest release
             except VersioningError as exc:
                 refused(request, exc)
+                previous = releases.latest_release(branch.name)
         released = (
             previous is not None and preview is not None and (previous.commit_id == preview.commit)
         )

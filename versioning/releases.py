@@ -256,7 +256,7 @@ def publish_release(
     at once serialise, and the second finds the commit released or the version taken (409).
     """
     with transaction.atomic():
-        locked = _lock(branch)
+        locked = services._lock_branch(branch)
         if not locked.protected or locked.archived:
             raise InvalidStateError(
                 f"Branch '{locked.name}' is not a protected, active branch: releases are cut "
@@ -281,8 +281,6 @@ def publish_release(
                 )
         changes = classify_commits(previous.commit_id if previous else None, target)
         chosen = _choose_version(previous, changes, version)
-        if Release.objects.filter(version=str(chosen)).exists():
-            raise _taken(chosen)
         try:
             with transaction.atomic():
                 release = Release.objects.create(
@@ -320,15 +318,6 @@ def publish_release(
     return release
 
 
-def _lock(branch: Branch | str) -> Branch:
-    qs = Branch.objects.select_for_update(no_key=True)
-    name = branch.name if isinstance(branch, Branch) else str(branch)
-    found = qs.filter(name=name).first()
-    if found is None:
-        raise UnknownRefError(f"No branch '{name}'.", field="branch")
-    return found
-
-
 def _target_commit(branch: Branch, commit: str | None) -> str:
     if branch.head_id is None:
         raise InvalidStateError(f"Branch '{branch.name}' has no commits to release.")
@@ -354,11 +343,11 @@ def _choose_version(
     last = parse_version(previous.version) if previous else None
     bump = bump_for(worst(changes) or Compatibility.COMPATIBLE, last)
     required = next_version(last, bump)
-    if wanted in (None, ""):
-        return required
-    version = parse_version(wanted)
+    version = required if wanted in (None, "") else parse_version(wanted)
     if Release.objects.filter(version=str(version)).exists():
         raise _taken(version)
+    if version is required:
+        return version
     if last is not None and version <= last:
         raise VersioningError(
             f"{version} is not above the previous release {last} of this branch.",
