@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import connection
-from django.db.models import Prefetch, TextField
-from django.db.models.functions import Cast
+from django.db.models import Prefetch
 
 from versioning.domain.canonical import doc_hash
+from versioning.store import uuid_text
 
 from .models import (
     Interface,
@@ -172,13 +171,9 @@ _PROP_FIELDS = (
 
 
 def _as_text(*fields: str) -> tuple:
-    """The columns to read, with every rid cast to text in SQL on PostgreSQL: psycopg2
-    would build a ``uuid.UUID`` per rid that the document only turns back into a string
-    (about a fifth of a 100-object-type commit went to that). SQLite stores bare hex, so
-    there the rids are read as usual and str()-ed."""
-    if connection.vendor != "postgresql":
-        return fields
-    return tuple(Cast(f, TextField()) if f.endswith("rid") else f for f in fields)
+    """The columns to read, every rid as text (:func:`versioning.store.uuid_text`): a
+    ``uuid.UUID`` per rid was about a fifth of a 100-object-type commit."""
+    return tuple(uuid_text(f) if f.endswith("rid") else f for f in fields)
 
 
 def _object_type_documents(branch_id: int, wanted: list[str] | None) -> dict[str, Document]:

@@ -788,13 +788,17 @@ def _branches_of(proposal: Proposal) -> tuple[Branch, Branch]:
     return proposal.source, proposal.target
 
 
+def _source_head(proposal: Proposal) -> str:
+    """The proposal's source head as an approval records it (``""``: no commit yet)."""
+    head = Branch.objects.filter(pk=proposal.source_id).values_list("head_id", flat=True)
+    return head.first() or ""
+
+
 def current_approvals(proposal: Proposal, source_head: str | None = None):
     """Approvals given to the source as it is now: new commits on the source after an
     approval need a new one (a reviewer approves what they saw, not what came later)."""
     if source_head is None:
-        source_head = (
-            Branch.objects.filter(pk=proposal.source_id).values_list("head_id", flat=True).first()
-        )
+        source_head = _source_head(proposal)
     return proposal.approvals.filter(source_head=source_head or "")
 
 
@@ -927,9 +931,8 @@ def approve(proposal: Proposal, user: Any) -> Approval:
             raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
         if user is None or user.pk == proposal.author_id:
             raise NotAllowedError("The author of a proposal cannot approve it.")
-        head = Branch.objects.filter(pk=proposal.source_id).values_list("head_id", flat=True)
         approval, _ = Approval.objects.update_or_create(
-            proposal=proposal, user=user, defaults={"source_head": head.first() or ""}
+            proposal=proposal, user=user, defaults={"source_head": _source_head(proposal)}
         )
         if proposal.status == ProposalStatus.OPEN:
             proposal.status = ProposalStatus.APPROVED

@@ -204,13 +204,19 @@ def _locate(commit_id: str) -> _Location:
     return _Location(_overlay(chain), chain[-1].id if chain[-1].is_checkpoint else None)
 
 
-def _rid_hash_pairs(entries) -> Iterator[tuple[str, str]]:
-    """``(rid, hash)`` of tree entries, the rid as text. On PostgreSQL the cast is done in
-    SQL: psycopg2 would otherwise build a ``uuid.UUID`` per entry only to be str()-ed (a
-    checkpoint holds every entity of the ontology). SQLite stores rids as bare hex."""
+def uuid_text(field: str) -> Any:
+    """A UUID column to read for its text: cast in SQL on PostgreSQL, where psycopg2 would
+    otherwise build a ``uuid.UUID`` per value only for it to be str()-ed (a checkpoint holds
+    every entity of the ontology). SQLite stores bare hex, whose SQL cast lacks the dashes:
+    there the column is read as usual and the caller str()-s the ``UUID``."""
     if connection.vendor == "postgresql":
-        return entries.values_list(Cast("rid", TextField()), "hash").iterator(2000)
-    return ((str(r), h) for r, h in entries.values_list("rid", "hash").iterator(2000))
+        return Cast(field, TextField())
+    return field
+
+
+def _rid_hash_pairs(entries) -> Iterator[tuple[str, str]]:
+    """``(rid, hash)`` of tree entries, the rid as text."""
+    return ((str(r), h) for r, h in entries.values_list(uuid_text("rid"), "hash").iterator(2000))
 
 
 def _entries(checkpoint: str, rids: Iterable[str]) -> dict[str, str]:
