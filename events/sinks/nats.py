@@ -85,7 +85,7 @@ class _Connections:
     URL, shared by every sink and every drain in the process.
 
     nats-py connections belong to the loop that opened them, so sinks submit coroutines to
-    this loop (``run``). A dead connection (nats-py does not reconnect: see ``_connect``)
+    this loop (``submit``). A dead connection (nats-py does not reconnect: see ``_connect``)
     is replaced on the next call, so a stopped server fails fast and the breaker sees it.
     After a fork (Celery prefork) the child starts its own loop and connections.
     """
@@ -113,9 +113,6 @@ class _Connections:
                 self._loop, self._pid = loop, os.getpid()
                 self._conns, self._locks = {}, {}
             return self._loop
-
-    def run(self, coro, timeout: float):
-        return self.wait(self.submit(coro), timeout)
 
     def submit(self, coro) -> concurrent.futures.Future:
         return asyncio.run_coroutine_threadsafe(coro, self.loop())

@@ -53,7 +53,16 @@ def publish(test_type, subject, name):
 
 
 def make_due():
-    Delivery.objects.filter(status=DeliveryStatus.PENDING).update(next_attempt_at=timezone.now())
+    """Make pending deliveries due now. Rows another worker has locked are skipped, so
+    concurrent callers (``test_concurrent_workers_...``) never wait on each other: a plain
+    UPDATE of every pending row from several threads deadlocks now and then."""
+    with transaction.atomic():
+        pending = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status=DeliveryStatus.PENDING)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=pending).update(next_attempt_at=timezone.now())
 
 
 def status(event):
