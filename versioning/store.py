@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import json
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from .domain.canonical import canonical_bytes, doc_hash
+from .domain.canonical import canonical_bytes, doc_hash, parse
 from .exceptions import UnknownRefError
 from .models import Blob, Commit, TreeEntry
 
@@ -251,7 +250,7 @@ def hashes_at(commit_id: str | None, rids: Iterable[str] | None = None) -> dict[
 
 
 def _decode(data: bytes | memoryview) -> Document:
-    return json.loads(zlib.decompress(data))
+    return parse(zlib.decompress(data))
 
 
 def blobs(hashes: Iterable[str]) -> dict[str, Document]:

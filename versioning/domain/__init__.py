@@ -4,7 +4,7 @@ Documents are plain dicts (see ``docs/documents.md``); a tree is ``{rid: documen
 Nothing here copies or hashes a whole tree: costs follow the changed rids.
 """
 
-from .canonical import canonical_bytes, doc_hash
+from .canonical import canonical_bytes, doc_hash, parse
 from .diff import EntityChange, FieldChange, TreeDiff, diff_documents, diff_trees
 from .graph import CommitNode, is_ancestor, merge_base, merge_bases
 from .merge import Conflict, MergedView, MergeResult, merge3
@@ -31,4 +31,5 @@ __all__ = [
     "merge3",
     "merge_base",
     "merge_bases",
+    "parse",
 ]
