@@ -435,7 +435,7 @@ def apply(
         _apply_children(bid, child_docs, rows, existing_children, resolver)
 
         # 3. references between top-level rows
-        _apply_references(bid, docs_by_kind, child_docs, rows, existing_children, resolver)
+        _apply_references(bid, docs_by_kind, child_docs, rows, existing_children, resolver, before)
 
         # 4. deletions: dropped children first, then top-level rows, dependants first
         for kind, (child_model, _, _) in _CHILD_SPECS.items():
@@ -503,21 +503,41 @@ def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> Non
         resolver.cache[Property].update({r: row.id for r, row in written.items()})
 
 
-def _apply_references(bid, docs_by_kind, child_docs, rows, existing_children, resolver) -> None:
+def _with_new_refs(
+    docs: Mapping[str, Document], before: Mapping[str, Document | None], *keys: str
+) -> dict[str, Document]:
+    """The documents whose references ``keys`` differ from what their rows hold now
+    (``before``): the others' reference columns are already right and are not looked up."""
+    out = {}
+    for rid, doc in docs.items():
+        old = before.get(rid)
+        if (
+            old is None
+            or old.get("kind") != doc.get("kind")
+            or any(doc.get(key) != old.get(key) for key in keys)
+        ):
+            out[rid] = doc
+    return out
+
+
+def _apply_references(
+    bid, docs_by_kind, child_docs, rows, existing_children, resolver, before
+) -> None:
+    all_ots = docs_by_kind.get("objectType", {})
+    ot_docs = _with_new_refs(all_ots, before, "primaryKey", "titleProperty", "replacedBy")
+    lt_docs = _with_new_refs(docs_by_kind.get("linkType", {}), before, "foreignKeyProperty")
     # properties referred to by documents whose properties were not rewritten: in bulk
     resolver.prime(
         Property,
         [
-            *(
-                doc.get(key)
-                for doc in docs_by_kind.get("objectType", {}).values()
-                for key in ("primaryKey", "titleProperty")
-            ),
-            *(doc.get("foreignKeyProperty") for doc in docs_by_kind.get("linkType", {}).values()),
+            *(doc.get(key) for doc in ot_docs.values() for key in ("primaryKey", "titleProperty")),
+            *(doc.get("foreignKeyProperty") for doc in lt_docs.values()),
         ],
     )
     # shared properties -> value / struct types
-    sp_docs = docs_by_kind.get("sharedProperty", {})
+    sp_docs = _with_new_refs(
+        docs_by_kind.get("sharedProperty", {}), before, "valueType", "structType"
+    )
     refs = {
         rid: {
             "value_type_id": resolver.id(ValueType, doc.get("valueType")),
@@ -528,7 +548,6 @@ def _apply_references(bid, docs_by_kind, child_docs, rows, existing_children, re
     _bulk_upsert(SharedProperty, bid, refs, rows.get("sharedProperty", {}))
 
     # object types -> keys, replacement, interfaces
-    ot_docs = docs_by_kind.get("objectType", {})
     refs = {
         rid: {
             "primary_key_id": resolver.id(Property, doc.get("primaryKey")),
@@ -538,21 +557,27 @@ def _apply_references(bid, docs_by_kind, child_docs, rows, existing_children, re
         for rid, doc in ot_docs.items()
     }
     _bulk_upsert(ObjectType, bid, refs, rows.get("objectType", {}))
-    if ot_docs:
-        _set_m2m(ObjectType, "interfaces", Interface, ot_docs, rows["objectType"], resolver)
+    with_interfaces = _with_new_refs(all_ots, before, "interfaces")
+    if with_interfaces:
+        _set_m2m(ObjectType, "interfaces", Interface, with_interfaces, rows["objectType"], resolver)
 
     # link types -> foreign key property
     refs = {
         rid: {"foreign_key_property_id": resolver.id(Property, doc.get("foreignKeyProperty"))}
-        for rid, doc in docs_by_kind.get("linkType", {}).items()
+        for rid, doc in lt_docs.items()
     }
     _bulk_upsert(LinkType, bid, refs, rows.get("linkType", {}))
 
     # interfaces -> extends, properties, link constraints
     if_docs = docs_by_kind.get("interface", {})
-    if if_docs:
-        _set_m2m(Interface, "extends", Interface, if_docs, rows["interface"], resolver)
-        _set_m2m(Interface, "properties", SharedProperty, if_docs, rows["interface"], resolver)
+    extending = _with_new_refs(if_docs, before, "extends")
+    if extending:
+        _set_m2m(Interface, "extends", Interface, extending, rows["interface"], resolver)
+    with_properties = _with_new_refs(if_docs, before, "properties")
+    if with_properties:
+        _set_m2m(
+            Interface, "properties", SharedProperty, with_properties, rows["interface"], resolver
+        )
     if_docs = child_docs.get("interface", {})
     if if_docs:
         existing = existing_children.get("interface", {})

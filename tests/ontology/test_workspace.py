@@ -169,6 +169,64 @@ def test_apply_with_before_leaves_unchanged_children_alone_and_syncs_changed_one
     assert touched == {changed_prop}
 
 
+def test_apply_with_before_rewrites_every_kind_of_reference_that_changed():
+    branch = BranchFactory(name="work")
+    build_ontology(branch)
+    other_vt = ValueTypeFactory(branch=branch, api_name="IcaoCode")
+    spare = InterfaceFactory(branch=branch, api_name="Spare")
+    docs = to_documents(branch.pk)
+    by_name = {doc["apiName"]: rid for rid, doc in docs.items()}
+    changes = {}
+    airport = copy.deepcopy(docs[by_name["Airport"]])
+    keys = [r for r in airport["properties"] if r != airport["primaryKey"]]
+    airport["primaryKey"], airport["titleProperty"] = keys[0], keys[1]
+    airport["interfaces"] = {str(spare.rid): True}
+    changes[by_name["Airport"]] = airport
+    old = {**docs[by_name["OldFlight"]], "replacedBy": by_name["Airport"]}
+    changes[by_name["OldFlight"]] = old
+    link = dict(docs[by_name["flightAirport"]])
+    flight = docs[by_name["Flight"]]
+    link["foreignKeyProperty"] = next(
+        r for r in flight["properties"] if r != link["foreignKeyProperty"]
+    )
+    changes[by_name["flightAirport"]] = link
+    shared = {**docs[by_name["createdAt"]], "valueType": str(other_vt.rid)}
+    changes[by_name["createdAt"]] = shared
+    trackable = {
+        **docs[by_name["Trackable"]],
+        "extends": {},
+        "properties": {by_name["createdAt"]: True},
+    }
+    changes[by_name["Trackable"]] = trackable
+    assert all(changes[rid] != docs[rid] for rid in changes)
+
+    apply(branch, changes, before={rid: docs[rid] for rid in changes})
+
+    assert to_documents(branch.pk) == {**docs, **changes}
+
+
+def test_apply_with_before_looks_up_no_reference_that_did_not_change():
+    branch = BranchFactory(name="work")
+    made = build_ontology(branch)
+    docs = to_documents(branch.pk)
+    changes = {
+        rid: {**doc, "description": "only the text"}
+        for rid, doc in docs.items()
+        if doc["kind"] in ("objectType", "linkType", "sharedProperty", "interface")
+    }
+    assert str(made["airport"].rid) in changes and str(made["old"].rid) in changes
+    with CaptureQueriesContext(connection) as ctx:
+        apply(branch, changes, before={rid: docs[rid] for rid in changes})
+    lookups = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith("SELECT")
+        and ("ontology_property" in q["sql"] or "_interfaces" in q["sql"] or "_extends" in q["sql"])
+    ]
+    assert lookups == []
+    assert to_documents(branch.pk) == {**docs, **changes}
+
+
 def test_services_mark_working_change_and_refuse_in_use_deletes():
     branch = BranchFactory(name="svc")
     made = build_ontology(branch)
