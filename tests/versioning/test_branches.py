@@ -2,14 +2,18 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ontology.documents import to_documents
 from ontology.models import ObjectType
-from tests.factories import UserFactory
-from tests.versioning.support import edit, rid_of, seed_main
+from tests.factories import ObjectTypeFactory, UserFactory
+from tests.versioning.support import delete_object_type, edit, rid_of, seed_main
 from versioning import services
+from versioning.changes import mark_changed
 from versioning.exceptions import InvalidStateError, ProtectedBranchError, UnknownRefError
 from versioning.models import Branch, WorkingChange
+from versioning.releases import publish_release
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +45,61 @@ def test_branch_from_commit_materialises_that_commit():
     assert old.head_id == first
     assert to_documents(old.pk) == services.documents_at(first)
     assert object_type(old).display_name == "Type0"
+
+
+def _copied(ctx) -> bool:
+    """Whether the branch's properties were copied from another branch's rows."""
+    return any(
+        q["sql"].startswith("INSERT INTO ontology_property") and "src.branch_id" in q["sql"]
+        for q in ctx.captured_queries
+    )
+
+
+def test_branch_from_an_older_commit_copies_the_closest_rows_then_fixes_what_differs():
+    main = seed_main(12)  # five of its thirteen documents will differ: worth copying
+    first = main.head_id
+    # main moves on: one change, one rename, one deletion, one new entity, merged by a system
+    # commit; then main gets uncommitted changes too (its rows differ from its head)
+    edit(main, "Type0", description="changed later")
+    edit(main, "Type1", api_name="Renamed1")
+    delete_object_type(main, "Type2")
+    added = ObjectTypeFactory(branch=main, api_name="AddedLater", properties=2)
+    mark_changed(main.pk, added.rid, "objectType")  # as the ontology's services do
+    services.commit_changes(main, None, "later", system=True)
+    edit(main, "Type3", display_name="uncommitted on main")
+    with CaptureQueriesContext(connection) as ctx:
+        old = services.create_branch("old", first, None)
+    assert old.head_id == first
+    assert to_documents(old.pk) == services.documents_at(first)
+    assert not WorkingChange.objects.filter(branch=old).exists()
+    # main's rows were copied set-based, not written document by document
+    assert _copied(ctx)
+    # and main is untouched
+    assert object_type(main).description == "changed later"
+
+
+def test_branch_from_a_release_is_its_tree_exactly():
+    main = seed_main(3)
+    release = publish_release(main, None)
+    edit(main, "Type0", display_name="after the release")
+    services.commit_changes(main, None, "after", system=True)
+    branch = services.create_branch("hotfix", release.version, None)
+    assert branch.head_id == release.commit_id
+    assert to_documents(branch.pk) == services.documents_at(release.commit_id)
+    assert object_type(branch).display_name == "Type0"
+
+
+def test_branch_from_a_commit_far_from_every_branch_writes_its_documents(monkeypatch):
+    main = seed_main(3)
+    first = main.head_id
+    edit(main, "Type0", description="later")
+    services.commit_changes(main, None, "later", system=True)
+    # no donor close enough: the commit's documents are written one by one
+    monkeypatch.setattr(services, "_DONOR_MAX_SHARE", 0.0)
+    with CaptureQueriesContext(connection) as ctx:
+        old = services.create_branch("old", first, None)
+    assert not _copied(ctx)
+    assert to_documents(old.pk) == services.documents_at(first)
 
 
 def test_branch_names_are_validated_and_unique():

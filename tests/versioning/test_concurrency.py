@@ -99,3 +99,48 @@ def test_two_concurrent_merges_of_one_proposal_write_one_merge_commit(postgres_d
     main.refresh_from_db()
     assert main.head_id == won[0].id
     assert Proposal.objects.get(pk=proposal.pk).merge_commit_id == won[0].id
+
+
+def test_a_branch_copy_reads_one_snapshot_while_the_source_is_edited(postgres_db, monkeypatch):
+    """Another steward adds an object type with properties to the source between the copy's
+    object type and property statements: the copy holds the source as it was before, whole
+    (read committed, the new properties would be copied without their object type)."""
+    from ontology import workspace
+    from ontology.documents import to_documents
+    from ontology.models import ObjectType
+    from tests.factories import ObjectTypeFactory
+    from versioning.changes import mark_changed
+
+    seed_main(3, link=False)
+    dev = services.create_branch("dev", "main", None)
+    edit(dev, "Type0", description="uncommitted")
+    before = to_documents(dev.pk)
+    added: list = []
+
+    def add_object_type():
+        try:
+            made = ObjectTypeFactory(branch=dev, api_name="Concurrent", properties=2)
+            mark_changed(dev.pk, made.rid, "objectType")
+            added.append(str(made.rid))
+        finally:
+            connections.close_all()
+
+    copy_table = workspace._copy_table
+
+    def copy_then_let_another_edit(cursor, params, model, deferred):
+        copy_table(cursor, params, model, deferred)
+        if model is ObjectType and not added:
+            thread = threading.Thread(target=add_object_type)
+            thread.start()
+            thread.join(30)
+
+    monkeypatch.setattr(workspace, "_copy_table", copy_then_let_another_edit)
+    copy = services.create_branch("copy", "dev", None)
+
+    assert added, "the concurrent edit did not run"
+    assert added[0] in to_documents(dev.pk)
+    assert to_documents(copy.pk) == before
+    marks = {
+        str(r) for r in WorkingChange.objects.filter(branch=copy).values_list("rid", flat=True)
+    }
+    assert marks == {rid_of(dev, "Type0")}
