@@ -20,7 +20,7 @@ from django.db import models, transaction
 import events
 from versioning.changes import mark_changed
 from versioning.models import Branch
-from versioning.services import EDIT_BRANCH, can_edit_branch
+from versioning.permissions import EDIT_BRANCH, can_edit_branch
 
 from .documents import Document, stored_document
 from .exceptions import InUseError, NotAllowedError, OntologyError, ProtectedBranchError

@@ -19,7 +19,7 @@ from django.utils.html import format_html_join
 from guardian.admin import GuardedModelAdmin
 from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
 
-from . import services
+from . import permissions, services
 from .exceptions import VersioningError
 from .models import MAIN_BRANCH, Branch
 
@@ -83,11 +83,16 @@ class BranchAdmin(GuardedModelAdmin):
             kwargs["fields"] = BranchAddForm.Meta.fields
         return super().get_form(request, obj, change=change, **kwargs)
 
+    def has_add_permission(self, request) -> bool:
+        return permissions.allowed(permissions.create_branch_refusal, request.user)
+
     def has_delete_permission(self, request, obj=None) -> bool:
         # main and protected branches are the record; working branches are archived or deleted
-        if obj is not None and (obj.protected or obj.name == MAIN_BRANCH):
+        if obj is None:
+            return super().has_delete_permission(request, obj)
+        if obj.protected or obj.name == MAIN_BRANCH:
             return False
-        return super().has_delete_permission(request, obj)
+        return permissions.allowed(permissions.delete_branch_refusal, request.user, obj)
 
     @admin.action(permissions=["delete"], description="Delete selected %(verbose_name_plural)s")
     def delete_selected(self, request, queryset):

@@ -3,8 +3,9 @@ shown as tables), and the "Cut a release" page (the add view): preview the prote
 branch's changes since its previous release with their class and the suggested version,
 then publish through :func:`versioning.releases.publish_release`.
 
-Publishing needs ``versioning.release_branch`` on the branch (``has_branch_perm``, the same
-question the API asks); a refusal (400/409) is shown as an error message, never a 500.
+Publishing needs ``versioning.release_branch`` on the branch (``permissions.release_refusal``,
+the rule the API asks and ``publish_release`` enforces); a refusal (400/409) is shown as
+an error message, never a 500.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from guardian.shortcuts import get_objects_for_user
 
-from . import releases, services
+from . import permissions, releases, services
 from .admin_views import commit_url, refused, selected_branch
 from .exceptions import VersioningError
 from .models import MAIN_BRANCH, Branch, Release
@@ -41,7 +42,8 @@ def compatibility_badge(value: str) -> str:
 
 
 def releasable_branches(user: Any):
-    """Protected, active branches the user may release from (model-wide or granted)."""
+    """Protected, active branches the user may release from (model-wide or granted): the
+    branches ``permissions.release_refusal`` allows, as one query for the page's list."""
     protected = Branch.objects.filter(protected=True, archived=False).order_by("name")
     return get_objects_for_user(
         user, "versioning.release_branch", klass=protected, accept_global_perms=True
@@ -129,8 +131,8 @@ class ReleaseAdmin(admin.ModelAdmin):
             raise PermissionDenied
         branches = list(Branch.objects.filter(protected=True, archived=False).order_by("name"))
         branch = _pick(request, branches)
-        allowed = branch is not None and services.has_branch_perm(
-            request.user, "release_branch", branch
+        allowed = branch is not None and permissions.allowed(
+            permissions.release_refusal, request.user, branch
         )
         form = CutForm(initial={"commit": branch.head_id if branch else ""})
         status = 200

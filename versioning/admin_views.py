@@ -26,7 +26,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from . import admin_dag, services
+from . import admin_dag, permissions, services
 from .admin_display import (
     change_summary,
     conflict_groups,
@@ -54,22 +54,27 @@ def writable(branch: Branch) -> bool:
     return not (branch.protected or branch.archived)
 
 
+# The rules are versioning.permissions' (the services enforce them); these add what the
+# page needs to show a button: the branch or proposal is in a state the action fits.
+
+
 def can_commit(user: Any, branch: Branch) -> bool:
     """Commit (and revert, update from target) on ``branch``: not protected or archived,
-    ``add_commit`` and the right to edit the branch (``services.can_commit``)."""
-    return writable(branch) and services.can_commit(user, branch)
+    and ``permissions.commit_refusal`` lets the user."""
+    return writable(branch) and permissions.allowed(permissions.commit_refusal, user, branch)
 
 
 def can_discard(user: Any, branch: Branch) -> bool:
     """Discard working changes: not protected or archived, and the right to edit."""
-    return writable(branch) and services.can_edit_branch(user, branch)
+    return writable(branch) and permissions.allowed(permissions.edit_refusal, user, branch)
 
 
 def can_approve(user: Any, proposal: Proposal) -> bool:
+    """Active, ``permissions.approve_refusal`` lets the user, and they have not approved
+    the source as it is now."""
     return (
         proposal.is_active
-        and user.pk != proposal.author_id
-        and services.has_branch_perm(user, "approve_proposal", proposal.target)
+        and permissions.allowed(permissions.approve_refusal, user, proposal)
         and not services.current_approvals(proposal).filter(user=user).exists()
     )
 
@@ -78,15 +83,18 @@ def can_merge(user: Any, proposal: Proposal) -> bool:
     return (
         proposal.is_active
         and proposal.target is not None
-        and services.has_branch_perm(user, "merge_branch", proposal.target)
+        and permissions.allowed(permissions.merge_refusal, user, proposal)
     )
 
 
-def can_manage(user: Any, proposal: Proposal) -> bool:
-    """Resolve conflicts and close: the author, or anyone who may change proposals."""
-    return proposal.is_active and (
-        user.pk == proposal.author_id or services.has_branch_perm(user, "change_proposal")
-    )
+def can_close(user: Any, proposal: Proposal) -> bool:
+    """Close: the author, or anyone who may change proposals."""
+    return proposal.is_active and permissions.allowed(permissions.close_refusal, user, proposal)
+
+
+def can_resolve(user: Any, proposal: Proposal) -> bool:
+    """Resolve conflicts: the author, ``change_proposal`` or ``merge_branch`` on the target."""
+    return proposal.is_active and permissions.allowed(permissions.resolve_refusal, user, proposal)
 
 
 def can_update(user: Any, proposal: Proposal) -> bool:
@@ -578,8 +586,8 @@ class ProposalAdmin(admin.ModelAdmin):
             can_update=bool(run)
             and can_update(user, proposal)
             and run["base"] != run["targetHead"],
-            can_close=can_manage(user, proposal),
-            can_resolve=can_manage(user, proposal) or can_merge(user, proposal),
+            can_close=can_close(user, proposal),
+            can_resolve=can_resolve(user, proposal),
             merge_blockers=merge_blockers(run) if run else [],
         )
         return TemplateResponse(request, "admin/versioning/proposal.html", context)
@@ -589,7 +597,7 @@ class ProposalAdmin(admin.ModelAdmin):
         url = proposal_url(pk)
         if request.method != "POST":
             return HttpResponseRedirect(url)
-        if not (can_manage(request.user, proposal) or can_merge(request.user, proposal)):
+        if not can_resolve(request.user, proposal):
             raise PermissionDenied
         conflict_id = request.POST.get("conflict", "")
         choice = request.POST.get("choice") or None
@@ -629,7 +637,7 @@ class ProposalAdmin(admin.ModelAdmin):
             "approve": can_approve,
             "merge": can_merge,
             "update": can_update,
-            "close": can_manage,
+            "close": can_close,
         }
         if action not in checks:
             messages.error(request, f"Unknown action {action!r}.")

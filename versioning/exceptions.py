@@ -76,7 +76,12 @@ class UnresolvedConflictsError(VersioningError):
 
 
 class NotAllowedError(VersioningError):
-    """The user may not do this (self-approval, missing permission) (403)."""
+    """The user may not do this (self-approval, missing permission) (403); ``permission``
+    names the permission that would allow it (rendered as ``"permission"``)."""
 
     http_status = 403
     code = "forbidden"
+
+    def __init__(self, message: str, *, permission: str | None = None):
+        super().__init__(message, extra={"permission": permission} if permission else None)
+        self.permission = permission

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 import events
 
-from . import services, store
+from . import permissions, services, store
 from .domain.compatibility import (
     ClassifiedChange,
     Compatibility,
@@ -254,9 +254,12 @@ def publish_release(
     never lower, and must be above the previous one; the first release is 1.0.0 unless
     the steward names another. One transaction under the branch's row lock: two publishes
     at once serialise, and the second finds the commit released or the version taken (409).
+    An acting ``user`` needs ``release_branch`` on the branch (403); ``None`` is a system
+    publish.
     """
     with transaction.atomic():
         locked = services._lock_branch(branch)
+        permissions.check(permissions.release_refusal, user, locked)
         if not locked.protected or locked.archived:
             raise InvalidStateError(
                 f"Branch '{locked.name}' is not a protected, active branch: releases are cut "

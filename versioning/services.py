@@ -1,9 +1,12 @@
 """Versioning services: every write to branches, commits and proposals goes through these.
 
-Each write runs in one transaction: lock the branch row, check, write blobs and the
-commit, apply documents to the ontology rows through the registered workspace, move the
-head with a compare-and-set on the expected head, and publish the event through the
-outbox. Admin, API, management commands and tasks all call these functions.
+Each write runs in one transaction: lock the branch row, check (protection, then the
+acting user's permission with its rule from :mod:`versioning.permissions`; ``user=None``
+is an internal write with no user to check), write blobs and the commit, apply documents
+to the ontology rows through the registered workspace, move the head with a
+compare-and-set on the expected head, and publish the event through the outbox. Admin,
+API, management commands and tasks all call these functions, and none can skip the
+permission check.
 
 Reading (``resolve_ref``, ``documents_at``, ``history``, ``diff``...) never rebuilds a
 whole tree unless asked for one: see :mod:`versioning.store`.
@@ -24,7 +27,7 @@ from guardian.shortcuts import assign_perm
 
 import events
 
-from . import metrics, store
+from . import metrics, permissions, store
 from .changes import mark_changed_many
 from .domain.diff import TreeDiff, diff_trees
 from .domain.graph import merge_base
@@ -50,6 +53,7 @@ from .models import (
     ProposalStatus,
     WorkingChange,
 )
+from .permissions import APPROVE_PROPOSAL, EDIT_BRANCH, check
 from .workspace import get_policy, get_workspace
 
 Document = dict[str, Any]
@@ -77,42 +81,7 @@ def register_ref_resolver(fn: Callable[[str], str | None]) -> None:
         _ref_resolvers.append(fn)
 
 
-# --- permissions (the admin and the API ask the same questions) ---------------------------
-
-
-def has_branch_perm(user: Any, perm: str, branch: Branch | None = None) -> bool:
-    """Model-level ``versioning.<perm>`` or the per-branch (guardian) grant."""
-    if user is None or not user.is_active:
-        return False
-    full = perm if "." in perm else f"versioning.{perm}"
-    return user.has_perm(full) or (branch is not None and user.has_perm(full, branch))
-
-
-EDIT_BRANCH = "versioning.edit_branch"
-ADD_COMMIT = "versioning.add_commit"
-
-
-def can_edit_branch(user: Any, branch: Branch) -> bool:
-    """The right to change a branch's working copy: ``versioning.edit_branch`` model-wide
-    (stewards) or granted on this branch (its creator, or anyone a steward names).
-
-    Protection is a separate question: nobody edits a protected or archived branch."""
-    return has_branch_perm(user, EDIT_BRANCH, branch)
-
-
-def can_commit(user: Any, branch: Branch) -> bool:
-    """Commit (and revert, update from target) on ``branch``: ``versioning.add_commit`` and
-    the right to edit the branch."""
-    return has_branch_perm(user, ADD_COMMIT) and can_edit_branch(user, branch)
-
-
-def require_edit_branch(user: Any, branch: Branch) -> None:
-    """Refuse (403) a user who may not edit ``branch``."""
-    if not can_edit_branch(user, branch):
-        raise NotAllowedError(
-            f"You need the '{EDIT_BRANCH}' permission on branch '{branch.name}'.",
-            extra={"permission": EDIT_BRANCH},
-        )
+# --- branch grants (who may do what: versioning.permissions, checked by each service) ----
 
 
 def grant_edit_branch(user: Any, branch: Branch) -> None:
@@ -389,6 +358,7 @@ def commit_changes(
     commit), drops changes whose document is unchanged, and moves the head with a
     compare-and-set on ``expected_head`` (``None``: the head read under the lock).
     A protected branch takes commits only with ``system=True`` (merges, loaders).
+    An acting ``user`` needs ``add_commit`` and the right to edit the branch (403).
     With ``allow_empty`` a commit with nothing to commit returns the head instead of
     raising :class:`NothingToCommitError`.
     """
@@ -398,6 +368,7 @@ def commit_changes(
     with transaction.atomic():
         locked = _lock_branch(branch)
         _check_writable(locked, system=system)
+        check(permissions.commit_refusal, user, locked, system=system)
         _check_head(locked, expected_head)
         marks = list(
             WorkingChange.objects.filter(branch=locked).values_list("pk", "rid", "changed_at")
@@ -462,8 +433,7 @@ def discard_changes(branch: Branch, user: Any, rids: Iterable[str] | None = None
     with transaction.atomic():
         locked = _lock_branch(branch)
         _check_writable(locked, system=False)
-        if user is not None:
-            require_edit_branch(user, locked)
+        check(permissions.edit_refusal, user, locked)
         if locked.head_id is None:
             raise InvalidStateError(
                 f"Branch '{locked.name}' has no commit to go back to: delete it instead."
@@ -519,7 +489,8 @@ def create_branch(name: str, from_ref: str, user: Any, *, description: str = "")
     """A new branch from a branch (set-based copy of its rows, same head, same dirty set)
     or from a commit / release (a set-based copy of the rows of the branch closest to that
     commit, then that commit's documents for the rids where they differ; see
-    :func:`_materialise`)."""
+    :func:`_materialise`). Needs ``add_branch`` (403)."""
+    check(permissions.create_branch_refusal, user)
     with transaction.atomic():
         _one_snapshot()
         source = Branch.objects.filter(name=from_ref).first()
@@ -633,14 +604,16 @@ def _active_proposals(branch: Branch):
 
 
 def delete_branch(branch: Branch, user: Any) -> None:
-    """Delete a branch with its working copy. Refuses main and protected branches (403) and
-    branches that open proposals use (409): close those proposals first."""
+    """Delete a branch with its working copy. Refuses main and protected branches (403), a
+    user without ``delete_branch`` on it (403) and branches that open proposals use (409):
+    close those proposals first."""
     with transaction.atomic():
         locked = _lock_branch(branch)
         if locked.name == MAIN_BRANCH or locked.protected:
             raise ProtectedBranchError(
                 f"Branch '{locked.name}' is protected and cannot be deleted."
             )
+        check(permissions.delete_branch_refusal, user, locked)
         active = list(_active_proposals(locked).values_list("pk", flat=True))
         if active:
             raise InvalidStateError(
@@ -667,11 +640,13 @@ def _drop_rows(branch: Branch) -> None:
 
 
 def archive_branch(branch: Branch, user: Any, *, archived: bool = True) -> Branch:
-    """Archive (read-only; old commits may be compacted) or un-archive a branch."""
+    """Archive (read-only; old commits may be compacted) or un-archive a branch; needs
+    ``change_branch`` on it (403)."""
     with transaction.atomic():
         locked = _lock_branch(branch)
         if locked.name == MAIN_BRANCH:
             raise ProtectedBranchError("The main branch cannot be archived.")
+        check(permissions.archive_branch_refusal, user, locked)
         locked.archived = archived
         locked.save(update_fields=["archived", "updated_at"])
     return locked
@@ -825,6 +800,8 @@ def open_proposal(
     description: str = "",
     reviewers: Iterable[Any] = (),
 ) -> Proposal:
+    """Propose merging ``source`` into ``target``. Needs ``add_proposal`` (403)."""
+    check(permissions.open_proposal_refusal, user)
     if source.pk == target.pk:
         raise VersioningError("A proposal merges one branch into another.", field="target")
     if not (title or "").strip():
@@ -959,9 +936,11 @@ def resolve(
     proposal: Proposal, conflict_id: str, choice: str | None, value: Any, user: Any
 ) -> Proposal:
     """Store a steward's choice for one ERROR (or WARN) conflict of the current dry run;
-    ``choice=None`` forgets it. *ours* is the target's side, *theirs* the source's."""
+    ``choice=None`` forgets it. *ours* is the target's side, *theirs* the source's.
+    The author, ``change_proposal`` or ``merge_branch`` on the target (403)."""
     with transaction.atomic():
         caller, proposal = proposal, _lock_proposal(proposal)
+        check(permissions.resolve_refusal, user, proposal)
         if not proposal.is_active:
             raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
         if choice is not None and choice not in RESOLUTION_CHOICES:
@@ -997,13 +976,15 @@ def resolve(
 
 
 def approve(proposal: Proposal, user: Any) -> Approval:
-    """Approve a proposal; not by its author."""
+    """Approve a proposal: ``approve_proposal`` on the target, not by its author (403).
+    An approval records who gave it: there is no approval without a user."""
+    if user is None:
+        raise NotAllowedError("An approval is given by a user.", permission=APPROVE_PROPOSAL)
     with transaction.atomic():
         caller, proposal = proposal, _lock_proposal(proposal)
+        check(permissions.approve_refusal, user, proposal)
         if not proposal.is_active:
             raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
-        if user is None or user.pk == proposal.author_id:
-            raise NotAllowedError("The author of a proposal cannot approve it.")
         approval, _ = Approval.objects.update_or_create(
             proposal=proposal, user=user, defaults={"source_head": _source_head(proposal)}
         )
@@ -1019,9 +1000,10 @@ def merge_proposal(proposal: Proposal, user: Any) -> Commit:
     """Merge the proposal in one transaction: lock the proposal and the target, dry-run with
     the stored resolutions, refuse (409) unresolved ERROR and any BLOCK conflicts, apply
     the merged documents to the target's rows, write one merge commit with two parents and
-    move the target's head by compare-and-set."""
+    move the target's head by compare-and-set. Needs ``merge_branch`` on the target (403)."""
     with transaction.atomic():
         caller, proposal = proposal, _lock_proposal(proposal)
+        check(permissions.merge_refusal, user, proposal)
         if proposal.status == ProposalStatus.MERGED:
             raise InvalidStateError(
                 f"Proposal #{proposal.pk} is already merged.",
@@ -1078,7 +1060,7 @@ def merge_proposal(proposal: Proposal, user: Any) -> Commit:
 def update_from_target(proposal: Proposal, user: Any) -> Commit:
     """Bring the target's new commits into the source branch (a merge commit on the
     source), with the proposal's stored resolutions. The source must have no uncommitted
-    changes."""
+    changes; the user needs to be allowed to commit on it (403)."""
     with transaction.atomic():
         proposal = _lock_proposal(proposal)
         if not proposal.is_active:
@@ -1086,6 +1068,7 @@ def update_from_target(proposal: Proposal, user: Any) -> Commit:
         _, target = _branches_of(proposal)
         source = _lock_branch(proposal.source)
         _check_writable(source, system=False)
+        check(permissions.commit_refusal, user, source)
         _check_clean(source)
         target = Branch.objects.select_related("head").get(pk=target.pk)
         merge = three_way(
@@ -1114,8 +1097,10 @@ def update_from_target(proposal: Proposal, user: Any) -> Commit:
 
 
 def close_proposal(proposal: Proposal, user: Any) -> Proposal:
+    """Close an active proposal: its author, or ``change_proposal`` (403)."""
     with transaction.atomic():
         caller, proposal = proposal, _lock_proposal(proposal)
+        check(permissions.close_refusal, user, proposal)
         if not proposal.is_active:
             raise InvalidStateError(f"Proposal #{proposal.pk} is {proposal.status}.")
         proposal.status = ProposalStatus.CLOSED
@@ -1137,10 +1122,12 @@ def revert_commit(
     system: bool = False,
 ) -> Commit:
     """A new commit on ``branch`` undoing ``commit``'s delta (against its first parent),
-    merged three-way with what the branch did since; conflicts are refused (409)."""
+    merged three-way with what the branch did since; conflicts are refused (409).
+    An acting ``user`` needs ``add_commit`` and the right to edit the branch (403)."""
     with transaction.atomic():
         locked = _lock_branch(branch)
         _check_writable(locked, system=system)
+        check(permissions.commit_refusal, user, locked, system=system)
         _check_head(locked, expected_head)
         _check_clean(locked)
         target = commit if isinstance(commit, Commit) else resolve_ref(commit)

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from guardian.shortcuts import get_objects_for_user
 
 from versioning.models import Branch
-from versioning.services import EDIT_BRANCH, can_edit_branch
+from versioning.permissions import EDIT_BRANCH, can_edit_branch
 
 
 def is_editable(branch: Branch) -> bool:

@@ -15,7 +15,7 @@ from ontology.exceptions import NotAllowedError
 from ontology.models import ObjectType, ValueType
 from tests.factories import BranchFactory, ObjectTypeFactory, UserFactory, ValueTypeFactory
 from tests.ontology.conftest import url
-from versioning import services
+from versioning import permissions, services
 from versioning.models import Branch
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +124,8 @@ def test_the_creator_of_a_branch_gets_the_grant_and_may_edit_it():
     assert user.has_perm(EDIT, mine) and not user.has_perm(EDIT)
     assert api.post(url("mine", "value-types"), VALUE_TYPE, format="json").status_code == 201
     # someone else's branch stays closed to them
-    other = services.create_branch("theirs", "main", UserFactory(username="other"))
+    creator = UserFactory(username="other", permissions=["versioning.add_branch"])
+    other = services.create_branch("theirs", "main", creator)
     assert api.post(url(other.name, "value-types"), VALUE_TYPE, format="json").status_code == 403
 
 
@@ -132,7 +133,9 @@ def test_deleting_a_branch_deletes_its_grants():
     from guardian.models import UserObjectPermission
 
     BranchFactory(name="main")
-    user = UserFactory(username="creator")
+    user = UserFactory(
+        username="creator", permissions=["versioning.add_branch", "versioning.delete_branch"]
+    )
     branch = services.create_branch("short-lived", "main", user)
     assert UserObjectPermission.objects.filter(object_pk=str(branch.pk)).exists()
     services.delete_branch(branch, user)
@@ -278,7 +281,7 @@ def test_admin_lists_and_manages_grants(admin_client, b):
         {"permissions": ["edit_branch", "merge_branch"]},
     )
     assert granted.status_code == 302
-    assert services.has_branch_perm(user, "merge_branch", b)
+    assert permissions.has_branch_perm(user, "merge_branch", b)
     text = admin_client.get(reverse("admin:versioning_branch_change", args=[b.pk])).content
     assert "edit and merge into" in text.decode()
 

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 
 def test_branch_from_branch_copies_rows_head_and_dirty_set():
     main = seed_main(3)
-    dev = services.create_branch("dev", "main", UserFactory(username="ann"))
+    ann = UserFactory(username="ann", permissions=["versioning.add_branch"])
+    dev = services.create_branch("dev", "main", ann)
     edit(dev, "Type0", description="uncommitted")
     feature = services.create_branch("feature/x", "dev", None)
     assert feature.head_id == main.head_id

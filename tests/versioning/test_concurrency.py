@@ -5,8 +5,7 @@ import threading
 import pytest
 from django.db import connections
 
-from tests.factories import UserFactory
-from tests.versioning.support import edit, rid_of, seed_main
+from tests.versioning.support import edit, rid_of, seed_main, steward
 from versioning import services
 from versioning.exceptions import InvalidStateError, StaleHeadError
 from versioning.models import Branch, Commit, Proposal, WorkingChange
@@ -80,7 +79,7 @@ def test_commits_without_expected_head_serialise_and_lose_nothing(postgres_db):
 
 
 def test_two_concurrent_merges_of_one_proposal_write_one_merge_commit(postgres_db):
-    author, reviewer = UserFactory(username="author"), UserFactory(username="reviewer")
+    author, reviewer = steward("author"), steward("reviewer")
     main = seed_main(3)
     dev = services.create_branch("dev", "main", author)
     edit(dev, "Type0", description="merged once")

@@ -4,7 +4,6 @@ target, close; revert of a commit."""
 import pytest
 
 from ontology.documents import to_documents
-from tests.factories import UserFactory
 from tests.versioning.support import (
     delete_object_type,
     edit,
@@ -12,6 +11,7 @@ from tests.versioning.support import (
     object_type,
     rid_of,
     seed_main,
+    steward,
 )
 from versioning import services
 from versioning.exceptions import (
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def people():
-    return UserFactory(username="author"), UserFactory(username="reviewer")
+    return steward("author"), steward("reviewer")
 
 
 def merged_into_main(branch, author, reviewer, title="Change"):
@@ -210,7 +210,7 @@ def test_close_proposal(people):
     services.close_proposal(proposal, author)
     assert proposal.status == ProposalStatus.CLOSED
     with pytest.raises(InvalidStateError):
-        services.approve(proposal, UserFactory())
+        services.approve(proposal, steward("other"))
 
 
 def test_revert_commit_applies_the_inverse_delta(people):

@@ -11,7 +11,7 @@ from events import registry
 from events.models import OutboxEvent
 from tests.factories import UserFactory, ValueTypeFactory
 from tests.versioning.support import delete_object_type, edit, rid_of, seed_main
-from versioning import compaction, releases, services
+from versioning import compaction, permissions, releases, services
 from versioning.changes import mark_changed
 from versioning.exceptions import InvalidStateError, UnknownRefError, VersioningError
 from versioning.models import Branch, Commit, Release, ReleaseImmutableError
@@ -38,7 +38,7 @@ def main():
 
 @pytest.fixture
 def releaser():
-    return UserFactory(username="releaser")
+    return UserFactory(username="releaser", permissions=["versioning.release_branch"])
 
 
 def test_first_release_is_1_0_0_lists_everything_and_publishes_its_event(main, releaser):
@@ -210,12 +210,12 @@ def test_releases_are_immutable(main):
 
 def test_release_branch_permission_through_has_branch_perm(main):
     user = UserFactory()
-    assert not services.has_branch_perm(user, "release_branch", main)
+    assert not permissions.has_branch_perm(user, "release_branch", main)
     assign_perm("versioning.release_branch", user, main)
     user = type(user).objects.get(pk=user.pk)  # fresh permission cache
-    assert services.has_branch_perm(user, "release_branch", main)
+    assert permissions.has_branch_perm(user, "release_branch", main)
     other = Branch.objects.create(name="lts", protected=True)
-    assert not services.has_branch_perm(user, "release_branch", other)
+    assert not permissions.has_branch_perm(user, "release_branch", other)
 
 
 # --- a release is a ref -----------------------------------------------------------------------

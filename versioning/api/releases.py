@@ -1,9 +1,9 @@
 """Release and compatibility endpoints: list, publish and read releases, and compare any
 two refs the way a release would (``GET compatibility/?from=&to=``).
 
-Thin like the other versioning views: parse, check ``release_branch`` with
-``has_branch_perm`` (model-wide or granted on the branch), call
-:mod:`versioning.releases`, serialise. Errors are rendered in the common format.
+Thin like the other versioning views: parse, check ``release_branch`` (model-wide or
+granted on the branch: ``permissions.release_refusal``, which ``publish_release``
+enforces too), call :mod:`versioning.releases`, serialise. Errors are rendered in the common format.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from oms_site.api import Pagination
 
-from .. import releases
+from .. import permissions, releases
 from ..domain.compatibility import Compatibility
 from ..models import Release
 from .views import VersioningView, errors
@@ -221,7 +221,7 @@ class ReleaseListView(VersioningView):
     def post(self, request):
         data = self.body(ReleaseCreateSerializer)
         branch = self.branch(data["branch"])
-        self.require("versioning.release_branch", branch)
+        self.require(permissions.release_refusal, branch)
         release = releases.publish_release(
             branch,
             request.user,

@@ -1,9 +1,10 @@
 """Versioning REST endpoints: branches, commits, changes, diff, reading at any ref,
 entity history, proposals and revert.
 
-Views are thin: parse, check the permission (the same ``has_branch_perm`` question the
-admin asks), call one service, serialise. Domain errors carry their HTTP status and are
-rendered in the common error format by ``oms_site.api.exception_handler``.
+Views are thin: check the permission early (the rule of :mod:`versioning.permissions`
+that the service enforces again and the admin asks too), parse, call one service,
+serialise. Domain errors carry their HTTP status and are rendered in the common error
+format by ``oms_site.api.exception_handler``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from rest_framework.response import Response
 
 from oms_site.api import ErrorSerializer
 
-from .. import services
+from .. import permissions, services
 from ..exceptions import UnknownRefError
 from ..models import Approval, Branch, Proposal
 from . import serializers as s
@@ -82,15 +83,9 @@ class VersioningView(GenericAPIView):
     serializer_class = s.BranchSerializer  # per method in the schema; unused otherwise
     pagination_class = None
 
-    def require(self, perm: str, branch: Branch | None = None) -> None:
-        if not services.has_branch_perm(self.request.user, perm, branch):
-            raise exceptions.PermissionDenied(f"You need the '{perm}' permission.")
-
-    def require_commit(self, branch: Branch | None) -> None:
-        """Commit, revert, update from target: ``add_commit`` and the right to edit."""
-        self.require(services.ADD_COMMIT)
-        if branch is not None:
-            services.require_edit_branch(self.request.user, branch)
+    def require(self, rule: permissions.Rule, *args) -> None:
+        """Answer 403 before reading the body when the service's rule refuses the user."""
+        permissions.check(rule, self.request.user, *args)
 
     def body(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
@@ -133,7 +128,7 @@ class BranchListView(VersioningView):
         tags=["versioning"],
     )
     def post(self, request):
-        self.require("versioning.add_branch")
+        self.require(permissions.create_branch_refusal)
         data = self.body(s.BranchCreateSerializer)
         branch = services.create_branch(
             data["name"], data["from"], request.user, description=data["description"]
@@ -169,7 +164,7 @@ class BranchDetailView(VersioningView):
     )
     def delete(self, request, branch: str):
         found = self.branch(branch)
-        self.require("versioning.delete_branch", found)
+        self.require(permissions.delete_branch_refusal, found)
         services.delete_branch(found, request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -206,7 +201,7 @@ class CommitListView(VersioningView):
     )
     def post(self, request, branch: str):
         found = self.branch(branch)
-        self.require_commit(found)
+        self.require(permissions.commit_refusal, found)
         data = self.body(s.CommitCreateSerializer)
         commit = services.commit_changes(
             found, request.user, data["message"], expected_head=data["expectedHead"]
@@ -278,7 +273,7 @@ class RevertView(VersioningView):
     )
     def post(self, request, branch: str):
         found = self.branch(branch)
-        self.require_commit(found)
+        self.require(permissions.commit_refusal, found)
         data = self.body(s.RevertSerializer)
         commit = services.revert_commit(
             found, data["commit"], request.user, expected_head=data["expectedHead"]
@@ -405,7 +400,7 @@ class ProposalListView(VersioningView):
         tags=["versioning"],
     )
     def post(self, request):
-        self.require("versioning.add_proposal")
+        self.require(permissions.open_proposal_refusal)
         data = self.body(s.ProposalCreateSerializer)
         users = list(get_user_model().objects.filter(username__in=data["reviewers"]))
         unknown = sorted(set(data["reviewers"]) - {u.username for u in users})
@@ -457,9 +452,8 @@ class ProposalDetailView(ProposalView):
     )
     def post(self, request, pk: int):
         proposal = self.proposal(pk)
+        self.require(permissions.close_refusal, proposal)
         self.body(s.ProposalActionSerializer)
-        if request.user.pk != proposal.author_id:
-            self.require("versioning.change_proposal")
         services.close_proposal(proposal, request.user)
         return Response(self.fresh(pk))
 
@@ -487,7 +481,7 @@ class ResolveView(ProposalView):
     )
     def post(self, request, pk: int):
         proposal = self.proposal(pk)
-        self.require("versioning.change_proposal")
+        self.require(permissions.resolve_refusal, proposal)
         data = self.body(s.ResolveSerializer)
         services.resolve(proposal, data["conflictId"], data["choice"], data["value"], request.user)
         return Response(self.fresh(pk))
@@ -504,7 +498,7 @@ class ApproveView(ProposalView):
     )
     def post(self, request, pk: int):
         proposal = self.proposal(pk)
-        self.require("versioning.approve_proposal", proposal.target)
+        self.require(permissions.approve_refusal, proposal)
         services.approve(proposal, request.user)
         return Response(self.fresh(pk))
 
@@ -520,7 +514,7 @@ class MergeView(ProposalView):
     )
     def post(self, request, pk: int):
         proposal = self.proposal(pk)
-        self.require("versioning.merge_branch", proposal.target)
+        self.require(permissions.merge_refusal, proposal)
         commit = services.merge_proposal(proposal, request.user)
         return Response(
             {"proposal": self.fresh(pk), "commit": s.CommitSerializer(commit).data},
@@ -538,6 +532,7 @@ class UpdateFromTargetView(ProposalView):
     )
     def post(self, request, pk: int):
         proposal = self.proposal(pk)
-        self.require_commit(proposal.source)
+        if proposal.source is not None:
+            self.require(permissions.commit_refusal, proposal.source)
         commit = services.update_from_target(proposal, request.user)
         return Response(s.CommitDetailSerializer(commit).data, status=status.HTTP_201_CREATED)
