@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.models import Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from .documents import KIND_MODEL, Document, to_documents
@@ -290,6 +292,11 @@ def _bulk_upsert(
         row.updated_at = now
         written = model(id=row.id, updated_at=now, **{n: values[n] for n in differing})
         changed_by_fields[differing].append(written)
+    renamed = [
+        row.id for fields, rows in changed_by_fields.items() if "api_name" in fields for row in rows
+    ]
+    if renamed:
+        _park_names(model, renamed)
     if new_rows:
         model._default_manager.bulk_create(new_rows, batch_size=500)
     for fields, rows in changed_by_fields.items():
@@ -302,6 +309,17 @@ def _bulk_upsert(
         )
         out.update(_rows_by_rid(fresh))
     return out
+
+
+def _park_names(model: type[models.Model], ids: list[int]) -> None:
+    """Give rows about to be renamed a temporary name of their own (``__renaming_<id>``)
+    first. The unique api name index is checked row by row, so rows that swap or rotate
+    their names (a rename through a temporary name on another branch, merged, reverted or
+    discarded here), or a new row taking a renamed row's old name, would otherwise collide
+    midway."""
+    temporary = Concat(Value("__renaming_"), Cast("id", models.CharField()))
+    for start in range(0, len(ids), 500):
+        model._default_manager.filter(id__in=ids[start : start + 500]).update(api_name=temporary)
 
 
 def _update_from_values(model: type[models.Model], rows: list[models.Model], names: list[str]):
