@@ -100,3 +100,19 @@ def test_merging_a_swap_of_property_names():
     services.merge_proposal(proposal, reviewer)
     on_main = Property.objects.filter(branch=main, object_type__api_name="Type0")
     assert on_main.get(rid=first.rid).api_name == b
+
+
+@pytest.mark.xfail(strict=True, raises=IntegrityError, reason=GAP)
+def test_a_branch_from_a_commit_whose_names_are_rotated_against_every_branch():
+    """The closest branch's rows are copied, then the rotated names written over them."""
+    seed_main(8)  # 3 renamed of 9: few enough for a set-based copy of a donor branch
+    dev = services.create_branch("dev", "main", None)
+    rotated = rotate(dev, None)
+    expected = names(dev)
+    edit(dev, "Type0", api_name="Tmp")  # and back: main and dev both differ from `rotated`
+    edit(dev, "Type2", api_name="Type0")
+    edit(dev, "Type1", api_name="Type2")
+    edit(dev, "Tmp", api_name="Type1")
+    services.commit_changes(dev, None, "Rotate back")
+    old = services.create_branch("old", rotated.id, None)
+    assert names(old) == expected
