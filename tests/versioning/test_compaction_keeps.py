@@ -12,8 +12,7 @@ from datetime import timedelta
 import pytest
 from prometheus_client import REGISTRY
 
-from tests.factories import UserFactory
-from tests.versioning.support import edit, rid_of, seed_main
+from tests.versioning.support import edit, rid_of, seed_main, steward
 from versioning import compaction, services, tasks
 from versioning.models import Branch, Commit, Release
 
@@ -55,7 +54,7 @@ def test_a_released_commit_in_an_old_run_is_kept():
 
 
 def test_a_commit_merged_into_main_stays_the_merge_base():
-    author, reviewer = UserFactory(username="author"), UserFactory(username="reviewer")
+    author, reviewer = steward("author"), steward("reviewer")
     main = seed_main(3)
     dev = services.create_branch("dev", "main", author)
     before = commits_on(dev, 2)  # dev 0, dev 1 (merged)

@@ -9,8 +9,7 @@ import pytest
 
 from events import registry
 from events.models import OutboxEvent
-from tests.factories import UserFactory
-from tests.versioning.support import edit, object_type, rid_of, seed_main
+from tests.versioning.support import edit, object_type, rid_of, seed_main, steward
 from versioning import services
 from versioning.exceptions import InvalidStateError, StaleHeadError
 from versioning.models import Branch, Commit, ProposalStatus
@@ -29,7 +28,7 @@ CLOSED = f"{PREFIX}.proposal.closed.v1"
 
 @pytest.fixture
 def people():
-    return UserFactory(username="author"), UserFactory(username="reviewer")
+    return steward("author"), steward("reviewer")
 
 
 class Outbox:

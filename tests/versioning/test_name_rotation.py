@@ -17,8 +17,7 @@ from django.db import IntegrityError
 
 from ontology import services as ontology
 from ontology.models import Property
-from tests.factories import UserFactory
-from tests.versioning.support import edit, object_type, seed_main
+from tests.versioning.support import edit, object_type, seed_main, steward
 from versioning import services
 from versioning.exceptions import InvalidStateError
 
@@ -42,7 +41,7 @@ def names(branch) -> dict[str, str]:
 
 @pytest.mark.xfail(strict=True, raises=IntegrityError, reason=GAP)
 def test_merging_a_rotation_of_names():
-    author, reviewer = UserFactory(username="author"), UserFactory(username="reviewer")
+    author, reviewer = steward("author"), steward("reviewer")
     main = seed_main(3)
     dev = services.create_branch("dev", "main", author)
     rotate(dev, author)
@@ -83,7 +82,7 @@ def rename_property(branch, old: str, new: str) -> None:
 
 @pytest.mark.xfail(strict=True, raises=IntegrityError, reason=GAP)
 def test_merging_a_swap_of_property_names():
-    author, reviewer = UserFactory(username="author"), UserFactory(username="reviewer")
+    author, reviewer = steward("author"), steward("reviewer")
     main = seed_main(3)
     dev = services.create_branch("dev", "main", author)
     first, second = Property.objects.filter(branch=dev, object_type__api_name="Type0").order_by(
