@@ -1,29 +1,23 @@
 """Entities that swap (or rotate) their api names on a branch: a legitimate change, made
 step by step through a temporary name, that the dry run finds mergeable.
 
-Writing it onto another branch's rows (merge, revert, discard) needs every renamed row to
-let go of its old name before the others take it: ``ontology.workspace.apply`` renames
-row by row under the unique ``(branch, lower(api_name))`` index, so today the write fails
-with an IntegrityError (the API answers a generic 409, the admin an error page). Known
-gap found by the issue-3 audit; the fix belongs in ``ontology/workspace.py`` (park the
-renamed rows under temporary names first, as it already does for deleted ones). The
-tests are strict xfails, so that the fix shows: remove the markers then.
+Writing it onto another branch's rows (merge, revert, discard, a branch from a commit
+over a donor's copied rows) needs every renamed row to let go of its old name before the
+others take it, under the unique ``(branch, lower(api_name))`` index:
+``ontology.workspace.apply`` parks renamed rows under temporary names first (found by the
+issue-3 audit, where these tests were strict xfails).
 """
 
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError
 
 from ontology import services as ontology
 from ontology.models import Property
 from tests.versioning.support import edit, object_type, seed_main, steward
 from versioning import services
-from versioning.exceptions import InvalidStateError
 
 pytestmark = pytest.mark.django_db
-
-GAP = "ontology.workspace.apply renames row by row under the unique api name index"
 
 
 def rotate(branch, user):
@@ -39,7 +33,6 @@ def names(branch) -> dict[str, str]:
     return {str(object_type(branch, f"Type{i}").rid): f"Type{i}" for i in range(3)}
 
 
-@pytest.mark.xfail(strict=True, raises=IntegrityError, reason=GAP)
 def test_merging_a_rotation_of_names():
     author, reviewer = steward("author"), steward("reviewer")
     main = seed_main(3)
@@ -52,7 +45,6 @@ def test_merging_a_rotation_of_names():
     assert names(main) == names(dev)
 
 
-@pytest.mark.xfail(strict=True, raises=IntegrityError, reason=GAP)
 def test_reverting_a_rotation_of_names():
     seed_main(3)
     dev = services.create_branch("dev", "main", None)
@@ -62,7 +54,6 @@ def test_reverting_a_rotation_of_names():
     assert names(dev) == before
 
 
-@pytest.mark.xfail(strict=True, raises=InvalidStateError, reason=GAP)
 def test_discarding_a_rotation_of_names():
     seed_main(3)
     dev = services.create_branch("dev", "main", None)
@@ -70,7 +61,7 @@ def test_discarding_a_rotation_of_names():
     edit(dev, "Type0", api_name="Tmp")
     edit(dev, "Type1", api_name="Type0")
     edit(dev, "Tmp", api_name="Type1")
-    services.discard_changes(dev, None)  # refused today: "a restored name ... is taken"
+    services.discard_changes(dev, None)
     assert names(dev) == before
 
 
@@ -80,7 +71,6 @@ def rename_property(branch, old: str, new: str) -> None:
     ontology.save(prop)
 
 
-@pytest.mark.xfail(strict=True, raises=IntegrityError, reason=GAP)
 def test_merging_a_swap_of_property_names():
     author, reviewer = steward("author"), steward("reviewer")
     main = seed_main(3)
@@ -101,7 +91,6 @@ def test_merging_a_swap_of_property_names():
     assert on_main.get(rid=first.rid).api_name == b
 
 
-@pytest.mark.xfail(strict=True, raises=IntegrityError, reason=GAP)
 def test_a_branch_from_a_commit_whose_names_are_rotated_against_every_branch():
     """The closest branch's rows are copied, then the rotated names written over them."""
     seed_main(8)  # 3 renamed of 9: few enough for a set-based copy of a donor branch
