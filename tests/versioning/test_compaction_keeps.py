@@ -12,8 +12,10 @@ from datetime import timedelta
 import pytest
 from prometheus_client import REGISTRY
 
+from tests.factories import ObjectTypeFactory
 from tests.versioning.support import edit, rid_of, seed_main, steward
 from versioning import compaction, services, tasks
+from versioning.changes import mark_changed
 from versioning.models import Branch, Commit, Release
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +156,37 @@ def test_the_schedule_is_a_data_migration_stewards_can_tune():
     cron = scheduled.crontab
     assert (cron.minute, cron.hour, cron.day_of_week, str(cron.timezone)) == ("30", "3", "*", "UTC")
     assert set(json.loads(scheduled.kwargs)) <= set(inspect.signature(tasks.compact.run).parameters)
+
+
+def test_a_folded_run_keeps_only_real_changes_in_the_kept_commits_delta():
+    """A run that changed an entity and changed it back, or added an entity and deleted it,
+    leaves nothing of it in the kept child's delta: no empty entry in the entity's history,
+    no 'removed' for an entity its new parent never had."""
+    from ontology import services as ontology
+
+    from .support import object_type
+
+    main = seed_main(2)
+    dev = services.create_branch("dev", "main", None)
+    rid = rid_of(dev, "Type0")
+    edit(dev, "Type0", description="for a while")
+    services.commit_changes(dev, None, "describe")
+    edit(dev, "Type0", description="")
+    services.commit_changes(dev, None, "undescribe")
+    ObjectTypeFactory(branch=dev, api_name="Passing", properties=1)
+    passing = rid_of(dev, "Passing")
+    mark_changed(dev.pk, passing, "objectType")
+    services.commit_changes(dev, None, "add Passing")
+    ontology.delete(object_type(dev, "Passing"))
+    services.commit_changes(dev, None, "drop Passing")
+    edit(dev, "Type1", description="kept")
+    head = services.commit_changes(dev, None, "the head")
+    services.archive_branch(dev, None)
+
+    assert compaction.run(**NOW).collapsed_commits == 4
+    head = Commit.objects.get(id=head.id)
+    assert head.parent_id == main.head_id
+    assert head.delta == {rid_of(dev, "Type1"): head.delta[rid_of(dev, "Type1")]}
+    assert [h["change"] for h in services.entity_history("dev", rid)] == ["added"]
+    assert services.entity_history("dev", passing) == []
+    assert services.documents_at("dev") == services.documents_at(head.id)
