@@ -114,11 +114,17 @@ class BranchAdmin(GuardedModelAdmin):
         return BranchAddForm.Meta.fields if obj is None else self.fields
 
     def get_readonly_fields(self, request, obj=None):
-        return () if obj is None else self.readonly_fields
+        if obj is None:
+            return ()
+        # a name is how commits, proposals, events and clients know a branch: never renamed;
+        # main stays the protected record
+        if obj.name == MAIN_BRANCH:
+            return ("name", "protected", "archived", *self.readonly_fields)
+        return ("name", *self.readonly_fields)
 
     def save_model(self, request, obj: Branch, form, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            self._save_change(request, obj, form)
             return
         created = services.create_branch(
             obj.name,
@@ -128,6 +134,18 @@ class BranchAdmin(GuardedModelAdmin):
         )
         obj.pk = created.pk
         obj.refresh_from_db()
+
+    def _save_change(self, request, obj: Branch, form) -> None:
+        """Write only what the page edits: a full save would write the head it read and
+        undo a commit made meanwhile. Archiving goes through the service (branch lock)."""
+        fields = [f for f in ("description", "protected") if f in form.changed_data]
+        if fields:
+            obj.save(update_fields=[*fields, "updated_at"])
+        if "archived" in form.changed_data:
+            try:
+                services.archive_branch(obj, request.user, archived=obj.archived)
+            except VersioningError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
 
     def get_deleted_objects(self, objs, request):
         """A summary instead of every row of the working copies (they can be thousands)."""

@@ -5,8 +5,9 @@
 2. **Collapse** old linear runs on archived branches: a commit made on that branch, older
    than the cut-off, with one parent and one child, that is no branch head, release,
    checkpoint, merge commit, merge parent, fork point or proposal's merge commit, is
-   folded into its child (the child's delta absorbs it and it points at the grandparent).
-   The child keeps its id.
+   folded into its child (the child's delta absorbs it and it points at the grandparent;
+   what the run changed back, or added and deleted, is dropped from that delta). The
+   child keeps its id.
 3. **Unreachable commits** (from no branch head, release or merge commit) older than the
    grace period are deleted with their tree entries.
 4. **Unreferenced blobs** older than the grace period are deleted.
@@ -146,7 +147,10 @@ def _fold(run: list[str], report: Report) -> None:
             delta.update(locked[cid].delta)
         child = locked[child_id]
         child.parent_id = locked[doomed[-1]].parent_id
-        child.delta = dict(sorted(delta.items()))
+        # what the run changed and changed back (or added and deleted) is no change
+        # against the new parent: left out, or history would show empty changes
+        before = store.hashes_at(child.parent_id, list(delta))
+        child.delta = {rid: h for rid, h in sorted(delta.items()) if h != before.get(rid)}
         child.save(update_fields=["parent", "delta"])
         Commit.objects.filter(id__in=doomed).update(parent=None, merge_parent=None)
         Commit.objects.filter(id__in=doomed).delete()
