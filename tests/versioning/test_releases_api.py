@@ -71,7 +71,7 @@ def test_reads_need_no_release_permission(main, releaser):
     client_for(releaser).post(RELEASES, {}, format="json")
     reader = client_for(UserFactory())
     assert reader.get(RELEASES).status_code == 200
-    assert client_for().get(RELEASES).status_code == 200  # public, like the other reads
+    assert client_for().get(RELEASES).status_code == 401  # a login, like the other reads
     assert reader.get(f"{RELEASES}1.0.0/").status_code == 200
     assert reader.get("/api/v1/compatibility/", {"from": "1.0.0", "to": "main"}).status_code == 200
 

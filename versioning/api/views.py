@@ -17,7 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from oms_site.api import ErrorSerializer
@@ -79,7 +79,7 @@ def _rid(raw: str) -> str:
 class VersioningView(GenericAPIView):
     """Reads are public like the rest of the API; writes need the named permission."""
 
-    permission_classes = [IsAuthenticatedOrReadOnly]
+    permission_classes = [IsAuthenticated]
     serializer_class = s.BranchSerializer  # per method in the schema; unused otherwise
     pagination_class = None
 
