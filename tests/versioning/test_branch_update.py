@@ -13,6 +13,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from guardian.shortcuts import assign_perm
+from rest_framework.test import APIClient
 
 from events.models import OutboxEvent
 from events.registry import validate
@@ -303,3 +304,92 @@ def test_admin_refusal_at_save_is_a_message_not_an_error(client, dev, steward, m
     assert response.status_code == 302 and response.url == change_url(dev)
     assert messages_of(response) == ["Branch 'dev' changed meanwhile."]
     assert state() == before
+
+
+# --- the REST API ----------------------------------------------------------------------------
+
+
+def api(who) -> APIClient:
+    client = APIClient()
+    if who is not None:
+        client.force_authenticate(who)
+    return client
+
+
+def patch(who, name: str, body):
+    return api(who).patch(f"/api/v1/branches/{name}/", body, format="json")
+
+
+def test_api_patch_changes_settings_through_the_service(dev, steward):
+    response = patch(steward, "dev", {"archived": True, "description": "done"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["archived"] is True and body["description"] == "done"
+    assert body["name"] == "dev" and body["uncommittedChanges"] == 0
+    assert Branch.objects.get(name="dev").archived
+    assert updates()[0]["changes"]["archived"] == {"old": False, "new": True}
+    # a branch name with '/'
+    services.create_branch("feature/x", "main", None)
+    assert patch(steward, "feature/x", {"protected": True}).json()["protected"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "field"), [({"protected": False}, "protected"), ({"archived": True}, "archived")]
+)
+def test_api_patch_refuses_main(main, steward, body, field):
+    before = state()
+    response = patch(steward, "main", body)
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "protected_branch" and field in error["fields"]
+    assert state() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "renamed"}, "name"),
+        ({"head": "0" * 64}, "head"),
+        ({"archived": "maybe"}, "archived"),
+        ({"description": 5 * "x" * 2001}, "description"),
+    ],
+)
+def test_api_patch_bad_input_is_400_naming_the_field(dev, steward, body, field):
+    before = state()
+    response = patch(steward, "dev", body)
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    assert state() == before
+
+
+def test_api_patch_name_says_why(dev, steward):
+    response = patch(steward, "dev", {"name": "renamed", "description": "x"})
+    assert response.json()["error"]["fields"]["name"] == [services.NAME_IS_FIXED]
+
+
+def test_api_patch_permissions(main, dev):
+    before = state()
+    assert patch(None, "dev", {"description": "x"}).status_code == 401
+    denied = patch(user("nobody"), "dev", {"description": "x"})
+    assert denied.status_code == 403
+    assert denied.json()["error"]["permission"] == p.CHANGE_BRANCH
+    grantee = user("grantee", on=dev)
+    refused = patch(grantee, "dev", {"protected": True})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["permission"] == p.CHANGE_BRANCH
+    assert patch(grantee, "main", {"description": "x"}).status_code == 403
+    assert state() == before
+    assert patch(grantee, "dev", {"description": "grantee's"}).status_code == 200
+
+
+def test_api_patch_unknown_branch_is_404(main, steward):
+    response = patch(steward, "nope", {"description": "x"})
+    assert response.status_code == 404
+    assert "branch" in response.json()["error"]["fields"]
+
+
+def test_patch_is_in_the_openapi_schema(client):
+    schema = client.get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/branches/{branch}/"]["patch"]
+    assert operation["operationId"] == "branches_partial_update"
+    assert {"200", "400", "403", "404"} <= set(operation["responses"])
