@@ -22,6 +22,7 @@ from tests.factories import UserFactory
 from tests.versioning.support import seed_main
 from versioning import permissions as p
 from versioning import services
+from versioning.admin_releases import releasable_branches
 from versioning.exceptions import NotAllowedError, ProtectedBranchError, VersioningError
 from versioning.models import Branch
 
@@ -393,3 +394,29 @@ def test_patch_is_in_the_openapi_schema(client):
     operation = schema["paths"]["/api/v1/branches/{branch}/"]["patch"]
     assert operation["operationId"] == "branches_partial_update"
     assert {"200", "400", "403", "404"} <= set(operation["responses"])
+
+
+# --- the "Cut a release" page asks the release rule ---------------------------------------------
+
+
+def test_releasable_branches_ask_the_release_rule(main):
+    lts = Branch.objects.create(name="lts", protected=True)
+    Branch.objects.create(name="old", protected=True, archived=True)
+    Branch.objects.create(name="work")
+    assert releasable_branches(user("nobody")) == []
+    assert releasable_branches(user("releaser", p.RELEASE_BRANCH)) == [lts, main]
+    granted = user("granted")
+    assign_perm(p.RELEASE_BRANCH, granted, lts)
+    assert releasable_branches(type(granted).objects.get(pk=granted.pk)) == [lts]
+
+
+def test_releasable_branches_follow_the_rule_not_a_copy_of_it(main, monkeypatch):
+    """Whatever ``release_refusal`` says is what the page lists: the rule is not written a
+    second time as a permission query."""
+    lts = Branch.objects.create(name="lts", protected=True)
+    monkeypatch.setattr(p, "release_refusal", lambda user, branch: None)
+    assert releasable_branches(user("nobody")) == [lts, main]
+    monkeypatch.setattr(
+        p, "release_refusal", lambda user, branch: NotAllowedError("no", permission="x")
+    )
+    assert releasable_branches(user("releaser", p.RELEASE_BRANCH)) == []
