@@ -1,11 +1,14 @@
-"""Branches in the admin: list them, create one from another branch, manage who may edit
-and merge into each.
+"""Branches in the admin: list them, create one from another branch, change a branch's
+settings, manage who may edit and merge into each.
 
-Creating and deleting go through :mod:`versioning.services` (``create_branch`` copies the
-source branch's rows set-based, with its head and working changes, grants its creator
-``edit_branch`` on it and publishes the event). Per-branch grants (``edit_branch``,
-``merge_branch``) are managed on guardian's *Object permissions* page of a branch; the
-change page lists who holds them.
+Every write goes through :mod:`versioning.services`: ``create_branch`` (copies the source
+branch's rows set-based, with its head and working changes, grants its creator
+``edit_branch`` on it and publishes the event), ``update_branch`` for the change form
+(description, archived, protected: its rules are asked when the form is validated, so a
+refusal shows on its field, and again under the branch lock when it is saved) and
+``delete_branch``. The name is read-only once the branch exists. Per-branch grants
+(``edit_branch``, ``merge_branch``) are managed on guardian's *Object permissions* page of
+a branch (``change_branch`` model-wide); the change page lists who holds them.
 """
 
 from __future__ import annotations
@@ -39,6 +42,38 @@ class BranchAddForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["create_from"].initial = self.initial.get("created_from") or MAIN_BRANCH
+
+
+class BranchChangeForm(forms.ModelForm):
+    """A branch's settings, validated by the rules of ``services.update_branch``."""
+
+    #: the acting user, set on the class ``BranchAdmin.get_form`` builds for a request
+    user = None
+
+    class Meta:
+        model = Branch
+        fields = ("description", "protected", "archived")
+        help_texts = {
+            "name": services.NAME_IS_FIXED,
+            "protected": "Protected branches change only by merging a proposal, and releases "
+            "are cut from them. main stays protected. Needs the versioning.change_branch "
+            "permission on every branch (a grant on this branch is not enough).",
+            "archived": "An archived branch is read-only (no edits, commits or merges into "
+            "it); its old commits may be compacted. main cannot be archived.",
+        }
+
+    def settings_changed(self) -> dict:
+        """The settings the steward changed, as ``update_branch`` takes them."""
+        return {f: self.cleaned_data[f] for f in self.changed_data if f in services.BRANCH_SETTINGS}
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            changes = self.settings_changed()
+            refusals = services.branch_update_refusals(self.instance, self.user, changes)
+            for field, refusal in refusals.items():
+                self.add_error(field, str(refusal))
+        return cleaned
 
 
 GRANTS = {"edit_branch": "edit", "merge_branch": "merge into"}
@@ -81,7 +116,18 @@ class BranchAdmin(GuardedModelAdmin):
         if obj is None:
             kwargs["form"] = self.add_form
             kwargs["fields"] = BranchAddForm.Meta.fields
-        return super().get_form(request, obj, change=change, **kwargs)
+            return super().get_form(request, obj, change=change, **kwargs)
+        kwargs["form"] = BranchChangeForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user  # a class built for this request by modelform_factory
+        return form
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # a branch's page asks the service's rule (a grant on the branch counts); the
+        # list and guardian's grant pages (obj=None) need change_branch model-wide
+        if obj is None:
+            return super().has_change_permission(request, obj)
+        return permissions.allowed(permissions.describe_branch_refusal, request.user, obj)
 
     def has_add_permission(self, request) -> bool:
         return permissions.allowed(permissions.create_branch_refusal, request.user)
@@ -116,15 +162,23 @@ class BranchAdmin(GuardedModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        # a name is how commits, proposals, events and clients know a branch: never renamed;
-        # main stays the protected record
-        if obj.name == MAIN_BRANCH:
-            return ("name", "protected", "archived", *self.readonly_fields)
-        return ("name", *self.readonly_fields)
+        allowed = permissions.allowed(permissions.protect_branch_refusal, request.user, obj)
+        return ("name", *(() if allowed else ("protected",)), *self.readonly_fields)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_manage_grants": super().has_change_permission(request),
+        }
+        try:
+            return super().change_view(request, object_id, form_url, extra_context)
+        except VersioningError as exc:  # refused under the lock after the form was valid
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     def save_model(self, request, obj: Branch, form, change: bool) -> None:
         if change:
-            self._save_change(request, obj, form)
+            services.update_branch(obj, request.user, **form.settings_changed())
             return
         created = services.create_branch(
             obj.name,
@@ -134,18 +188,6 @@ class BranchAdmin(GuardedModelAdmin):
         )
         obj.pk = created.pk
         obj.refresh_from_db()
-
-    def _save_change(self, request, obj: Branch, form) -> None:
-        """Write only what the page edits: a full save would write the head it read and
-        undo a commit made meanwhile. Archiving goes through the service (branch lock)."""
-        fields = [f for f in ("description", "protected") if f in form.changed_data]
-        if fields:
-            obj.save(update_fields=[*fields, "updated_at"])
-        if "archived" in form.changed_data:
-            try:
-                services.archive_branch(obj, request.user, archived=obj.archived)
-            except VersioningError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
 
     def get_deleted_objects(self, objs, request):
         """A summary instead of every row of the working copies (they can be thousands)."""

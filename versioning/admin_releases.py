@@ -20,7 +20,6 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from guardian.shortcuts import get_objects_for_user
 
 from . import permissions, releases, services
 from .admin_views import commit_url, refused, selected_branch
@@ -41,13 +40,12 @@ def compatibility_badge(value: str) -> str:
     )
 
 
-def releasable_branches(user: Any):
-    """Protected, active branches the user may release from (model-wide or granted): the
-    branches ``permissions.release_refusal`` allows, as one query for the page's list."""
+def releasable_branches(user: Any) -> list[Branch]:
+    """Protected, active branches the user may release from: those
+    ``permissions.release_refusal`` allows (model-wide or granted on the branch). The
+    protected branches are few, so the one rule is asked of each."""
     protected = Branch.objects.filter(protected=True, archived=False).order_by("name")
-    return get_objects_for_user(
-        user, "versioning.release_branch", klass=protected, accept_global_perms=True
-    )
+    return [b for b in protected if permissions.allowed(permissions.release_refusal, user, b)]
 
 
 class CutForm(forms.Form):
@@ -116,7 +114,7 @@ class ReleaseAdmin(admin.ModelAdmin):
         return Release.objects.select_related("previous").filter(pk=object_id).first()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return releasable_branches(request.user).exists()
+        return bool(releasable_branches(request.user))
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # published releases are immutable

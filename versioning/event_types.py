@@ -22,6 +22,15 @@ def _schema(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _change(value: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["old", "new"],
+        "properties": {"old": value, "new": value},
+        "additionalProperties": False,
+    }
+
+
 _PROPOSAL = _schema(
     ["proposal", "title", "source", "target", "status", "actor"],
     {
@@ -67,6 +76,28 @@ TYPES: dict[str, tuple[dict[str, Any], str]] = {
             {"branch": _STR, "head": _NULLABLE_STR, "actor": _NULLABLE_STR},
         ),
         "A branch and its working copy were deleted (its commits stay until garbage collection).",
+    ),
+    s.BRANCH_UPDATED: (
+        _schema(
+            ["branch", "head", "actor", "changes"],
+            {
+                "branch": _STR,
+                "head": _NULLABLE_STR,
+                "actor": _NULLABLE_STR,
+                "changes": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "properties": {
+                        "description": _change(_STR),
+                        "archived": _change({"type": "boolean"}),
+                        "protected": _change({"type": "boolean"}),
+                    },
+                    "additionalProperties": False,
+                },
+            },
+        ),
+        "A branch's settings changed: changes holds each changed one (description, "
+        "archived, protected) with its old and new value. A branch's name never changes.",
     ),
     s.CHANGES_DISCARDED: (
         _schema(

@@ -80,6 +80,26 @@ def archive_branch_refusal(user: Any, branch: Branch) -> Refusal:
     return _needs(user, CHANGE_BRANCH, branch)
 
 
+def describe_branch_refusal(user: Any, branch: Branch) -> Refusal:
+    """Change a branch's description: ``change_branch`` model-wide or granted on it (as
+    archiving). Also what the admin's change page and ``PATCH branches/{b}/`` need."""
+    return _needs(user, CHANGE_BRANCH, branch)
+
+
+def protect_branch_refusal(user: Any, branch: Branch) -> Refusal:
+    """Protect or unprotect a branch: ``change_branch`` **model-wide** (stewards). A grant
+    on the branch is not enough: protection is what keeps the branch's own grantees from
+    committing to it directly (everything goes through a reviewed proposal), so they may
+    not lift it."""
+    if has_branch_perm(user, CHANGE_BRANCH):
+        return None
+    return NotAllowedError(
+        f"You need the '{CHANGE_BRANCH}' permission on every branch (a grant on branch "
+        f"'{branch.name}' is not enough) to protect or unprotect it.",
+        permission=CHANGE_BRANCH,
+    )
+
+
 def edit_refusal(user: Any, branch: Branch) -> Refusal:
     """Change a branch's working copy (and discard its changes): ``edit_branch`` model-wide
     (stewards) or granted on this branch (its creator, or anyone a steward names).

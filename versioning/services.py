@@ -62,6 +62,7 @@ EVENT_PREFIX = "com.oms.versioning"
 COMMIT_CREATED = f"{EVENT_PREFIX}.commit.created.v1"
 BRANCH_CREATED = f"{EVENT_PREFIX}.branch.created.v1"
 BRANCH_DELETED = f"{EVENT_PREFIX}.branch.deleted.v1"
+BRANCH_UPDATED = f"{EVENT_PREFIX}.branch.updated.v1"
 PROPOSAL_OPENED = f"{EVENT_PREFIX}.proposal.opened.v1"
 PROPOSAL_APPROVED = f"{EVENT_PREFIX}.proposal.approved.v1"
 PROPOSAL_MERGED = f"{EVENT_PREFIX}.proposal.merged.v1"
@@ -640,15 +641,104 @@ def _drop_rows(branch: Branch) -> None:
 
 
 def archive_branch(branch: Branch, user: Any, *, archived: bool = True) -> Branch:
-    """Archive (read-only; old commits may be compacted) or un-archive a branch; needs
-    ``change_branch`` on it (403)."""
+    """Archive (read-only; old commits may be compacted) or un-archive a branch: the
+    ``archived`` setting of :func:`update_branch` (main is refused, 403; needs
+    ``change_branch`` on the branch, 403)."""
+    return update_branch(branch, user, archived=archived)
+
+
+#: what :func:`update_branch` changes, each with its rule; a branch's name never changes
+BRANCH_SETTINGS: dict[str, permissions.Rule] = {
+    "description": permissions.describe_branch_refusal,
+    "archived": permissions.archive_branch_refusal,
+    "protected": permissions.protect_branch_refusal,
+}
+NOT_A_SETTING = f"Not a setting of a branch (one of {', '.join(BRANCH_SETTINGS)})."
+NAME_IS_FIXED = (
+    "A branch's name cannot change: URLs, events, commits and proposals refer to the branch "
+    "by its name. Create a branch from this one under the new name instead."
+)
+
+
+def _setting_refusal(branch: Branch, field: str, value: Any) -> VersioningError | None:
+    """What the branch's state refuses, whoever asks: a rename, a wrong type, main."""
+    if field == "name":
+        return VersioningError(NAME_IS_FIXED, field="name")
+    if field not in BRANCH_SETTINGS:
+        return VersioningError(NOT_A_SETTING, field=field)
+    kind = str if field == "description" else bool
+    if not isinstance(value, kind):
+        return VersioningError(
+            f"{field} must be {'text' if kind is str else 'true or false'}.", field=field
+        )
+    if branch.name == MAIN_BRANCH and field == "archived" and value:
+        return ProtectedBranchError("The main branch cannot be archived.", field="archived")
+    if branch.name == MAIN_BRANCH and field == "protected" and not value:
+        return ProtectedBranchError(
+            "The main branch stays protected: it changes only by merging proposals.",
+            field="protected",
+        )
+    return None
+
+
+def branch_update_refusals(
+    branch: Branch, user: Any, changes: Mapping[str, Any]
+) -> dict[str, VersioningError]:
+    """Why :func:`update_branch` would refuse each of ``changes`` (``field -> error``, in
+    the order of ``BRANCH_SETTINGS``; empty: it would not): the branch's state first (main
+    is never archived nor unprotected, 403; a rename or a value of the wrong type, 400),
+    then the field's rule for an acting ``user`` (403). The admin's change form asks it to
+    show each refusal on its field; ``update_branch`` asks it again under the branch lock."""
+    order = [*BRANCH_SETTINGS, *sorted(set(changes) - set(BRANCH_SETTINGS))]
+    refusals = {}
+    for field in (f for f in order if f in changes):
+        refusal = _setting_refusal(branch, field, changes[field])
+        if refusal is None and user is not None:
+            refusal = BRANCH_SETTINGS[field](user, branch)
+        if refusal is not None:
+            refusals[field] = refusal
+    return refusals
+
+
+def update_branch(branch: Branch, user: Any, **changes: Any) -> Branch:
+    """Change a branch's settings (``description``, ``archived``, ``protected``) in one
+    transaction under the branch lock, and publish one ``branch.updated.v1`` event with
+    what changed (``{field: {old, new}}``; nothing changed: no write, no event).
+
+    Every field given is checked, changed or not (see :func:`branch_update_refusals`):
+    ``description`` and ``archived`` need ``change_branch`` model-wide or granted on the
+    branch, ``protected`` needs it model-wide; main can be neither archived nor
+    unprotected; the name never changes. The first refusal is raised; nothing is written.
+    """
     with transaction.atomic():
         locked = _lock_branch(branch)
-        if locked.name == MAIN_BRANCH:
-            raise ProtectedBranchError("The main branch cannot be archived.")
-        check(permissions.archive_branch_refusal, user, locked)
-        locked.archived = archived
-        locked.save(update_fields=["archived", "updated_at"])
+        refusals = branch_update_refusals(locked, user, changes)
+        if refusals:
+            raise next(iter(refusals.values()))
+        changed = {
+            field: {"old": getattr(locked, field), "new": changes[field]}
+            for field in BRANCH_SETTINGS
+            if field in changes and getattr(locked, field) != changes[field]
+        }
+        if changed:
+            for field, change in changed.items():
+                setattr(locked, field, change["new"])
+            locked.save(update_fields=[*changed, "updated_at"])
+            _publish(
+                BRANCH_UPDATED,
+                f"branches/{locked.name}",
+                {
+                    "branch": locked.name,
+                    "head": locked.head_id,
+                    "actor": _actor(user),
+                    "changes": changed,
+                },
+                branch=locked.name,
+                commit=locked.head_id,
+            )
+    if isinstance(branch, Branch) and branch is not locked:
+        for field in (*changed, "updated_at"):
+            setattr(branch, field, getattr(locked, field))
     return locked
 
 

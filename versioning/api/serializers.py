@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from .. import services
 from ..models import Branch, Commit, Proposal
 
 
@@ -44,6 +45,32 @@ class BranchCreateSerializer(serializers.Serializer):
     locals()["from"] = serializers.CharField(
         max_length=120, default="main", help_text="Branch, commit id (or prefix ≥ 7) or release."
     )
+
+
+class BranchUpdateSerializer(serializers.Serializer):
+    """``PATCH branches/{b}/``: the settings to change; those left out stay as they are."""
+
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    archived = serializers.BooleanField(
+        required=False, help_text="Read-only branch (no edits, commits or merges); not main."
+    )
+    protected = serializers.BooleanField(
+        required=False,
+        help_text="Changes only by merging a proposal; main stays protected. Needs "
+        "versioning.change_branch model-wide.",
+    )
+
+    def validate(self, attrs):
+        # anything else is refused, not ignored: a rename or a head moved would not happen
+        others = sorted(set(self.initial_data) - set(self.fields))
+        if others:
+            raise serializers.ValidationError(
+                {
+                    name: [services.NAME_IS_FIXED if name == "name" else services.NOT_A_SETTING]
+                    for name in others
+                }
+            )
+        return attrs
 
 
 class CommitSerializer(serializers.ModelSerializer):

@@ -145,15 +145,39 @@ class BranchDetailView(VersioningView):
         tags=["versioning"],
     )
     def get(self, request, branch: str):
+        return Response(s.BranchDetailSerializer(self.detail(branch)).data)
+
+    @staticmethod
+    def detail(name: str) -> Branch:
         found = (
             Branch.objects.annotate(uncommitted_count=Count("working_changes"))
             .select_related("created_by")
-            .filter(name=branch)
+            .filter(name=name)
             .first()
         )
         if found is None:
-            raise UnknownRefError(f"No branch '{branch}'.", field="branch")
-        return Response(s.BranchDetailSerializer(found).data)
+            raise UnknownRefError(f"No branch '{name}'.", field="branch")
+        return found
+
+    @extend_schema(
+        operation_id="branches_partial_update",
+        summary="Change a branch's description, archived or protected setting",
+        description="Only the fields sent change (one transaction under the branch lock, one "
+        "branch.updated.v1 event when something changed). Needs versioning.change_branch "
+        "model-wide or granted on the branch; protected needs it model-wide. main can be "
+        "neither archived nor unprotected (403 protected_branch). The name never changes: "
+        "any other field is refused (400 naming it).",
+        parameters=[BRANCH],
+        request=s.BranchUpdateSerializer,
+        responses={200: s.BranchDetailSerializer, **errors(400, 403, 404)},
+        tags=["versioning"],
+    )
+    def patch(self, request, branch: str):
+        found = self.branch(branch)
+        self.require(permissions.describe_branch_refusal, found)
+        data = self.body(s.BranchUpdateSerializer)
+        services.update_branch(found, request.user, **data)
+        return Response(s.BranchDetailSerializer(self.detail(branch)).data)
 
     @extend_schema(
         operation_id="branches_destroy",
