@@ -41,6 +41,10 @@ _PROPOSAL = _schema(
         "status": {"enum": ["open", "approved", "merged", "closed"]},
         "actor": _NULLABLE_STR,
         "mergeCommit": _STR,
+        # proposal.resolved: the conflict, its severity and the choice (null: forgotten)
+        "conflictId": _STR,
+        "severity": {"enum": ["WARN", "ERROR"]},
+        "choice": {"enum": ["ours", "theirs", "value", None]},
     },
 )
 
@@ -118,6 +122,12 @@ TYPES: dict[str, tuple[dict[str, Any], str]] = {
     s.PROPOSAL_APPROVED: (_PROPOSAL, "A reviewer approved a proposal."),
     s.PROPOSAL_MERGED: (_PROPOSAL, "A proposal was merged; mergeCommit is the merge commit."),
     s.PROPOSAL_CLOSED: (_PROPOSAL, "A proposal was closed without merging."),
+    s.PROPOSAL_RESOLVED: (
+        _PROPOSAL,
+        "A steward chose ours, theirs or an edited value for one conflict of a proposal "
+        "(choice null: the choice was forgotten). The edited value itself stays on the "
+        "proposal.",
+    ),
     releases.RELEASE_PUBLISHED: (
         _schema(
             [

@@ -67,6 +67,7 @@ PROPOSAL_OPENED = f"{EVENT_PREFIX}.proposal.opened.v1"
 PROPOSAL_APPROVED = f"{EVENT_PREFIX}.proposal.approved.v1"
 PROPOSAL_MERGED = f"{EVENT_PREFIX}.proposal.merged.v1"
 PROPOSAL_CLOSED = f"{EVENT_PREFIX}.proposal.closed.v1"
+PROPOSAL_RESOLVED = f"{EVENT_PREFIX}.proposal.resolved.v1"
 CHANGES_DISCARDED = f"{EVENT_PREFIX}.changes.discarded.v1"
 
 MIN_PREFIX = 7
@@ -1061,6 +1062,14 @@ def resolve(
             }
         proposal.resolutions = resolutions
         proposal.save(update_fields=["resolutions", "updated_at"])
+        _proposal_event(
+            PROPOSAL_RESOLVED,
+            proposal,
+            user,
+            conflictId=conflict_id,
+            severity=conflict.severity.value,
+            choice=choice,
+        )
     _sync(caller, proposal)
     return proposal
 

@@ -11,7 +11,7 @@ from events import registry
 from events.models import OutboxEvent
 from tests.versioning.support import edit, object_type, rid_of, seed_main, steward
 from versioning import services
-from versioning.exceptions import InvalidStateError, StaleHeadError
+from versioning.exceptions import InvalidStateError, StaleHeadError, VersioningError
 from versioning.models import Branch, Commit, ProposalStatus
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +24,7 @@ OPENED = f"{PREFIX}.proposal.opened.v1"
 APPROVED = f"{PREFIX}.proposal.approved.v1"
 MERGED = f"{PREFIX}.proposal.merged.v1"
 CLOSED = f"{PREFIX}.proposal.closed.v1"
+RESOLVED = f"{PREFIX}.proposal.resolved.v1"
 
 
 @pytest.fixture
@@ -50,7 +51,16 @@ def only(rows: list[OutboxEvent], type: str) -> OutboxEvent:
 
 
 def test_the_names_in_the_issue_are_registered_types():
-    types = (COMMIT_CREATED, BRANCH_CREATED, BRANCH_DELETED, OPENED, APPROVED, MERGED, CLOSED)
+    types = (
+        COMMIT_CREATED,
+        BRANCH_CREATED,
+        BRANCH_DELETED,
+        OPENED,
+        APPROVED,
+        MERGED,
+        CLOSED,
+        RESOLVED,
+    )
     for type in types:
         assert registry.get(type) is not None, type
 
@@ -144,6 +154,36 @@ def test_proposal_lifecycle_events(people):
     assert merged.commit == merge.id
     assert merged.data["status"] == "merged" and merged.data["mergeCommit"] == merge.id
     assert registry.validate(MERGED, merged.data) == []
+
+
+def test_resolving_a_conflict_publishes_resolved_and_a_refused_resolution_nothing(people):
+    author, _ = people
+    main = seed_main(2)
+    dev = services.create_branch("dev", "main", author)
+    edit(dev, "Type0", description="from dev")
+    services.commit_changes(dev, author, "dev side")
+    edit(main, "Type0", description="from main")
+    services.commit_changes(main, None, "main side", system=True)
+    proposal = services.open_proposal(dev, main, "Describe Type0", author)
+    conflict = services.dry_run(proposal)["conflicts"][0]
+    assert conflict["severity"] == "ERROR"
+    outbox = Outbox()
+
+    services.resolve(proposal, conflict["id"], "theirs", None, author)
+    event = only(outbox.new(), RESOLVED)
+    assert event.subject == f"proposals/{proposal.pk}" and event.branch == "main"
+    assert event.data["conflictId"] == conflict["id"]
+    assert (event.data["severity"], event.data["choice"], event.data["actor"]) == (
+        "ERROR",
+        "theirs",
+        "author",
+    )
+    services.resolve(proposal, conflict["id"], None, None, author)
+    assert only(outbox.new(), RESOLVED).data["choice"] is None
+
+    with pytest.raises(VersioningError):
+        services.resolve(proposal, "no-such-conflict", "ours", None, author)
+    assert outbox.new() == []
 
 
 def test_closing_publishes_closed_and_a_refused_close_nothing(people):
