@@ -219,9 +219,22 @@ def _rid_hash_pairs(entries) -> Iterator[tuple[str, str]]:
 
 
 def _entries(checkpoint: str, rids: Iterable[str]) -> dict[str, str]:
-    """``rid -> hash`` of the checkpoint's tree entries for ``rids`` (absent ones left out)."""
+    """``rid -> hash`` of the checkpoint's tree entries for ``rids`` (absent ones left out).
+
+    On PostgreSQL one statement with the rids as one array parameter: the ORM's ``IN``
+    builds a ``UUID`` and a placeholder per rid (a merge asks for hundreds)."""
     rids = list(rids)
     out: dict[str, str] = {}
+    if connection.vendor == "postgresql":
+        if rids:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT rid::text, hash FROM {TreeEntry._meta.db_table} "
+                    "WHERE commit_id = %s AND rid = ANY(%s::uuid[])",
+                    [checkpoint, rids],
+                )
+                out.update(cursor.fetchall())
+        return out
     for start in range(0, len(rids), _SQL_CHUNK):
         entries = TreeEntry.objects.filter(
             commit_id=checkpoint, rid__in=rids[start : start + _SQL_CHUNK]
@@ -277,8 +290,18 @@ class BlobCache:
         self._docs: dict[str, Document] = {}
 
     def fetch(self, hashes: Iterable[str]) -> None:
-        """Read the blobs of ``hashes`` not read yet, in a few queries."""
+        """Read the blobs of ``hashes`` not read yet, in a few queries (one on PostgreSQL,
+        the hashes as one array parameter)."""
         missing = list({h for h in hashes if h not in self._data and h not in self._docs})
+        if connection.vendor == "postgresql":
+            if missing:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT hash, data FROM {Blob._meta.db_table} WHERE hash = ANY(%s)",
+                        [missing],
+                    )
+                    self._data.update(cursor.fetchall())
+            return
         for start in range(0, len(missing), _SQL_CHUNK):
             rows = Blob.objects.filter(hash__in=missing[start : start + _SQL_CHUNK])
             self._data.update(rows.values_list("hash", "data"))
