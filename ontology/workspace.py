@@ -13,6 +13,7 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -639,6 +640,28 @@ def _set_m2m(model, name, target_model, docs, rows, resolver) -> None:
         )
 
 
+def as_stored(value: Any) -> Any:
+    """``value`` as a JSON column gives it back (value type constraints are one).
+
+    PostgreSQL's JSONB keeps numbers as exact decimals and prints them without exponent:
+    a float Python writes in exponent form that is a whole number comes back as an int
+    (``1e30`` -> ``10**30``, the decimal written, not the float's binary value), and
+    ``-0.0`` as ``0.0``. Any other float comes back equal. SQLite keeps the JSON text; the
+    same mapping is applied on every database so that documents do not depend on it."""
+    if isinstance(value, float):
+        if value == 0:
+            return 0.0
+        text = repr(value)
+        if "e" in text and value.is_integer():
+            return int(Decimal(text))
+        return value
+    if isinstance(value, dict):
+        return {key: as_stored(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_stored(item) for item in value]
+    return value
+
+
 # --- the registered interfaces ----------------------------------------------------------
 
 
@@ -666,3 +689,6 @@ class OntologyWorkspace:
 
     def drop_rows(self, branch) -> None:
         drop_rows(branch)
+
+    def stored_value(self, value: Any) -> Any:
+        return as_stored(value)

@@ -1056,7 +1056,7 @@ def resolve(
         else:
             resolutions[conflict_id] = {
                 "choice": choice,
-                "value": value if choice == "value" else None,
+                "value": get_workspace().stored_value(value) if choice == "value" else None,
                 "by": _actor(user),
                 "at": timezone.now().isoformat(),
             }

@@ -36,6 +36,11 @@ class Workspace(Protocol):
     def drop_rows(self, branch: Any) -> None:
         """Delete every row of the branch's working copy in set-based statements."""
 
+    def stored_value(self, value: Any) -> Any:
+        """A JSON value as the rows give it back once written (a steward's edited value
+        for a conflict becomes part of a merged document: stored as the rows will read
+        it, the merge commit's document and the target's rows stay the same document)."""
+
 
 class Policy(Protocol):
     """The domain's merge policy; see :mod:`versioning.domain.policy` for the values."""

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from ontology.choices import STRUCT_FIELD_TYPES
 from ontology.documents import to_documents
-from ontology.workspace import apply, copy_rows
+from ontology.workspace import apply, as_stored, copy_rows
 from tests.factories import BranchFactory
 from versioning import services
 from versioning.domain import doc_hash
@@ -323,22 +323,12 @@ def test_rows_edited_in_place_read_back_as_the_edited_documents(data):
     assert_same(to_documents(branch.pk), changed)
 
 
-@pytest.mark.xfail(
-    ON_POSTGRESQL,
-    strict=True,
-    reason="JSONB rewrites 1e30 as 10**30 and -0.0 as 0.0 in value type constraints",
-)
-def test_jsonb_keeps_the_canonical_bytes(db):
-    """Value type constraints are stored as JSON in the row. On SQLite (JSON text) any
-    number reads back as written; PostgreSQL's JSONB rewrites ``1e30`` as the integer
-    ``10**30`` and ``-0.0`` as ``0.0``, so such a document read back from the rows has
-    another hash than the one written (e.g. an edited value of a merge resolution, which
-    the merge commit stores as given and the target's rows then read back otherwise).
-    Known gap, not fixed here (ontology's column type); strict, so that a fix shows."""
-    docs = {
-        str(uuid.UUID(int=1)): {
+def _big_value_type(constraints):
+    rid = str(uuid.UUID(int=1))
+    return {
+        rid: {
             "kind": "valueType",
-            "rid": str(uuid.UUID(int=1)),
+            "rid": rid,
             "apiName": "Big",
             "displayName": "Big",
             "description": "",
@@ -346,9 +336,60 @@ def test_jsonb_keeps_the_canonical_bytes(db):
             "deprecation": None,
             "baseType": "double",
             "itemType": None,
-            "constraints": {"range": {"min": -0.0, "max": 1e30}},
+            "constraints": constraints,
         }
     }
+
+
+def test_as_stored_is_what_a_json_column_gives_back(db):
+    """Value type constraints are JSON in the row. PostgreSQL's JSONB keeps numbers as
+    exact decimals: ``1e30`` comes back as the integer ``10**30`` and ``-0.0`` as ``0.0``
+    (SQLite keeps the text). ``as_stored`` maps a value to what the rows give back, on
+    every database, and leaves every other number as it is."""
+    written = {"range": {"min": -0.0, "max": 1e30}, "enum": [1.5e-07, 0.1, 12345.0, 2, 1e16]}
+    stored = as_stored(written)
+    assert stored == {
+        "range": {"min": 0.0, "max": 10**30},
+        "enum": [1.5e-07, 0.1, 12345.0, 2, 10**16],
+    }
+    assert type(stored["range"]["max"]) is int and str(stored["range"]["min"]) == "0.0"
+    docs = _big_value_type(stored)
     branch = fresh_branch("rt-jsonb")
     apply(branch, copy.deepcopy(docs))
-    assert_same(to_documents(branch.pk), docs)
+    assert_same(to_documents(branch.pk), docs)  # written as stored: read back the same
+
+
+def test_an_edited_value_of_a_merge_is_committed_as_the_rows_read_it(db):
+    """A steward's edited value enters a merged document without passing through rows:
+    it is stored as the rows will give it back, so the merge commit's document and the
+    target's rows are one document (one hash)."""
+    from ontology import services as ontology
+    from ontology.models import ValueType
+    from tests.factories import ValueTypeFactory
+    from tests.versioning.support import seed_main, steward
+    from versioning.changes import mark_changed
+
+    author, reviewer = steward("author"), steward("reviewer")
+    main = seed_main(1, link=False)
+    made = ValueTypeFactory(branch=main, api_name="Big", base_type="double")
+    made.constraints = {"range": {"min": 1, "max": 5}}
+    made.save()
+    mark_changed(main.pk, made.rid, "valueType")
+    services.commit_changes(main, None, "value type", system=True)
+    dev = services.create_branch("dev", "main", author)
+    for branch, bound, user in ((dev, 7, author), (main, 9, None)):
+        row = ValueType.objects.get(branch=branch, rid=made.rid)
+        row.constraints = {"range": {"min": 1, "max": bound}}
+        ontology.save(row, user=None, system=branch.protected)
+        services.commit_changes(branch, user, f"max {bound}", system=branch.protected)
+    proposal = services.open_proposal(dev, main, "widen", author)
+    rid = str(made.rid)
+    conflict = next(c for c in services.dry_run(proposal)["conflicts"] if c["rid"] == rid)
+    services.resolve(proposal, conflict["id"], "value", {"min": -0.0, "max": 1e30}, author)
+    stored = proposal.resolutions[conflict["id"]]["value"]
+    assert stored == {"min": 0.0, "max": 10**30} and type(stored["max"]) is int
+    services.approve(proposal, reviewer)
+    merge = services.merge_proposal(proposal, reviewer)
+    committed = services.documents_at(merge.id, [rid])[rid]
+    assert committed["constraints"]["range"] == {"min": 0.0, "max": 10**30}
+    assert doc_hash(to_documents(main.pk)[rid]) == doc_hash(committed)
