@@ -102,7 +102,13 @@ def _ref_fields(doc: dict[str, Any]) -> Iterator[tuple[Path, Any, str]]:
         for rid in doc.get("interfaces") or {}:
             yield ("interfaces", rid), rid, "interface"
         for prid, prop in (doc.get("properties") or {}).items():
-            yield from _typed_refs(prop, ("properties", prid))
+            # most properties refer to nothing: test the three keys before making a generator
+            if (
+                prop.get("valueType") is not None
+                or prop.get("structType") is not None
+                or prop.get("sharedProperty") is not None
+            ):
+                yield from _typed_refs(prop, ("properties", prid))
     elif kind == "sharedProperty":
         yield from _typed_refs(doc, ())
     elif kind == "linkType":
@@ -126,15 +132,14 @@ def _ref_fields(doc: dict[str, Any]) -> Iterator[tuple[Path, Any, str]]:
             )
 
 
+_TYPED = ("valueType", "structType", "sharedProperty")  # each key names the kind it refers to
+
+
 def _typed_refs(holder: dict[str, Any], at: Path) -> Iterator[tuple[Path, Any, str]]:
-    for key, kind in (
-        ("valueType", "valueType"),
-        ("structType", "structType"),
-        ("sharedProperty", "sharedProperty"),
-    ):
+    for key in _TYPED:
         ref = holder.get(key)
         if ref is not None:
-            yield (*at, key), ref, kind
+            yield (*at, key), ref, key
 
 
 class _Validation:

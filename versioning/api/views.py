@@ -445,14 +445,17 @@ class ProposalListView(VersioningView):
 
 
 class ProposalView(VersioningView):
-    def proposal(self, pk: int) -> Proposal:
-        found = _proposals().filter(pk=pk).first()
+    def proposal(self, pk: int, queryset=None) -> Proposal:
+        """The proposal to act on: its row and branches (the services read the rest under
+        their locks); :meth:`fresh` reads everything the answer shows."""
+        qs = Proposal.objects.select_related("source", "target") if queryset is None else queryset
+        found = qs.filter(pk=pk).first()
         if found is None:
             raise UnknownRefError(f"No proposal #{pk}.", field="proposal")
         return found
 
     def fresh(self, pk: int) -> dict:
-        return s.ProposalSerializer(self.proposal(pk)).data
+        return s.ProposalSerializer(self.proposal(pk, _proposals())).data
 
 
 class ProposalDetailView(ProposalView):
