@@ -16,6 +16,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.options import csrf_protect_m
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html_join
@@ -164,6 +165,16 @@ class BranchAdmin(GuardedModelAdmin):
             return ()
         allowed = permissions.allowed(permissions.protect_branch_refusal, request.user, obj)
         return ("name", *(() if allowed else ("protected",)), *self.readonly_fields)
+
+    @csrf_protect_m
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None and request.method == "POST":
+            # adding writes only through services.create_branch, in its own transaction:
+            # as the outermost one it copies the source branch in one snapshot (REPEATABLE
+            # READ), which Django's wrapping transaction, already used by the form's
+            # queries, would prevent (an edit committed mid-copy would be half copied)
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {

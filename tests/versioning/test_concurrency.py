@@ -143,3 +143,52 @@ def test_a_branch_copy_reads_one_snapshot_while_the_source_is_edited(postgres_db
         str(r) for r in WorkingChange.objects.filter(branch=copy).values_list("rid", flat=True)
     }
     assert marks == {rid_of(dev, "Type0")}
+
+
+def test_the_admin_add_form_copies_in_one_snapshot_too(postgres_db, client, monkeypatch):
+    """The admin's add page calls create_branch outside Django's wrapping transaction, so
+    the copy is the outermost transaction and reads one snapshot: an object type added to
+    the source mid-copy is not half copied (with the wrapping transaction it was, and the
+    page failed with a NOT NULL violation)."""
+    from django.urls import reverse
+
+    from ontology import workspace
+    from ontology.documents import to_documents
+    from ontology.models import ObjectType
+    from tests.factories import ObjectTypeFactory
+    from tests.versioning.support import steward
+    from versioning.changes import mark_changed
+
+    seed_main(3, link=False)
+    dev = services.create_branch("dev", "main", None)
+    before = to_documents(dev.pk)
+    added: list = []
+
+    def add_object_type():
+        try:
+            made = ObjectTypeFactory(branch=dev, api_name="Concurrent", properties=2)
+            mark_changed(dev.pk, made.rid, "objectType")
+            added.append(str(made.rid))
+        finally:
+            connections.close_all()
+
+    copy_table = workspace._copy_table
+
+    def copy_then_let_another_edit(cursor, params, model, deferred):
+        copy_table(cursor, params, model, deferred)
+        if model is ObjectType and not added:
+            thread = threading.Thread(target=add_object_type)
+            thread.start()
+            thread.join(30)
+
+    monkeypatch.setattr(workspace, "_copy_table", copy_then_let_another_edit)
+    admin_user = steward("admin-steward", is_staff=True)
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:versioning_branch_add"),
+        {"name": "copy", "create_from": "dev", "description": ""},
+    )
+    assert response.status_code == 302, response.content[:500]
+    assert "/login/" not in response.url, response.url
+    assert added, "the concurrent edit did not run"
+    assert to_documents(Branch.objects.get(name="copy").pk) == before
