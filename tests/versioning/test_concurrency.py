@@ -100,26 +100,21 @@ def test_two_concurrent_merges_of_one_proposal_write_one_merge_commit(postgres_d
     assert Proposal.objects.get(pk=proposal.pk).merge_commit_id == won[0].id
 
 
-def test_a_branch_copy_reads_one_snapshot_while_the_source_is_edited(postgres_db, monkeypatch):
-    """Another steward adds an object type with properties to the source between the copy's
-    object type and property statements: the copy holds the source as it was before, whole
-    (read committed, the new properties would be copied without their object type)."""
+def edit_during_the_copy(monkeypatch, source: Branch) -> list[str]:
+    """Make the next branch copy let another steward add an object type with properties
+    to ``source`` (committed, on its own connection) between the copy's object type and
+    property statements; the returned list receives the new object type's rid."""
     from ontology import workspace
-    from ontology.documents import to_documents
     from ontology.models import ObjectType
     from tests.factories import ObjectTypeFactory
     from versioning.changes import mark_changed
 
-    seed_main(3, link=False)
-    dev = services.create_branch("dev", "main", None)
-    edit(dev, "Type0", description="uncommitted")
-    before = to_documents(dev.pk)
-    added: list = []
+    added: list[str] = []
 
     def add_object_type():
         try:
-            made = ObjectTypeFactory(branch=dev, api_name="Concurrent", properties=2)
-            mark_changed(dev.pk, made.rid, "objectType")
+            made = ObjectTypeFactory(branch=source, api_name="Concurrent", properties=2)
+            mark_changed(source.pk, made.rid, "objectType")
             added.append(str(made.rid))
         finally:
             connections.close_all()
@@ -134,6 +129,20 @@ def test_a_branch_copy_reads_one_snapshot_while_the_source_is_edited(postgres_db
             thread.join(30)
 
     monkeypatch.setattr(workspace, "_copy_table", copy_then_let_another_edit)
+    return added
+
+
+def test_a_branch_copy_reads_one_snapshot_while_the_source_is_edited(postgres_db, monkeypatch):
+    """Another steward adds an object type with properties to the source between the copy's
+    object type and property statements: the copy holds the source as it was before, whole
+    (read committed, the new properties would be copied without their object type)."""
+    from ontology.documents import to_documents
+
+    seed_main(3, link=False)
+    dev = services.create_branch("dev", "main", None)
+    edit(dev, "Type0", description="uncommitted")
+    before = to_documents(dev.pk)
+    added = edit_during_the_copy(monkeypatch, dev)
     copy = services.create_branch("copy", "dev", None)
 
     assert added, "the concurrent edit did not run"
@@ -152,36 +161,13 @@ def test_the_admin_add_form_copies_in_one_snapshot_too(postgres_db, client, monk
     page failed with a NOT NULL violation)."""
     from django.urls import reverse
 
-    from ontology import workspace
     from ontology.documents import to_documents
-    from ontology.models import ObjectType
-    from tests.factories import ObjectTypeFactory
     from tests.versioning.support import steward
-    from versioning.changes import mark_changed
 
     seed_main(3, link=False)
     dev = services.create_branch("dev", "main", None)
     before = to_documents(dev.pk)
-    added: list = []
-
-    def add_object_type():
-        try:
-            made = ObjectTypeFactory(branch=dev, api_name="Concurrent", properties=2)
-            mark_changed(dev.pk, made.rid, "objectType")
-            added.append(str(made.rid))
-        finally:
-            connections.close_all()
-
-    copy_table = workspace._copy_table
-
-    def copy_then_let_another_edit(cursor, params, model, deferred):
-        copy_table(cursor, params, model, deferred)
-        if model is ObjectType and not added:
-            thread = threading.Thread(target=add_object_type)
-            thread.start()
-            thread.join(30)
-
-    monkeypatch.setattr(workspace, "_copy_table", copy_then_let_another_edit)
+    added = edit_during_the_copy(monkeypatch, dev)
     admin_user = steward("admin-steward", is_staff=True)
     client.force_login(admin_user)
     response = client.post(
