@@ -575,24 +575,29 @@ def _closest_rows(commit_id: str, *, besides: Branch) -> tuple[Branch | None, se
     they may differ; ``(None, ...)`` when none is close enough to be worth copying."""
     made_on = Commit.objects.filter(pk=commit_id).values_list("branch_name", flat=True).first()
     names = {MAIN_BRANCH, *([made_on] if made_on else [])}
-    candidates = (
+    candidates = list(
         Branch.objects.filter(head__isnull=False)
         .filter(Q(head_id=commit_id) | Q(name__in=names))
         .exclude(pk=besides.pk)
+        .order_by("pk")
     )
+    if not candidates:
+        return None, set()
+    marks: dict[int, set[str]] = {c.pk: set() for c in candidates}
+    for branch_id, rid in WorkingChange.objects.filter(branch__in=candidates).values_list(
+        "branch_id", "rid"
+    ):
+        marks[branch_id].add(str(rid))
     graph = store.Graph()
     best: tuple[Branch, set[str]] | None = None
-    for candidate in candidates.order_by("pk"):
-        rids = {
-            str(rid)
-            for rid in WorkingChange.objects.filter(branch=candidate).values_list("rid", flat=True)
-        }
+    for candidate in candidates:
+        rids = marks[candidate.pk]
         if candidate.head_id != commit_id:
             rids |= store.changed_rids(graph, candidate.head_id, commit_id)
         if best is None or len(rids) < len(best[1]):
             best = (candidate, rids)
-    if best is None or not best[1]:
-        return best or (None, set())
+        if not rids:
+            return best  # its rows are the commit's tree: nothing to write
     total = len(store.hashes_at(commit_id)) or 1
     if len(best[1]) > _DONOR_MAX_SHARE * total:
         return None, set()
