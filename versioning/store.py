@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -218,29 +218,35 @@ def _rid_hash_pairs(entries) -> Iterator[tuple[str, str]]:
     return ((str(r), h) for r, h in entries.values_list(uuid_text("rid"), "hash").iterator(2000))
 
 
-def _entries(checkpoint: str, rids: Iterable[str]) -> dict[str, str]:
-    """``rid -> hash`` of the checkpoint's tree entries for ``rids`` (absent ones left out).
-
-    On PostgreSQL one statement with the rids as one array parameter: the ORM's ``IN``
-    builds a ``UUID`` and a placeholder per rid (a merge asks for hundreds)."""
-    rids = list(rids)
-    out: dict[str, str] = {}
+def _pairs_for(keys: list[str], sql: str, params: list[Any], orm: Callable) -> Iterator[tuple]:
+    """The ``(key, value)`` rows of ``keys``. On PostgreSQL one statement, ``sql`` with the
+    keys as its last parameter, one array: the ORM's ``IN`` builds a placeholder (and, for a
+    UUID column, a ``UUID``) per key, and a merge asks for hundreds. Elsewhere
+    ``orm(chunk)`` for each chunk of keys."""
+    if not keys:
+        return
     if connection.vendor == "postgresql":
-        if rids:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT rid::text, hash FROM {TreeEntry._meta.db_table} "
-                    "WHERE commit_id = %s AND rid = ANY(%s::uuid[])",
-                    [checkpoint, rids],
-                )
-                out.update(cursor.fetchall())
-        return out
-    for start in range(0, len(rids), _SQL_CHUNK):
-        entries = TreeEntry.objects.filter(
-            commit_id=checkpoint, rid__in=rids[start : start + _SQL_CHUNK]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, keys])
+            yield from cursor.fetchall()
+        return
+    for start in range(0, len(keys), _SQL_CHUNK):
+        yield from orm(keys[start : start + _SQL_CHUNK])
+
+
+def _entries(checkpoint: str, rids: Iterable[str]) -> dict[str, str]:
+    """``rid -> hash`` of the checkpoint's tree entries for ``rids`` (absent ones left out)."""
+    return dict(
+        _pairs_for(
+            list(rids),
+            f"SELECT rid::text, hash FROM {TreeEntry._meta.db_table} "
+            "WHERE commit_id = %s AND rid = ANY(%s::uuid[])",
+            [checkpoint],
+            lambda chunk: _rid_hash_pairs(
+                TreeEntry.objects.filter(commit_id=checkpoint, rid__in=chunk)
+            ),
         )
-        out.update(_rid_hash_pairs(entries))
-    return out
+    )
 
 
 def hashes_at(commit_id: str | None, rids: Iterable[str] | None = None) -> dict[str, str]:
@@ -290,21 +296,16 @@ class BlobCache:
         self._docs: dict[str, Document] = {}
 
     def fetch(self, hashes: Iterable[str]) -> None:
-        """Read the blobs of ``hashes`` not read yet, in a few queries (one on PostgreSQL,
-        the hashes as one array parameter)."""
+        """Read the blobs of ``hashes`` not read yet (one query on PostgreSQL)."""
         missing = list({h for h in hashes if h not in self._data and h not in self._docs})
-        if connection.vendor == "postgresql":
-            if missing:
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        f"SELECT hash, data FROM {Blob._meta.db_table} WHERE hash = ANY(%s)",
-                        [missing],
-                    )
-                    self._data.update(cursor.fetchall())
-            return
-        for start in range(0, len(missing), _SQL_CHUNK):
-            rows = Blob.objects.filter(hash__in=missing[start : start + _SQL_CHUNK])
-            self._data.update(rows.values_list("hash", "data"))
+        self._data.update(
+            _pairs_for(
+                missing,
+                f"SELECT hash, data FROM {Blob._meta.db_table} WHERE hash = ANY(%s)",
+                [],
+                lambda chunk: Blob.objects.filter(hash__in=chunk).values_list("hash", "data"),
+            )
+        )
 
     def document(self, h: str) -> Document:
         doc = self._docs.get(h)
