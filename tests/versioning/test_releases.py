@@ -31,16 +31,6 @@ def add_value_type(main: Branch, name: str = "Code") -> None:
     mark_changed(main.pk, vt.rid, "valueType")
 
 
-@pytest.fixture
-def main():
-    return seed_main(3)
-
-
-@pytest.fixture
-def releaser():
-    return UserFactory(username="releaser", permissions=["versioning.release_branch"])
-
-
 def test_first_release_is_1_0_0_lists_everything_and_publishes_its_event(main, releaser):
     release = publish_release(main, releaser, notes=" First cut ")
     assert release.version == "1.0.0"

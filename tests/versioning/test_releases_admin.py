@@ -9,7 +9,7 @@ from django.urls import reverse
 from guardian.shortcuts import assign_perm
 
 from tests.factories import UserFactory
-from tests.versioning.support import edit, seed_main
+from tests.versioning.support import edit
 from versioning import services
 from versioning.models import Branch, Release
 from versioning.releases import publish_release
@@ -35,11 +35,6 @@ def logged_in(client, user):
 
 def texts(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
-
-
-@pytest.fixture
-def main():
-    return seed_main(3)
 
 
 def test_cut_page_previews_and_publishes(client, main):

@@ -6,7 +6,7 @@ import pytest
 from guardian.shortcuts import assign_perm
 
 from tests.factories import UserFactory
-from tests.versioning.support import edit, seed_main
+from tests.versioning.support import edit
 from tests.versioning.test_api import client_for, error
 from versioning import services
 from versioning.models import Branch, Release
@@ -14,16 +14,6 @@ from versioning.models import Branch, Release
 pytestmark = pytest.mark.django_db
 
 RELEASES = "/api/v1/releases/"
-
-
-@pytest.fixture
-def main():
-    return seed_main(3)
-
-
-@pytest.fixture
-def releaser():
-    return UserFactory(username="releaser", permissions=["versioning.release_branch"])
 
 
 def next_commit(main: Branch, **values) -> None:
