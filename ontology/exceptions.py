@@ -1,20 +1,15 @@
-"""Domain errors. ``http_status`` lets the API render them (see oms_site.api)."""
+"""The ontology's errors, in the one hierarchy of :mod:`versioning.exceptions`.
+
+``ProtectedBranchError`` (a protected or archived branch, 403) and ``NotAllowedError`` (a
+missing permission, 403) are versioning's, re-exported: the ontology raises the same
+refusals as versioning does, rendered the same way.
+"""
+
+from versioning.exceptions import DomainError, NotAllowedError, ProtectedBranchError
 
 
-class OntologyError(Exception):
-    http_status = 400
-    code = "invalid"
-    field: str | None = None
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        if field is not None:
-            self.field = field
-
-
-class ProtectedBranchError(OntologyError):
-    http_status = 403
-    code = "protected_branch"
+class OntologyError(DomainError):
+    """An error of the ontology's rules or rows."""
 
 
 class InUseError(OntologyError):
@@ -22,13 +17,4 @@ class InUseError(OntologyError):
     code = "in_use"
 
 
-class NotAllowedError(OntologyError):
-    """The user may not write this kind of row on this branch (403); names the permission."""
-
-    http_status = 403
-    code = "forbidden"
-
-    def __init__(self, message: str, *, permission: str):
-        super().__init__(message)
-        self.permission = permission
-        self.extra = {"permission": permission}
+__all__ = ["DomainError", "InUseError", "NotAllowedError", "OntologyError", "ProtectedBranchError"]

@@ -21,6 +21,7 @@ import events
 from versioning.changes import mark_changed
 from versioning.models import Branch
 from versioning.permissions import EDIT_BRANCH, can_edit_branch
+from versioning.writing import check_writable
 
 from .documents import Document, stored_document
 from .exceptions import InUseError, NotAllowedError, OntologyError, ProtectedBranchError
@@ -51,17 +52,6 @@ _EVENT_ENTITY = {
 
 def event_type(kind: str, action: str) -> str:
     return f"com.oms.ontology.{_EVENT_ENTITY[kind]}.{action}.v1"
-
-
-def ensure_editable(branch: Branch, *, system: bool = False) -> None:
-    """Refuse changes to archived branches, and to protected ones outside a merge."""
-    if branch.archived:
-        raise ProtectedBranchError(f"Branch '{branch.name}' is archived and cannot change.")
-    if branch.protected and not system:
-        raise ProtectedBranchError(
-            f"Branch '{branch.name}' is protected: change it on another branch and merge "
-            "a proposal."
-        )
 
 
 # --- who may write (the API, the admin and the services ask the same question) ----------
@@ -95,7 +85,7 @@ def check_write(user, branch: Branch, perm: str, *, system: bool = False) -> Non
 
     ``user=None`` is an internal write (loaders, tests building state): no user to check.
     """
-    ensure_editable(branch, system=system)
+    check_writable(branch, system=system)
     if user is None or system:
         return
     refusal = write_refusal(user, branch, perm)
@@ -549,7 +539,6 @@ __all__ = [
     "OntologyError",
     "ProtectedBranchError",
     "delete",
-    "ensure_editable",
     "record_change",
     "save",
     "save_interface",

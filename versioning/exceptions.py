@@ -1,11 +1,20 @@
-"""Versioning errors. ``http_status`` lets the API render them (see ``oms_site.api``)."""
+"""The one hierarchy of domain errors, and versioning's own.
+
+Every refusal a service raises is a :class:`DomainError`: ``http_status`` and ``code`` let
+the API render it (see ``oms_site.api``), ``field`` names what was wrong, ``extra`` is
+merged into the error body. Versioning's errors derive from :class:`VersioningError`,
+the ontology's from ``ontology.exceptions.OntologyError``; the refusals both layers raise
+— a protected or archived branch (:class:`ProtectedBranchError`) and a missing permission
+(:class:`NotAllowedError`) — are defined here once, in the lower layer, and the ontology
+re-exports them. Admin pages that show any refusal as a message catch ``DomainError``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-class VersioningError(Exception):
+class DomainError(Exception):
     http_status = 400
     code = "invalid"
     field: str | None = None
@@ -15,6 +24,10 @@ class VersioningError(Exception):
         if field is not None:
             self.field = field
         self.extra: dict[str, Any] = extra or {}
+
+
+class VersioningError(DomainError):
+    """An error of versioning (a ref, a head, a proposal's state...)."""
 
 
 class UnknownRefError(VersioningError):
@@ -31,7 +44,8 @@ class AmbiguousRefError(VersioningError):
 
 
 class ProtectedBranchError(VersioningError):
-    """The branch is protected (changes only by merging a proposal) or archived (403)."""
+    """The branch is protected (changes only by merging a proposal) or archived (403): of
+    a commit, a merge, or an edit of the ontology's rows on it."""
 
     http_status = 403
     code = "protected_branch"
@@ -76,8 +90,9 @@ class UnresolvedConflictsError(VersioningError):
 
 
 class NotAllowedError(VersioningError):
-    """The user may not do this (self-approval, missing permission) (403); ``permission``
-    names the permission that would allow it (rendered as ``"permission"``)."""
+    """The user may not do this (self-approval, missing permission, writing this kind of
+    ontology row on this branch) (403); ``permission`` names the permission that would
+    allow it (rendered as ``"permission"``)."""
 
     http_status = 403
     code = "forbidden"

@@ -67,7 +67,10 @@ def lock_branch(branch: Branch | str) -> Branch:
     return found
 
 
-def check_writable(branch: Branch, *, system: bool) -> None:
+def check_writable(branch: Branch, *, system: bool = False) -> None:
+    """The one rule for "may this branch change": never when archived; when protected,
+    only by a ``system`` write (a merge, a loader). Commits, merges, reverts, discards and
+    the ontology's row edits all ask it (403 :class:`ProtectedBranchError`)."""
     if branch.archived:
         raise ProtectedBranchError(f"Branch '{branch.name}' is archived and cannot change.")
     if branch.protected and not system:

@@ -29,7 +29,7 @@ from versioning.selection import current_branch
 
 from .. import services
 from ..documents import document_version
-from ..exceptions import OntologyError
+from ..exceptions import DomainError
 from .branching import is_editable, twin, user_may_edit
 
 BADGE_CLASSES = {
@@ -342,7 +342,7 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
     def service_save(self, request, row, inline: tuple[str, int] | None = None) -> None:
         try:
             warnings = services.save(row, user=request.user)
-        except (ValidationError, OntologyError) as exc:
+        except (ValidationError, DomainError) as exc:
             raise ServiceRejected(as_validation_error(exc), inline) from exc
         for warning in warnings or []:
             self.message_user(request, warning, messages.WARNING)
@@ -384,7 +384,7 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
     def service_delete(self, request, row) -> None:
         try:
             services.delete(row, user=request.user)
-        except (ValidationError, OntologyError) as exc:
+        except (ValidationError, DomainError) as exc:
             raise ServiceRejected(as_validation_error(exc)) from exc
 
     # --- deletion: refused with the names of the users -------------------------------
@@ -428,7 +428,7 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
                     with transaction.atomic():
                         self.log_deletions(request, [row])
                         services.delete(row, user=request.user)
-                except (ValidationError, OntologyError) as exc:
+                except (ValidationError, DomainError) as exc:
                     refused.append(
                         f"'{name}' was not deleted: {' '.join(as_validation_error(exc).messages)}"
                     )

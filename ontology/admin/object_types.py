@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
 from .. import services
-from ..exceptions import OntologyError
+from ..exceptions import DomainError
 from ..models import LinkType, ObjectType, Property
 from .base import (
     BranchScopedAdmin,
@@ -197,7 +197,7 @@ class ObjectTypeAdmin(BranchScopedAdmin):
             _, warnings = services.save_object_type(
                 form.instance.branch, {}, instance=form.instance, user=request.user, **options
             )
-        except (ValidationError, OntologyError) as exc:
+        except (ValidationError, DomainError) as exc:
             raise ServiceRejected(as_validation_error(exc)) from exc
         for warning in warnings:
             self.message_user(request, warning, messages.WARNING)

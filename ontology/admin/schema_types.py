@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from .. import services
-from ..exceptions import OntologyError
+from ..exceptions import DomainError
 from ..models import (
     Interface,
     InterfaceLinkConstraint,
@@ -224,7 +224,7 @@ class InterfaceAdmin(StatusColumn, BranchScopedAdmin):
             services.save_interface(
                 form.instance.branch, {}, instance=form.instance, user=request.user, **options
             )
-        except (ValidationError, OntologyError) as exc:
+        except (ValidationError, DomainError) as exc:
             raise ServiceRejected(as_validation_error(exc)) from exc
 
 

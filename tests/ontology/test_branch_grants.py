@@ -16,6 +16,7 @@ from ontology.models import ObjectType, ValueType
 from tests.factories import BranchFactory, ObjectTypeFactory, UserFactory, ValueTypeFactory
 from tests.ontology.conftest import url
 from versioning import permissions, services
+from versioning.exceptions import ProtectedBranchError as VersioningProtectedBranchError
 from versioning.models import Branch
 
 pytestmark = pytest.mark.django_db
@@ -347,3 +348,28 @@ def test_admin_model_wide_permission_edits_every_branch(client, b, c):
         row = ValueTypeFactory(branch=branch, api_name="Code")
         assert 'name="_save"' in client.get(change_url(row)).content.decode()
         assert client.get(reverse("admin:ontology_valuetype_add")).status_code == 200
+
+
+def test_an_archived_branch_refuses_an_edit_and_a_commit_with_the_same_error(b):
+    """One rule says whether a branch may change, and one error says it did not: an edit of
+    the ontology's rows and a versioning write are refused alike, through the API (the same
+    403 body) and to a caller of the services (one class, whichever layer raised it)."""
+    user = ontology_user("archiver", EDIT, "versioning.add_commit")
+    b.archived = True
+    b.save(update_fields=["archived"])
+    api = client_for(user)
+    edited = api.post(url("b", "value-types"), VALUE_TYPE, format="json")
+    committed = api.post("/api/v1/branches/b/commits/", {"message": "x"}, format="json")
+    assert edited.status_code == committed.status_code == 403
+    assert edited.json()["error"]["code"] == committed.json()["error"]["code"] == (
+        "protected_branch"
+    )
+    assert edited.json()["error"]["message"] == committed.json()["error"]["message"]
+    assert "archived" in edited.json()["error"]["message"]
+    with pytest.raises(VersioningProtectedBranchError):
+        ontology.save(
+            ValueType(branch=b, api_name="Late", display_name="L", base_type="string"), user=user
+        )
+    with pytest.raises(VersioningProtectedBranchError):
+        services.commit_changes(b, user, "late")
+    assert not ValueType.objects.filter(branch=b, api_name__in=["Code", "Late"]).exists()

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 
 from ontology import services
-from ontology.exceptions import OntologyError
+from ontology.exceptions import DomainError
 from ontology.management import demo_airline as demo
 from ontology.models import (
     Interface,
@@ -26,7 +26,7 @@ from ontology.models import (
     StructType,
     ValueType,
 )
-from versioning.exceptions import NothingToCommitError, VersioningError
+from versioning.exceptions import NothingToCommitError
 from versioning.models import MAIN_BRANCH, Branch
 from versioning.services import commit_changes
 
@@ -209,7 +209,7 @@ class Command(BaseCommand):
                     )
                 except NothingToCommitError:
                     commit = None  # put back exactly as the head already records it
-        except (ValidationError, OntologyError, VersioningError) as exc:
+        except (ValidationError, DomainError) as exc:
             raise CommandError(f"Could not load the demo ontology: {exc}") from exc
         counts: dict[str, int] = {}
         for kind, _ in missing:
