@@ -30,7 +30,7 @@ class Limit:
 
 
 DECLARED = (
-    Limit("properties", 400, "properties per object type"),
+    Limit("properties", 150, "properties per object type"),
     Limit("struct_fields", 10, "fields per struct type"),
     Limit("children", 200, "items in any other list of a write (interfaces, link constraints…)"),
     Limit("enum_values", 1000, "values of an enum constraint"),
@@ -42,7 +42,8 @@ DECLARED = (
 )
 
 
-def _read(limit: Limit) -> int:
+def read(limit: Limit) -> int:
+    """The value of ``limit``: the environment, else the settings, else its default."""
     raw = os.environ.get(limit.env)
     if raw is None:
         raw = getattr(settings, "OMS_LIMITS", {}).get(limit.name, limit.default)
@@ -55,7 +56,7 @@ def _read(limit: Limit) -> int:
     return value
 
 
-VALUES: dict[str, int] = {limit.name: _read(limit) for limit in DECLARED}
+VALUES: dict[str, int] = {limit.name: read(limit) for limit in DECLARED}
 
 PROPERTIES = VALUES["properties"]
 STRUCT_FIELDS = VALUES["struct_fields"]
