@@ -117,8 +117,11 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = prefix if key in ("non_field_errors", "__all__") and not prefix else key
-            path = f"{prefix}.{name}" if prefix and name != prefix else name
+            # a nested serializer's own errors (a list too long) belong to its field
+            if key in ("non_field_errors", "__all__"):
+                path = prefix or key
+            else:
+                path = f"{prefix}.{key}" if prefix else key
             for k, v in _flatten(value, path).items():
                 out.setdefault(k, []).extend(v)
     elif isinstance(detail, list):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import reprlib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from . import limits
 from .choices import BaseType
 
 API_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
@@ -44,7 +46,7 @@ PRIMITIVE_TYPES = NUMERIC_TYPES | TEMPORAL_TYPES | {"string", "boolean"}
 PRIMARY_KEY_TYPES = frozenset({"string", "integer", "short"})
 PRIMARY_KEY_TYPES_WITH_WARNING = frozenset({"long", "date", "timestamp", "boolean", "byte"})
 
-MAX_STRUCT_FIELDS = 10
+MAX_STRUCT_FIELDS = limits.STRUCT_FIELDS
 CONSTRAINT_KEYS = frozenset(
     {"enum", "range", "length", "regex", "format", "arraySize", "uniqueItems", "items"}
 )
@@ -121,37 +123,45 @@ def check_struct_field_count(count: int) -> list[str]:
 # --- value-type constraints ------------------------------------------------------------
 
 
+def _show(value: Any) -> str:
+    """A client's value in a message: short, and safe at any nesting depth."""
+    return reprlib.repr(value)
+
+
 def _coerce(value: Any, base_type: str) -> Any:
     """The value as a comparable Python value of the base type, or raise ValueError."""
     if base_type in INTEGRAL_TYPES:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{value!r} is not a whole number")
+            raise ValueError(f"{_show(value)} is not a whole number")
         return value
     if base_type in NUMERIC_TYPES:
         if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a number")
+            raise ValueError(f"{_show(value)} is not a number")
         try:
-            return Decimal(str(value))
+            number = Decimal(str(value))
         except InvalidOperation:
-            raise ValueError(f"{value!r} is not a number") from None
+            raise ValueError(f"{_show(value)} is not a number") from None
+        if not number.is_finite():
+            raise ValueError(f"{_show(value)} is not a finite number")
+        return number
     if base_type == "date":
         try:
             return dt.date.fromisoformat(str(value))
         except ValueError:
-            raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
+            raise ValueError(f"{_show(value)} is not an ISO date (YYYY-MM-DD)") from None
     if base_type == "timestamp":
         try:
             parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(f"{value!r} is not an ISO timestamp") from None
+            raise ValueError(f"{_show(value)} is not an ISO timestamp") from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     if base_type == "string":
         if not isinstance(value, str):
-            raise ValueError(f"{value!r} is not a string")
+            raise ValueError(f"{_show(value)} is not a string")
         return value
     if base_type == "boolean":
         if not isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a boolean")
+            raise ValueError(f"{_show(value)} is not a boolean")
         return value
     raise ValueError(f"{base_type} values cannot be constrained this way")
 
@@ -159,8 +169,12 @@ def _coerce(value: Any, base_type: str) -> Any:
 def _bounds(
     spec: Any, name: str, base_type: str, errors: list[str], non_negative: bool = False
 ) -> None:
-    if not isinstance(spec, dict) or not set(spec) <= {"min", "max"} or not spec:
+    if not isinstance(spec, dict) or not spec:
         errors.append(f"{name} takes an object with 'min' and/or 'max'.")
+        return
+    unknown = _unknown(spec, {"min", "max"}, name)
+    if unknown:
+        errors.append(unknown)
         return
     values = {}
     for key in ("min", "max"):
@@ -176,6 +190,52 @@ def _bounds(
         errors.append(f"{name}: min ({spec['min']}) must not be greater than max ({spec['max']}).")
 
 
+def _unknown(spec: dict, allowed: set[str], where: str) -> str | None:
+    """The message naming the keys of ``spec`` outside ``allowed``, if any."""
+    unknown = sorted((limits.shown(str(k)) for k in set(spec) - allowed), key=str)
+    if not unknown:
+        return None
+    shown = ", ".join(f"{where}.{k}" for k in unknown)
+    return f"Unknown key(s): {shown}; {where} takes {', '.join(sorted(allowed))}."
+
+
+_REPEAT = re.compile(r"(?<!\\)\{\s*(\d*)\s*(?:,\s*(\d*)\s*)?\}")
+
+
+def check_pattern(pattern: str) -> list[str]:
+    """A regular expression within the limits (length, nesting, counted repeats) that
+    compiles; checked in that order, so that nothing big reaches the compiler."""
+    if len(pattern) > limits.PATTERN_LENGTH:
+        return [limits.over("pattern_length", len(pattern))]
+    depth = deepest = 0
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    if deepest > limits.PATTERN_NESTING:
+        return [limits.over("pattern_nesting", deepest)]
+    for match in _REPEAT.finditer(pattern):
+        bounds = [int(b) for b in match.groups() if b]
+        if bounds and max(bounds) > limits.PATTERN_REPEAT:
+            return [limits.over("pattern_repeat", max(bounds))]
+    try:
+        re.compile(pattern)
+    except (re.error, OverflowError, RecursionError, ValueError) as exc:
+        return [f"is not a valid regular expression ({exc})."]
+    return []
+
+
 def check_constraints(
     constraints: Any, base_type: str, item_type: str | None = None, path: str = ""
 ) -> list[str]:
@@ -186,7 +246,11 @@ def check_constraints(
         return errors
     if not isinstance(constraints, dict):
         return ["Constraints must be a JSON object."]
-    unknown = sorted(set(constraints) - CONSTRAINT_KEYS)
+    if not path:
+        shape = limits.check_json(constraints)
+        if shape:
+            return [f"{where}{name}: {messages[0]}" for name, messages in shape.items()]
+    unknown = sorted((limits.shown(str(k)) for k in set(constraints) - CONSTRAINT_KEYS), key=str)
     if unknown:
         errors.append(
             f"Unknown constraint(s): {', '.join(where + u for u in unknown)}; "
@@ -209,9 +273,12 @@ def check_constraints(
             refuse(
                 "enum", "takes {'values': [...], 'caseInsensitive': false} with at least one value."
             )
+        elif len(spec["values"]) > limits.ENUM_VALUES:
+            refuse("enum.values", limits.over("enum_values", len(spec["values"])))
         else:
-            if set(spec) - {"values", "caseInsensitive"}:
-                refuse("enum", "only 'values' and 'caseInsensitive' are allowed.")
+            unknown = _unknown(spec, {"values", "caseInsensitive"}, f"{where}enum")
+            if unknown:
+                errors.append(unknown)
             if "caseInsensitive" in spec and not isinstance(spec["caseInsensitive"], bool):
                 refuse("enum.caseInsensitive", "must be true or false.")
             if spec.get("caseInsensitive") and base_type != "string":
@@ -253,10 +320,11 @@ def check_constraints(
         ):
             refuse("regex", "takes {'pattern': '...'}.")
         else:
-            try:
-                re.compile(spec["pattern"])
-            except re.error as exc:
-                refuse("regex.pattern", f"is not a valid regular expression ({exc}).")
+            unknown = _unknown(spec, {"pattern"}, f"{where}regex")
+            if unknown:
+                errors.append(unknown)
+            for message in check_pattern(spec["pattern"]):
+                refuse("regex.pattern", message)
     if "format" in constraints:
         if base_type != "string":
             refuse("format", f"a UUID/RID format applies to strings, not {base_type}.")

@@ -8,9 +8,10 @@ keyed by ``rid`` and back.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+
+from .names import validate_branch_name
 
 BRANCH_NAME_CHARS = "[A-Za-z0-9._/-]"
 BRANCH_NAME_RE = rf"^[A-Za-z0-9]{BRANCH_NAME_CHARS}{{0,99}}$"
@@ -35,11 +36,9 @@ RESERVED_SEGMENTS = frozenset(
 
 
 def validate_branch_segments(name: str) -> None:
-    reserved = sorted(set(name.split("/")) & RESERVED_SEGMENTS)
-    if reserved:
-        raise ValidationError(
-            f"Branch names cannot contain the segment '{reserved[0]}' (an API route)."
-        )
+    """The branch-name grammar of :mod:`versioning.names`, with the API's route segments
+    (the field's validator under the name its migrations know)."""
+    validate_branch_name(name, RESERVED_SEGMENTS)
 
 
 class Blob(models.Model):

@@ -276,4 +276,4 @@ def test_raw_bodies_with_nul_never_give_500(api, dev):
         }
     )
     response = api.generic("POST", url("dev", "value-types"), body, content_type="application/json")
-    assert_error(response, 400, "constraints")
+    assert_error(response, 400, "constraints.enum.values.0")

@@ -50,7 +50,9 @@ def _param(name: str, description: str, location=OpenApiParameter.PATH, required
 BRANCH = _param("branch", "Branch name (may contain '/').")
 REF = _param("ref", "Branch name, commit id (or unique prefix ≥ 7) or release.")
 RID = _param("rid", "Stable id (UUID) of a top-level entity.")
-PROPOSAL = OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH)
+PROPOSAL = OpenApiParameter(
+    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The proposal's number."
+)
 LIMIT = OpenApiParameter(
     "limit", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Page size (≤ 500)."
 )

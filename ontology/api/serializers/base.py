@@ -2,16 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Model
 from rest_framework import serializers
 
+from ... import limits
 from ...choices import Status
 from .refs import Resolver
 
 
-class DeprecationSerializer(serializers.Serializer):
+class StrictSerializer(serializers.Serializer):
+    """Refuses every key it does not write (unknown or read-only), naming each: nothing
+    a client sends is dropped silently."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            refused = refused_keys(self.fields, data)
+            if refused:
+                raise serializers.ValidationError(refused)
+        return super().to_internal_value(data)
+
+
+def refused_keys(fields: Mapping[str, serializers.Field], data: Mapping) -> dict[str, list[str]]:
+    """``{key: [why]}`` for the keys of ``data`` that are not writable ``fields``."""
+    writable = sorted(name for name, field in fields.items() if not field.read_only)
+    refused: dict[str, list[str]] = {}
+    for key in data:
+        if key in writable:
+            continue
+        field = fields.get(key)
+        refused[limits.shown(str(key))] = [
+            "This field is read-only."
+            if field is not None
+            else f"Unknown key; this object takes {', '.join(writable)}."
+        ]
+    return refused
+
+
+def description_field(**kwargs) -> serializers.CharField:
+    """A description: any text up to the ``description_length`` limit."""
+    return serializers.CharField(
+        allow_blank=True, required=False, default="", max_length=limits.DESCRIPTION_LENGTH, **kwargs
+    )
+
+
+class DeprecationSerializer(StrictSerializer):
     message = serializers.CharField(allow_blank=True, required=False, default="")
     deadline = serializers.DateField(allow_null=True, required=False, default=None)
 
@@ -67,7 +104,7 @@ def timestamps(row) -> dict[str, str]:
     return {"createdAt": row.created_at.isoformat(), "updatedAt": row.updated_at.isoformat()}
 
 
-class EntitySerializer(serializers.Serializer):
+class EntitySerializer(StrictSerializer):
     """Base of the top-level serializers: common fields, hand-written output, service writes.
 
     Context: ``branch`` (the request's branch) and ``request``.
@@ -76,7 +113,7 @@ class EntitySerializer(serializers.Serializer):
     rid = serializers.UUIDField(read_only=True)
     apiName = serializers.CharField(source="api_name", max_length=100)
     displayName = serializers.CharField(source="display_name", max_length=200)
-    description = serializers.CharField(allow_blank=True, required=False, default="")
+    description = description_field()
     status = serializers.ChoiceField(Status.choices, required=False, default=Status.ACTIVE)
     deprecation = DeprecationSerializer(allow_null=True, required=False, default=None)
     createdAt = serializers.DateTimeField(read_only=True)
@@ -101,6 +138,14 @@ class EntitySerializer(serializers.Serializer):
     def to_representation(self, instance) -> dict[str, Any]:
         return self.represent(instance)
 
+    def to_internal_value(self, data):
+        # the whole body's shape (depth, unwritable text) first: it is what the fields
+        # and the rules then walk
+        errors = limits.check_json(data)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
     def values(self, data: dict[str, Any]) -> dict[str, Any]:
         """Validated data -> model field values (references resolved)."""
         values = dict(data)
@@ -117,17 +162,6 @@ class EntitySerializer(serializers.Serializer):
         return self.write(instance, validated_data)
 
 
-def has_nul(value: Any) -> bool:
-    """Whether a JSON value holds a NUL character anywhere (PostgreSQL refuses those)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
-    return False
-
-
 class ChildRidField(serializers.UUIDField):
     """A child's rid as a UUID string (DRF's UUIDField would also take an integer)."""
 
@@ -135,3 +169,25 @@ class ChildRidField(serializers.UUIDField):
         if not isinstance(data, str):
             self.fail("invalid", value=data)
         return super().to_internal_value(data)
+
+
+def fill_child_names(existing, items: list[dict[str, Any]] | None, prefix: str) -> None:
+    """A child given by ``rid`` alone keeps its api name (docs/api.md, PATCH): fill it in
+    from ``existing`` (the parent's children, a queryset), in one query. A child that
+    names a rid the parent does not have, and no api name, is refused on its path."""
+    wanted = [i for i, item in enumerate(items or ()) if "api_name" not in item and item.get("rid")]
+    if not wanted:
+        return
+    rids = [items[i]["rid"] for i in wanted]
+    names = dict(existing.filter(rid__in=rids).values_list("rid", "api_name"))
+    errors = {}
+    for index in wanted:
+        item = items[index]
+        if item["rid"] in names:
+            item["api_name"] = names[item["rid"]]
+        else:
+            errors[f"{prefix}.{index}.apiName"] = [
+                f"No child has the rid {item['rid']}: a new one needs an apiName."
+            ]
+    if errors:
+        raise serializers.ValidationError(errors)

@@ -7,21 +7,31 @@ from typing import Any
 from django.db.models import Q
 from rest_framework import serializers
 
-from ... import services
+from ... import limits, services
 from ...choices import Cardinality, ConstraintCardinality, Visibility
 from ...models import Interface, LinkType, ObjectType, Property, SharedProperty
-from .base import ChildRidField, EntitySerializer, apply_values, common, deprecation, timestamps
+from .base import (
+    ChildRidField,
+    EntitySerializer,
+    StrictSerializer,
+    apply_values,
+    common,
+    deprecation,
+    description_field,
+    fill_child_names,
+    timestamps,
+)
 from .object_types import resolve_items
 from .refs import RefField, ref
 
 
-class LinkConstraintSerializer(serializers.Serializer):
+class LinkConstraintSerializer(StrictSerializer):
     rid = ChildRidField(required=False, help_text="Give it to keep a renamed constraint.")
     apiName = serializers.CharField(source="api_name", max_length=100)
     displayName = serializers.CharField(
         source="display_name", max_length=200, allow_blank=True, required=False, default=""
     )
-    description = serializers.CharField(allow_blank=True, required=False, default="")
+    description = description_field()
     targetObjectType = RefField(
         source="target_object_type", allow_null=True, required=False, default=None
     )
@@ -36,12 +46,22 @@ class LinkConstraintSerializer(serializers.Serializer):
 
 class InterfaceSerializer(EntitySerializer):
     icon = serializers.CharField(max_length=60, allow_blank=True, required=False, default="")
-    extends = serializers.ListField(child=RefField(), required=False, default=list)
+    extends = serializers.ListField(
+        child=RefField(), required=False, default=list, **limits.list_limit("children")
+    )
     properties = serializers.ListField(
-        child=RefField(), required=False, default=list, help_text="Shared properties."
+        child=RefField(),
+        required=False,
+        default=list,
+        **limits.list_limit("children"),
+        help_text="Shared properties.",
     )
     linkConstraints = LinkConstraintSerializer(
-        source="link_constraints", many=True, required=False, default=list
+        source="link_constraints",
+        many=True,
+        required=False,
+        default=list,
+        **limits.list_limit("children"),
     )
 
     def represent(self, row: Interface) -> dict[str, Any]:
@@ -78,6 +98,8 @@ class InterfaceSerializer(EntitySerializer):
             properties = self.resolver.many(SharedProperty, properties, "properties")
         if constraints is not None:
             constraints = [dict(c) for c in constraints]
+            if instance is not None:
+                fill_child_names(instance.link_constraints.all(), constraints, "linkConstraints")
             resolve_items(
                 self.resolver,
                 constraints,
@@ -95,7 +117,7 @@ class InterfaceSerializer(EntitySerializer):
         )
 
 
-class LinkSideSerializer(serializers.Serializer):
+class LinkSideSerializer(StrictSerializer):
     apiName = serializers.CharField(max_length=100)
     displayName = serializers.CharField(max_length=200)
     visibility = serializers.ChoiceField(

@@ -9,16 +9,19 @@ from rest_framework import serializers
 
 from oms_site.api import camelize
 
-from ... import rules, services
+from ... import limits, rules, services
 from ...choices import BaseType, ItemType, Status, Visibility
 from ...models import Interface, ObjectType, Property, SharedProperty, StructType, ValueType
 from .base import (
     ChildRidField,
     DeprecationSerializer,
     EntitySerializer,
+    StrictSerializer,
     apply_values,
     common,
     deprecation_of,
+    description_field,
+    fill_child_names,
     null_to_blank,
     pop_deprecation,
     timestamps,
@@ -26,7 +29,7 @@ from .base import (
 from .refs import Ref, RefField, Resolver, ref
 
 
-class TypedSerializer(serializers.Serializer):
+class TypedSerializer(StrictSerializer):
     """Base type, array item type, value type and struct type."""
 
     baseType = serializers.ChoiceField(BaseType.choices, source="base_type")
@@ -90,7 +93,7 @@ class PropertySerializer(TypedSerializer):
     rid = ChildRidField(required=False, help_text="Give it to keep a renamed property.")
     apiName = serializers.CharField(source="api_name", max_length=100)
     displayName = serializers.CharField(source="display_name", max_length=200)
-    description = serializers.CharField(allow_blank=True, required=False, default="")
+    description = description_field()
     sharedProperty = RefField(
         source="shared_property", allow_null=True, required=False, default=None
     )
@@ -203,8 +206,12 @@ class ObjectTypeSerializer(EntitySerializer):
         default=None,
         help_text="One of this object type's properties.",
     )
-    interfaces = serializers.ListField(child=RefField(), required=False, default=list)
-    properties = PropertySerializer(many=True, required=False, default=list)
+    interfaces = serializers.ListField(
+        child=RefField(), required=False, default=list, **limits.list_limit("children")
+    )
+    properties = PropertySerializer(
+        many=True, required=False, default=list, **limits.list_limit("properties")
+    )
     warnings = serializers.ListField(
         child=serializers.CharField(), read_only=True, help_text="Rule warnings (not errors)."
     )
@@ -246,6 +253,10 @@ class ObjectTypeSerializer(EntitySerializer):
         values = self.values(data)
         properties = values.pop("properties", None)
         interfaces = values.pop("interfaces", None)
+        if properties is not None:
+            properties = [dict(p, position=i) for i, p in enumerate(properties)]
+            if instance is not None:
+                fill_child_names(instance.properties.all(), properties, "properties")
         keys = {
             name: self._key_name(instance, properties, values.pop(name), camelize(name))
             for name in ("primary_key", "title_property")
@@ -256,7 +267,6 @@ class ObjectTypeSerializer(EntitySerializer):
                 ObjectType, values["replaced_by"], "replacedBy"
             )
         if properties is not None:
-            properties = [dict(p, position=i) for i, p in enumerate(properties)]
             resolve_items(
                 self.resolver,
                 properties,

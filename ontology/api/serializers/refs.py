@@ -11,6 +11,8 @@ from django.db.models.functions import Lower
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
+from ...limits import shown
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -29,6 +31,7 @@ def ref(obj: Model | None) -> dict[str, str] | None:
 
 _REF_SCHEMA = {
     "type": "object",
+    "additionalProperties": False,
     "properties": {
         "rid": {"type": "string", "format": "uuid"},
         "apiName": {"type": "string"},
@@ -66,6 +69,13 @@ class RefField(serializers.Field):
     def to_internal_value(self, data: Any) -> Ref:
         if isinstance(data, str) and 0 < len(data) <= 100 and "\x00" not in data:
             return Ref(api_name=data)
+        if isinstance(data, dict) and set(data) - {"rid", "apiName"}:
+            raise serializers.ValidationError(
+                {
+                    shown(str(key)): ['Unknown key; a reference takes "rid" or "apiName".']
+                    for key in sorted(set(data) - {"rid", "apiName"}, key=str)
+                }
+            )
         if isinstance(data, dict) and (data.get("rid") or data.get("apiName")):
             if data.get("rid"):
                 try:

@@ -6,15 +6,17 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ... import services
+from ... import limits, services
 from ...choices import BaseType, ItemType, StructFieldType
 from ...models import StructType, ValueType
 from .base import (
     ChildRidField,
     EntitySerializer,
+    StrictSerializer,
     apply_values,
     common,
-    has_nul,
+    description_field,
+    fill_child_names,
     null_to_blank,
     timestamps,
 )
@@ -44,11 +46,7 @@ class ValueTypeSerializer(EntitySerializer):
         return out
 
     def validate_constraints(self, value):
-        if value is None:
-            return {}
-        if has_nul(value):
-            raise serializers.ValidationError("Constraints cannot contain NUL characters.")
-        return value
+        return {} if value is None else value
 
     def write(self, instance, data):
         values = self.values(data)
@@ -58,17 +56,19 @@ class ValueTypeSerializer(EntitySerializer):
         return row
 
 
-class StructFieldSerializer(serializers.Serializer):
+class StructFieldSerializer(StrictSerializer):
     rid = ChildRidField(required=False, help_text="Give it to keep a renamed field.")
     apiName = serializers.CharField(source="api_name", max_length=100)
     displayName = serializers.CharField(source="display_name", max_length=200)
-    description = serializers.CharField(allow_blank=True, required=False, default="")
+    description = description_field()
     baseType = serializers.ChoiceField(StructFieldType.choices, source="base_type")
     required = serializers.BooleanField(required=False, default=False)
 
 
 class StructTypeSerializer(EntitySerializer):
-    fields = StructFieldSerializer(many=True, required=False, default=list)
+    fields = StructFieldSerializer(
+        many=True, required=False, default=list, **limits.list_limit("struct_fields")
+    )
 
     def represent(self, row: StructType) -> dict[str, Any]:
         out = common(row)
@@ -91,6 +91,8 @@ class StructTypeSerializer(EntitySerializer):
         fields = values.pop("fields", None)
         if fields is not None:
             fields = [dict(f, position=i) for i, f in enumerate(fields)]
+            if instance is not None:
+                fill_child_names(instance.fields.all(), fields, "fields")
         return services.save_struct_type(
             self.branch, values, instance=instance, fields=fields, user=self.user
         )
