@@ -5,6 +5,7 @@ file-system broker, both under ``var/``. Set ``DATABASE_URL``, ``REDIS_URL``,
 ``CELERY_BROKER_URL`` and ``NATS_URL`` for PostgreSQL, Redis and NATS.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -241,6 +242,17 @@ SPECTACULAR_SETTINGS = {
 OMS_MAX_BODY_BYTES = env.int("OMS_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = OMS_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
+
+# --- Operations endpoints (/metrics, /health/ready; /health/live is open) ----------------
+# A bearer token Prometheus sends (``authorization: {credentials: ...}``), and/or networks
+# (CIDRs) whose direct connections may read them. Neither set: only 401.
+OMS_OPS_TOKEN = env("OMS_OPS_TOKEN", default="")
+try:
+    OMS_OPS_NETWORKS = [
+        str(ipaddress.ip_network(n, strict=False)) for n in env.list("OMS_OPS_NETWORKS", default=[])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"OMS_OPS_NETWORKS: {exc}") from exc
 
 # --- I18N, static ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
