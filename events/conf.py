@@ -36,6 +36,13 @@ def batch_size() -> int:
     return int(_get("BATCH_SIZE", 500))
 
 
+def max_event_bytes() -> int:
+    """The largest structured CloudEvent ``publish`` accepts; a change whose event is larger
+    is refused (413). Under NATS's default ``max_payload`` (1 MiB), leaving room for the
+    message headers."""
+    return int(_get("MAX_EVENT_BYTES", 1_000_000))
+
+
 def max_attempts() -> int:
     return int(_get("MAX_ATTEMPTS", 12))
 
