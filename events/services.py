@@ -86,7 +86,7 @@ SEQUENCE_ROOM = len(', "sequence": ""') + 20
 
 
 def _check_size(event: OutboxEvent) -> None:
-    size = len(to_json_bytes(event)) + SEQUENCE_ROOM
+    size = len(to_json_bytes(event, upcast=False)) + SEQUENCE_ROOM
     limit = conf.max_event_bytes()
     if size > limit:
         raise EventTooLarge(
