@@ -61,6 +61,8 @@ async def _connect(url: str, timeout: float):
 
 
 async def ensure_stream_async(js, stream: str, prefix: str, duplicate_window: float) -> None:
+    """Create the stream, or bring an existing one up to what OMS relies on: its subjects,
+    and a duplicate window at least ``duplicate_window`` seconds long."""
     config = StreamConfig(name=stream, subjects=[f"{prefix}.>"], duplicate_window=duplicate_window)
     try:
         info = await js.stream_info(stream)
@@ -68,9 +70,18 @@ async def ensure_stream_async(js, stream: str, prefix: str, duplicate_window: fl
         await js.add_stream(config)
         logger.info("created JetStream stream", extra={"stream": stream})
         return
+    changed = False
     if f"{prefix}.>" not in (info.config.subjects or []):
-        subjects = list(info.config.subjects or []) + [f"{prefix}.>"]
-        info.config.subjects = subjects
+        info.config.subjects = list(info.config.subjects or []) + [f"{prefix}.>"]
+        changed = True
+    if (info.config.duplicate_window or 0) < duplicate_window:
+        logger.warning(
+            "widening the JetStream duplicate window",
+            extra={"stream": stream, "from": info.config.duplicate_window, "to": duplicate_window},
+        )
+        info.config.duplicate_window = duplicate_window
+        changed = True
+    if changed:
         await js.update_stream(info.config)
 
 
@@ -180,10 +191,11 @@ class NatsSink(Sink):
         stream: str,
         prefix: str,
         timeout: float = 5.0,
-        duplicate_window: float = 120.0,
+        duplicate_window: float | None = None,
     ):
         self.url, self.stream, self.prefix = url, stream, prefix
-        self.timeout, self.duplicate_window = timeout, duplicate_window
+        self.timeout = timeout
+        self.duplicate_window = duplicate_window or conf.nats_duplicate_window()
         self._stream_ready = False
 
     def send_batch(self, messages: list[Message]) -> dict[str, Outcome]:
