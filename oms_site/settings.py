@@ -243,6 +243,10 @@ OMS_MAX_BODY_BYTES = env.int("OMS_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = OMS_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 
+# --- Encryption at rest (events.encryption): Fernet keys, the first encrypts ----------------
+# Unset: a development key derived from SECRET_KEY, which `check --deploy` refuses.
+OMS_ENCRYPTION_KEYS = env.list("OMS_ENCRYPTION_KEYS", default=[])
+
 # --- Operations endpoints (/metrics, /health/ready; /health/live is open) ----------------
 # A bearer token Prometheus sends (``authorization: {credentials: ...}``), and/or networks
 # (CIDRs) whose direct connections may read them. Neither set: only 401.
