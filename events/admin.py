@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils.html import format_html
 
-from . import breakers, services
+from . import breakers, services, webhooks
 from . import sinks as sink_registry
 from .choices import DeliveryStatus
 from .models import DeadLetter, Delivery, OutboxEvent, WebhookSubscription
@@ -280,11 +281,75 @@ class DeadLetterAdmin(_DeliveryActions, admin.ModelAdmin):
         return False
 
 
+class WebhookAddForm(forms.ModelForm):
+    """Adding a webhook: the secret may be given (e.g. the receiver's), else one is made."""
+
+    secret = forms.CharField(
+        required=False,
+        min_length=16,
+        max_length=256,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to have a strong one made. Shown once, after saving.",
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ("name", "url", "secret", "event_types", "enabled")
+
+
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """The signing secret is write-only: shown once when the webhook is made or its secret
+    rotated (the action), masked everywhere else, encrypted in the database."""
+
     list_display = ("name", "url", "enabled", "types", "breaker")
     list_filter = ("enabled",)
     search_fields = ("name", "url")
+    actions = ["rotate_secret"]
+    readonly_fields = ("signing_secret",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = WebhookAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return list(WebhookAddForm.Meta.fields)
+        return ["name", "url", "signing_secret", "event_types", "enabled"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        secret = form.cleaned_data.get("secret") or webhooks.new_secret()
+        obj.secret = secret
+        super().save_model(request, obj, form, change)
+        self._show_once(request, obj, secret)
+
+    @admin.display(description="signing secret")
+    def signing_secret(self, obj) -> str:
+        return "•••••••• (set; shown only when made or rotated: use the rotate action)"
+
+    @admin.action(description="Rotate the signing secret (shown once)", permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        for subscription in queryset:
+            self._show_once(request, subscription, webhooks.rotate_webhook_secret(subscription))
+
+    def _show_once(self, request, obj, secret: str) -> None:
+        self.message_user(
+            request,
+            format_html(
+                "Signing secret of {}: <code>{}</code> — copy it to the receiver now; "
+                "it is not shown again.",
+                obj.name,
+                secret,
+            ),
+            messages.WARNING,
+        )
 
     @admin.display(description="event types")
     def types(self, obj) -> str:

@@ -36,6 +36,13 @@ def batch_size() -> int:
     return int(_get("BATCH_SIZE", 500))
 
 
+def max_event_bytes() -> int:
+    """The largest structured CloudEvent ``publish`` accepts; a change whose event is larger
+    is refused (413). Under NATS's default ``max_payload`` (1 MiB), leaving room for the
+    message headers."""
+    return int(_get("MAX_EVENT_BYTES", 1_000_000))
+
+
 def max_attempts() -> int:
     return int(_get("MAX_ATTEMPTS", 12))
 
@@ -99,8 +106,39 @@ def nats_subject_prefix() -> str:
     return str(_get("NATS_SUBJECT_PREFIX", "oms.events"))
 
 
+def reaper_interval() -> float:
+    """How often beat runs the reaper (``events: reap stale claims``, 60 s as the migration
+    schedules it); the worker checks the schedule against it at start-up."""
+    return float(_get("REAPER_INTERVAL_SECONDS", 60.0))
+
+
+def required_duplicate_window() -> float:
+    """The shortest JetStream duplicate window under which a re-send after a worker died
+    is still de-duplicated: the claim expires (claim timeout), the reaper notices (its
+    interval), and the next drain sends it again (one drain's time budget)."""
+    return claim_timeout() + reaper_interval() + drain_time_budget()
+
+
 def nats_duplicate_window() -> float:
-    return float(_get("NATS_DUPLICATE_WINDOW_SECONDS", 120.0))
+    """The stream's duplicate window, never under :func:`required_duplicate_window`:
+    ``OMS_EVENTS_NATS_DUPLICATE_WINDOW_SECONDS`` may only lengthen it (a shorter value is
+    raised to it, and the system check ``events.W001`` says so)."""
+    configured = float(_get("NATS_DUPLICATE_WINDOW_SECONDS", None) or 0)
+    return max(configured, required_duplicate_window())
+
+
+def duplicate_window_problem() -> str | None:
+    """Why the configured duplicate window was raised, or None."""
+    configured = float(_get("NATS_DUPLICATE_WINDOW_SECONDS", None) or 0)
+    needed = required_duplicate_window()
+    if not configured or configured >= needed:
+        return None
+    return (
+        f"OMS_EVENTS_NATS_DUPLICATE_WINDOW_SECONDS is {configured:g} s, under the claim timeout "
+        f"({claim_timeout():g} s) + reaper interval ({reaper_interval():g} s) + drain time "
+        f"budget ({drain_time_budget():g} s) = {needed:g} s, which the stream gets instead: "
+        f"a shorter window would let a worker that died after publishing duplicate its batch."
+    )
 
 
 def nats_timeout() -> float:

@@ -36,8 +36,8 @@ def to_cloudevent(event: OutboxEvent) -> CloudEvent:
     return CloudEvent(*_attributes_and_data(event))
 
 
-def _attributes_and_data(event: OutboxEvent) -> tuple[dict[str, Any], Any]:
-    type, data = registry.upcast(event.type, event.data)
+def _attributes_and_data(event: OutboxEvent, upcast: bool = True) -> tuple[dict[str, Any], Any]:
+    type, data = registry.upcast(event.type, event.data) if upcast else (event.type, event.data)
     attributes: dict[str, Any] = {
         "id": str(event.id),
         "source": event.source,
@@ -59,12 +59,13 @@ def _attributes_and_data(event: OutboxEvent) -> tuple[dict[str, Any], Any]:
     return attributes, data
 
 
-def to_json_bytes(event: OutboxEvent) -> bytes:
+def to_json_bytes(event: OutboxEvent, *, upcast: bool = True) -> bytes:
     """Structured-mode CloudEvents JSON: the bytes of the SDK's ``FORMAT.write`` (tested
     against it), written without building a ``CloudEvent`` for the usual case of JSON data,
     which would only re-validate attributes checked when the event was published (and
-    costs about as much as the rest of the serialisation)."""
-    attributes, data = _attributes_and_data(event)
+    costs about as much as the rest of the serialisation). ``upcast=False``: the event as
+    stored (its size when published)."""
+    attributes, data = _attributes_and_data(event, upcast)
     if attributes["datacontenttype"] != CONTENT_TYPE_JSON or not isinstance(data, dict):
         return FORMAT.write(CloudEvent(attributes, data))
     attributes["data"] = data

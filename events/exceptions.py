@@ -12,6 +12,14 @@ class InvalidEvent(EventsError, ValueError):
     """publish() was called with a type, subject or data that cannot make an event."""
 
 
+class EventTooLarge(InvalidEvent):
+    """The event would be larger than ``OMS_EVENTS_MAX_EVENT_BYTES``: no sink could be
+    counted on to take it, so the change that produced it is refused (413)."""
+
+    http_status = 413
+    code = "payload_too_large"
+
+
 class InvalidCursor(EventsError):
     code = "invalid_cursor"
     field = "after"

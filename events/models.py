@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.validators import MinLengthValidator, RegexValidator
+from django.core.validators import MaxLengthValidator, MinLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
 from .choices import DeadLetterReason, DeadLetterResolution, DeliveryStatus
+from .encryption import EncryptedTextField
 
 
 class OutboxEvent(models.Model):
@@ -166,10 +167,10 @@ class WebhookSubscription(models.Model):
         max_length=100, unique=True, validators=[sink_name_validator, MinLengthValidator(1)]
     )
     url = models.URLField(max_length=1024)
-    secret = models.CharField(
-        max_length=256,
-        validators=[MinLengthValidator(16)],
-        help_text="HMAC-SHA256 key for the X-OMS-Signature header (at least 16 characters).",
+    # write-only: shown once when made or rotated (events.webhooks), encrypted at rest
+    secret = EncryptedTextField(
+        validators=[MinLengthValidator(16), MaxLengthValidator(256)],
+        help_text="HMAC-SHA256 key for the X-OMS-Signature header (16 to 256 characters).",
     )
     event_types = models.JSONField(
         default=list,

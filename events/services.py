@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from . import conf, registry
 from .choices import DeadLetterResolution, DeliveryStatus
-from .envelope import dataschema_url
-from .exceptions import InvalidEvent
+from .envelope import dataschema_url, to_json_bytes
+from .exceptions import EventTooLarge, InvalidEvent
 from .models import DeadLetter, Delivery, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,8 @@ def publish(
 
     The drain task is scheduled on commit, so a rolled-back change publishes nothing.
     Raises ``InvalidEvent`` for a malformed type, an empty subject, or data that does not
-    match the registered JSON Schema of the type.
+    match the registered JSON Schema of the type; ``EventTooLarge`` (413) for an event over
+    ``OMS_EVENTS_MAX_EVENT_BYTES``.
     """
     try:
         registry.check_type_name(type)
@@ -53,7 +54,7 @@ def publish(
     errors = registry.validate(type, data)
     if errors:
         raise InvalidEvent(f"{type}: data does not match its schema: {'; '.join(errors[:5])}")
-    event = OutboxEvent.objects.create(
+    event = OutboxEvent(
         source=conf.source(),
         type=type,
         subject=subject,
@@ -63,6 +64,8 @@ def publish(
         branch=branch or None,
         commit=commit or None,
     )
+    _check_size(event)
+    event.save(force_insert=True)
     schedule_drain()
     return event
 
@@ -76,6 +79,20 @@ def set_drain_task(task: Any) -> None:
     """Register the Celery task that drains the outbox (``events.tasks.drain_outbox``)."""
     global _drain_task
     _drain_task = task
+
+
+# room for the ``sequence`` extension, which the event gets once it is sequenced
+SEQUENCE_ROOM = len(', "sequence": ""') + 20
+
+
+def _check_size(event: OutboxEvent) -> None:
+    size = len(to_json_bytes(event, upcast=False)) + SEQUENCE_ROOM
+    limit = conf.max_event_bytes()
+    if size > limit:
+        raise EventTooLarge(
+            f"The {event.type} event of this change would take {size} bytes, over the limit "
+            f"of {limit} (OMS_EVENTS_MAX_EVENT_BYTES): make the change smaller."
+        )
 
 
 def _kick_drain() -> None:

@@ -29,6 +29,7 @@ from django.db import DataError, IntegrityError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -68,6 +69,42 @@ class SafeJSONParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
+def _refusals_as_api_errors(method):
+    """``method`` raising a domain refusal (any exception carrying ``http_status``, such as
+    ``NotAllowedError`` or ``ProtectedBranchError``) as DRF's ``APIException``."""
+
+    def call(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except exceptions.APIException:
+            raise
+        except Exception as exc:
+            if not hasattr(exc, "http_status"):
+                raise
+            error = exceptions.APIException(str(exc))
+            error.status_code = exc.http_status
+            raise error from exc
+
+    return call
+
+
+class Metadata(SimpleMetadata):
+    """``OPTIONS``: a write the user may not make is left out of ``actions``, whether DRF's
+    permission classes or a domain service refuse it (DRF catches only its own errors)."""
+
+    GUARDED = ("check_permissions", "get_object")
+
+    def determine_actions(self, request, view):
+        for name in self.GUARDED:
+            if hasattr(view, name):
+                setattr(view, name, _refusals_as_api_errors(getattr(view, name)))
+        try:
+            return super().determine_actions(request, view)
+        finally:
+            for name in self.GUARDED:
+                view.__dict__.pop(name, None)
 
 
 CONFLICT_CODES = frozenset({"duplicate", "in_use"})
@@ -237,6 +274,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 __all__ = [
+    "Metadata",
     "Pagination",
     "SafeJSONParser",
     "camelize",

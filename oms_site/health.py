@@ -1,7 +1,17 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes, and who may read the operational endpoints.
+
+``/health/live`` is open (it says nothing but "the process answers"). ``/health/ready``
+(names and errors of the dependencies) and ``/metrics`` answer only a caller that sends
+``Authorization: Bearer <OMS_OPS_TOKEN>`` or comes from one of ``OMS_OPS_NETWORKS``
+(CIDRs, matched against the connection's address, never a forwarded header); anyone
+else gets 401.
+"""
 
 from __future__ import annotations
 
+import functools
+import hmac
+import ipaddress
 import time
 
 from django.conf import settings
@@ -9,6 +19,43 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
+
+from .api import error_body
+
+
+def _networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(n, strict=False) for n in settings.OMS_OPS_NETWORKS]
+
+
+def ops_allowed(request) -> bool:
+    """The caller holds the operations token or connects from an operations network."""
+    token = settings.OMS_OPS_TOKEN
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    sent = header[len("Bearer ") :].strip() if header.startswith("Bearer ") else ""
+    if token and sent and hmac.compare_digest(sent.encode(), token.encode()):
+        return True
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(address in network for network in _networks())
+
+
+def ops_only(view):
+    """Answer 401 (``WWW-Authenticate: Bearer``) unless :func:`ops_allowed`."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not ops_allowed(request):
+            message = (
+                "Send the operations token (Authorization: Bearer) or call from an allowed network."
+            )
+            response = JsonResponse(error_body(401, "not_authenticated", message), status=401)
+            response["WWW-Authenticate"] = 'Bearer realm="oms-ops"'
+            return response
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 @require_GET
@@ -37,6 +84,7 @@ def _check_broker() -> None:
 
 
 @require_GET
+@ops_only
 def ready(request):
     checks = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
     results: dict[str, dict[str, object]] = {}
@@ -54,3 +102,11 @@ def ready(request):
     return JsonResponse(
         {"status": "ok" if healthy else "error", "checks": results}, status=200 if healthy else 503
     )
+
+
+@require_GET
+@ops_only
+def metrics(request):
+    from django_prometheus.exports import ExportToDjangoView
+
+    return ExportToDjangoView(request)

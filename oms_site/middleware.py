@@ -1,5 +1,6 @@
 """Cross-cutting HTTP middleware: request ids, request body limits, NUL characters."""
 
+import io
 import re
 import uuid
 
@@ -58,19 +59,37 @@ class NulCharacterMiddleware:
         return self.get_response(request)
 
 
+def _too_large(length: int | str, limit: int) -> JsonResponse:
+    message = f"Request body of {length} bytes exceeds the limit of {limit}."
+    return json_error(413, "payload_too_large", message)
+
+
 class BodySizeLimitMiddleware:
-    """Refuses request bodies over ``OMS_MAX_BODY_BYTES`` with 413 in the API error format."""
+    """Refuses request bodies over ``OMS_MAX_BODY_BYTES`` with 413 in the API error format.
+
+    A chunked request (``Transfer-Encoding: chunked``) has no ``Content-Length``: Django
+    would read it as empty. Its body is read here (the server de-chunks it; at most one byte
+    past the limit), answered 413 when over the limit, else handed on as if its length had
+    been sent."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        limit = settings.OMS_MAX_BODY_BYTES
+        declared = request.META.get("CONTENT_LENGTH")
+        if not declared and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            stream = request.META.get("wsgi.input")
+            body = stream.read(limit + 1) if stream is not None else b""
+            if len(body) > limit:
+                return _too_large(f"more than {limit}", limit)
+            request.META["CONTENT_LENGTH"] = str(len(body))
+            request._stream = io.BytesIO(body)
+            return self.get_response(request)
         try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            length = int(declared or 0)
         except ValueError:
             length = 0
-        limit = settings.OMS_MAX_BODY_BYTES
         if length > limit:
-            message = f"Request body of {length} bytes exceeds the limit of {limit}."
-            return json_error(413, "payload_too_large", message)
+            return _too_large(length, limit)
         return self.get_response(request)

@@ -5,9 +5,13 @@ file-system broker, both under ``var/``. Set ``DATABASE_URL``, ``REDIS_URL``,
 ``CELERY_BROKER_URL`` and ``NATS_URL`` for PostgreSQL, Redis and NATS.
 """
 
+import ipaddress
+import os
+import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -17,8 +21,37 @@ if (BASE_DIR / ".env").exists():
 VAR_DIR = Path(env("OMS_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = env("SECRET_KEY", default="oms-local-development-key-not-for-production")
 DEBUG = env.bool("DEBUG", default=False)
+# The key this repository once shipped as its default: public, so never a secret.
+DEVELOPMENT_SECRET_KEY = "oms-local-development-key-not-for-production"
+
+
+def _secret_key() -> str:
+    """``SECRET_KEY`` from the environment; without it, a random key made once and kept in
+    ``var/secret-key.txt`` (every process of one machine shares it). The public
+    development key is refused unless ``DEBUG`` is on."""
+    key = env("SECRET_KEY", default="")
+    if key:
+        if not DEBUG and (key == DEVELOPMENT_SECRET_KEY or key.startswith("django-insecure-")):
+            raise ImproperlyConfigured(
+                "SECRET_KEY is the public development key while DEBUG is off: set a secret one."
+            )
+        return key
+    path = VAR_DIR / "secret-key.txt"
+    if not path.exists():  # the first process to start makes it, whole (link is atomic)
+        draft = VAR_DIR / f".secret-key.{os.getpid()}"
+        draft.write_text(secrets.token_urlsafe(50), encoding="ascii")
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text(encoding="ascii").strip()
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The URI that identifies this OMS instance, used as the CloudEvents ``source``.
@@ -175,6 +208,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "oms_site.api.Pagination",
+    # OPTIONS leaves out the writes a user may not make instead of answering 403
+    "DEFAULT_METADATA_CLASS": "oms_site.api.Metadata",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "oms_site.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -207,6 +242,21 @@ SPECTACULAR_SETTINGS = {
 OMS_MAX_BODY_BYTES = env.int("OMS_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = OMS_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
+
+# --- Encryption at rest (events.encryption): Fernet keys, the first encrypts ----------------
+# Unset: a development key derived from SECRET_KEY, which `check --deploy` refuses.
+OMS_ENCRYPTION_KEYS = env.list("OMS_ENCRYPTION_KEYS", default=[])
+
+# --- Operations endpoints (/metrics, /health/ready; /health/live is open) ----------------
+# A bearer token Prometheus sends (``authorization: {credentials: ...}``), and/or networks
+# (CIDRs) whose direct connections may read them. Neither set: only 401.
+OMS_OPS_TOKEN = env("OMS_OPS_TOKEN", default="")
+try:
+    OMS_OPS_NETWORKS = [
+        str(ipaddress.ip_network(n, strict=False)) for n in env.list("OMS_OPS_NETWORKS", default=[])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"OMS_OPS_NETWORKS: {exc}") from exc
 
 # --- I18N, static ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -253,6 +303,12 @@ for _name, _read in {
     "WEBHOOKS": env.json,
     "EVENTBRIDGE_BUS": env.str,
     "NATS_STREAM": env.str,
+    "NATS_SUBJECT_PREFIX": env.str,
+    "NATS_DUPLICATE_WINDOW_SECONDS": env.float,
+    "CLAIM_TIMEOUT_SECONDS": env.float,
+    "REAPER_INTERVAL_SECONDS": env.float,
+    "DRAIN_TIME_BUDGET_SECONDS": env.float,
+    "MAX_EVENT_BYTES": env.int,
     "MAX_ATTEMPTS": env.int,
     "RETENTION_DAYS": env.float,
     "REQUIRE_REGISTERED_TYPES": env.bool,

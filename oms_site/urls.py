@@ -18,7 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", health.metrics, name="prometheus-django-metrics"),
 ]
 if os.environ.get("OMS_BENCH_BARE") == "1":  # bench/api.py only: the bare DRF ceiling
     urlpatterns.append(path("bench/", include("bench.bare_urls")))

@@ -52,3 +52,14 @@ def redis_url():
 @pytest.fixture
 def nats_url():
     return need_service("NATS", os.environ.get("NATS_URL"), 4222)
+
+
+OPS_TOKEN = "test-operations-token"
+
+
+@pytest.fixture
+def ops_client(client, settings):
+    """A test client that holds the operations token (``/metrics``, ``/health/ready``)."""
+    settings.OMS_OPS_TOKEN = OPS_TOKEN
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {OPS_TOKEN}"
+    return client

@@ -14,30 +14,30 @@ def test_live(client):
     assert response.json() == {"status": "ok"}
 
 
-def test_ready_checks_database_cache_and_broker(client):
-    response = client.get("/health/ready")
+def test_ready_checks_database_cache_and_broker(ops_client):
+    response = ops_client.get("/health/ready")
     body = response.json()
     assert set(body["checks"]) == {"database", "cache", "broker"}
     assert response.status_code == 200, body
     assert all(check["status"] == "ok" for check in body["checks"].values())
 
 
-def test_ready_reports_a_broken_dependency_with_503(client, settings, monkeypatch):
+def test_ready_reports_a_broken_dependency_with_503(ops_client, monkeypatch):
     from oms_site import health
 
     def broken():
         raise ConnectionError("broker unreachable")
 
     monkeypatch.setattr(health, "_check_broker", broken)
-    response = client.get("/health/ready")
+    response = ops_client.get("/health/ready")
     assert response.status_code == 503
     broker = response.json()["checks"]["broker"]
     assert broker["status"] == "error" and "broker unreachable" in broker["error"]
 
 
-def test_metrics_exposes_django_and_process_metrics(client):
+def test_metrics_exposes_django_and_process_metrics(client, ops_client):
     client.get("/health/live")
-    response = client.get("/metrics")
+    response = ops_client.get("/metrics")
     assert response.status_code == 200
     text = response.content.decode()
     assert "django_http_requests_total_by_method_total" in text

@@ -17,7 +17,7 @@ model (``edit_branch``, ``merge_branch``, ``release_branch``, ``delete_branch``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .exceptions import NotAllowedError
@@ -138,6 +138,19 @@ def approve_refusal(user: Any, proposal: Proposal) -> Refusal:
             "The author of a proposal cannot approve it.", permission=APPROVE_PROPOSAL
         )
     return _needs(user, APPROVE_PROPOSAL)
+
+
+REVIEWERS_MESSAGE = (
+    f"Every reviewer must be an active user with the '{APPROVE_PROPOSAL}' permission."
+)
+
+
+def eligible_reviewers(usernames: Iterable[str]) -> list[Any]:
+    """The users of ``usernames`` who may be asked to review: active, may approve."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(username__in=set(usernames), is_active=True)
+    return [u for u in users if has_branch_perm(u, APPROVE_PROPOSAL)]
 
 
 def merge_refusal(user: Any, proposal: Proposal) -> Refusal:

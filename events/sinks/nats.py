@@ -10,6 +10,7 @@ import os
 import threading
 
 import nats
+from nats.errors import MaxPayloadError
 from nats.js.api import StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
@@ -19,6 +20,22 @@ from .base import DELIVERED, Message, Outcome, Result, Sending, Sink, SinkUnavai
 logger = logging.getLogger(__name__)
 
 POISON_CODES = {"maximum payload exceeded", "message size exceeds maximum allowed"}
+HEADER_LINE = b"NATS/1.0\r\n"
+
+
+def message_size(body: bytes, headers: dict[str, str]) -> int:
+    """Bytes the server counts against its ``max_payload``: headers (as nats-py writes
+    them) plus the body. The client checks only the body; a message over the server's limit
+    would make the server close the connection."""
+    head = sum(len(k.encode()) + 2 + len(v.encode()) + 2 for k, v in headers.items())
+    return len(HEADER_LINE) + head + 2 + len(body)
+
+
+def too_large(size: int, limit: int) -> Outcome:
+    """A message the server can never take: poison, and no fault of the sink."""
+    return Outcome(
+        Result.POISON, f"message of {size} bytes exceeds the NATS max_payload of {limit}"
+    )
 
 
 def subject_for(prefix: str, type: str) -> str:
@@ -44,6 +61,8 @@ async def _connect(url: str, timeout: float):
 
 
 async def ensure_stream_async(js, stream: str, prefix: str, duplicate_window: float) -> None:
+    """Create the stream, or bring an existing one up to what OMS relies on: its subjects,
+    and a duplicate window at least ``duplicate_window`` seconds long."""
     config = StreamConfig(name=stream, subjects=[f"{prefix}.>"], duplicate_window=duplicate_window)
     try:
         info = await js.stream_info(stream)
@@ -51,9 +70,18 @@ async def ensure_stream_async(js, stream: str, prefix: str, duplicate_window: fl
         await js.add_stream(config)
         logger.info("created JetStream stream", extra={"stream": stream})
         return
+    changed = False
     if f"{prefix}.>" not in (info.config.subjects or []):
-        subjects = list(info.config.subjects or []) + [f"{prefix}.>"]
-        info.config.subjects = subjects
+        info.config.subjects = list(info.config.subjects or []) + [f"{prefix}.>"]
+        changed = True
+    if (info.config.duplicate_window or 0) < duplicate_window:
+        logger.warning(
+            "widening the JetStream duplicate window",
+            extra={"stream": stream, "from": info.config.duplicate_window, "to": duplicate_window},
+        )
+        info.config.duplicate_window = duplicate_window
+        changed = True
+    if changed:
         await js.update_stream(info.config)
 
 
@@ -163,10 +191,11 @@ class NatsSink(Sink):
         stream: str,
         prefix: str,
         timeout: float = 5.0,
-        duplicate_window: float = 120.0,
+        duplicate_window: float | None = None,
     ):
         self.url, self.stream, self.prefix = url, stream, prefix
-        self.timeout, self.duplicate_window = timeout, duplicate_window
+        self.timeout = timeout
+        self.duplicate_window = duplicate_window or conf.nats_duplicate_window()
         self._stream_ready = False
 
     def send_batch(self, messages: list[Message]) -> dict[str, Outcome]:
@@ -183,7 +212,7 @@ class NatsSink(Sink):
         """Publish the whole batch asynchronously (``publish_async``), then wait for the
         acknowledgements together, at most ``timeout`` seconds."""
         try:
-            _nc, js = await connections.get(self.url, self.timeout)
+            nc, js = await connections.get(self.url, self.timeout)
         except Exception as exc:
             raise SinkUnavailable(f"NATS {self.url}: {type(exc).__name__}: {exc}") from exc
         outcomes: dict[str, Outcome] = {}
@@ -192,7 +221,13 @@ class NatsSink(Sink):
             if not self._stream_ready:
                 await ensure_stream_async(js, self.stream, self.prefix, self.duplicate_window)
                 self._stream_ready = True
+            limit = nc.max_payload
             for index, m in enumerate(messages):
+                headers = {"Nats-Msg-Id": m.id, "Content-Type": "application/cloudevents+json"}
+                size = message_size(m.body, headers)
+                if limit and size > limit:
+                    outcomes[m.id] = too_large(size, limit)
+                    continue
                 try:
                     # no wait_stall: nats-py would start a task per message to time it out;
                     # the client's window (4,000 unacknowledged) only blocks until acks
@@ -201,11 +236,11 @@ class NatsSink(Sink):
                         subject_for(self.prefix, m.type),
                         m.body,
                         stream=self.stream,
-                        headers={
-                            "Nats-Msg-Id": m.id,
-                            "Content-Type": "application/cloudevents+json",
-                        },
+                        headers=headers,
                     )
+                except MaxPayloadError:
+                    outcomes[m.id] = too_large(size, limit)
+                    continue
                 except Exception as exc:  # the connection went away mid-batch
                     outcomes[m.id] = Outcome(Result.RETRY, f"{type(exc).__name__}: {exc}"[:2000])
                     for rest in messages[index + 1 :]:
@@ -226,7 +261,11 @@ class NatsSink(Sink):
                     future.cancel()  # frees its slot in the client's window
         for future, id_ in pending.items():
             outcomes[id_] = _outcome(future)
-        if messages and not any(o.result is Result.DELIVERED for o in outcomes.values()):
+        # a batch none of which was taken fails the sink (the breaker counts it); permanent
+        # refusals (poison) do not count: a message that can never be taken says nothing
+        # about the sink's health
+        judged = [o for o in outcomes.values() if o.result is not Result.POISON]
+        if judged and not any(o.result is Result.DELIVERED for o in judged):
             self._stream_ready = False
             await connections.drop(self.url)
             raise SinkUnavailable("NATS: no message of the batch was acknowledged", outcomes)

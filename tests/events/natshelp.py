@@ -83,18 +83,25 @@ def free_port() -> int:
 class PrivateNats:
     """A nats-server of our own (never the shared one), stopped and started at will."""
 
-    def __init__(self):
+    def __init__(self, config: str = ""):
         self.port = free_port()
         self.store = tempfile.mkdtemp(prefix="oms-nats-")
         self.proc: subprocess.Popen | None = None
+        self.config = config  # nats-server configuration text, e.g. "max_payload: 8192"
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        args = [NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", self.store]
+        if self.config:
+            path = f"{self.store}/nats.conf"
+            with open(path, "w") as out:
+                out.write(self.config)
+            args += ["-c", path]
         self.proc = subprocess.Popen(
-            [NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", self.store],
+            args,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

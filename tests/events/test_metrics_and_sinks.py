@@ -24,7 +24,7 @@ def metric(text: str, name: str) -> float:
     raise AssertionError(f"{name} not in /metrics")
 
 
-def test_metrics_report_outbox_dlq_breakers_and_latency(client, test_type, use_sinks):
+def test_metrics_report_outbox_dlq_breakers_and_latency(ops_client, test_type, use_sinks):
     from events.sinks import Outcome
 
     sink = FakeSink(
@@ -36,13 +36,13 @@ def test_metrics_report_outbox_dlq_breakers_and_latency(client, test_type, use_s
     use_sinks(sink)
     for i in range(3):
         events.publish(test_type, f"things/{i}", {"name": "m"})
-    before = client.get("/metrics").content.decode()
+    before = ops_client.get("/metrics").content.decode()
     assert metric(before, "oms_events_outbox_oldest_pending_age_seconds") > 0
     delivery.drain()
     events.publish(test_type, "things/pending", {"name": "m"})
     delivery.sequence_pending()
     breakers.get_breaker("a").open()
-    text = client.get("/metrics").content.decode()
+    text = ops_client.get("/metrics").content.decode()
     assert metric(text, 'oms_events_outbox_pending{sink="a"}') == 1
     assert metric(text, "oms_events_dead_letters") == 1
     assert metric(text, 'oms_events_breaker_state{sink="a"}') == 2

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -428,10 +427,11 @@ class ProposalListView(VersioningView):
     def post(self, request):
         self.require(permissions.open_proposal_refusal)
         data = self.body(s.ProposalCreateSerializer)
-        users = list(get_user_model().objects.filter(username__in=data["reviewers"]))
-        unknown = sorted(set(data["reviewers"]) - {u.username for u in users})
-        if unknown:
-            raise exceptions.ValidationError({"reviewers": [f"No user {', '.join(unknown)}."]})
+        users = permissions.eligible_reviewers(data["reviewers"])
+        if len(users) != len(set(data["reviewers"])):
+            # one answer whether a name is unknown, inactive or may not review: no
+            # username enumeration
+            raise exceptions.ValidationError({"reviewers": [permissions.REVIEWERS_MESSAGE]})
         proposal = services.open_proposal(
             self.branch(data["source"]),
             self.branch(data["target"]),

@@ -5,7 +5,10 @@ from events.sinks.nats import ensure_stream
 
 
 class Command(BaseCommand):
-    help = "Create (or extend) the JetStream stream and subjects that OMS events go to."
+    help = (
+        "Create (or extend) the JetStream stream and subjects that OMS events go to, with a "
+        "duplicate window of at least claim timeout + reaper interval + drain time budget."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--url", default=None, help="NATS URL (default: NATS_URL)")
@@ -22,5 +25,9 @@ class Command(BaseCommand):
             raise CommandError(f"Could not set up the stream: {exc}") from exc
         self.stdout.write(
             f"Stream {stream or conf.nats_stream()} on {url}: subjects "
-            f"{prefix or conf.nats_subject_prefix()}.>"
+            f"{prefix or conf.nats_subject_prefix()}.>, duplicate window at least "
+            f"{conf.nats_duplicate_window():g} s"
         )
+        problem = conf.duplicate_window_problem()
+        if problem:
+            self.stderr.write(problem)
