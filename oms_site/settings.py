@@ -41,7 +41,7 @@ OMS_PUBLIC_URL = env("OMS_PUBLIC_URL", default=url_of_bind(OMS_BIND)).rstrip("/"
 
 INSTALLED_APPS = [
     "django_prometheus",
-    "django.contrib.admin",
+    "ontology.admin_site.OmsAdminConfig",  # django.contrib.admin, with the steward's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
