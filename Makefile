@@ -5,7 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo admin lint format bench-api clean
+NODE_STAMP := node_modules/.package-lock.json
+
+.PHONY: run test install migrate demo admin lint format bench-api screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,7 +15,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core for the browser tests' accessibility checks, exactly as package-lock.json pins it
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+install: $(STAMP) $(NODE_STAMP)
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -31,6 +37,12 @@ run: demo admin
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# the browser suite, keeping a screenshot of each audited page (light and dark) for review
+screenshots: install
+	rm -rf var/screenshots
+	OMS_SCREENSHOT_DIR=var/screenshots $(PY) -m pytest -m browser -p no:randomly -q
+	@echo "screenshots in var/screenshots/"
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -43,4 +55,4 @@ bench-api: install
 	$(PY) bench/api.py
 
 clean:
-	rm -rf var/ .pytest_cache
+	rm -rf var/ .pytest_cache node_modules

@@ -56,11 +56,25 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The URI that identifies this OMS instance, used as the CloudEvents ``source``.
 OMS_INSTANCE_URI = env("OMS_INSTANCE_URI", default="urn:oms:local")
-OMS_PUBLIC_URL = env("OMS_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Where gunicorn listens (the Procfile reads the same variable) and the URL clients use:
+# the public URL (``dataschema`` of events, the login ``ensure_admin`` prints) follows the
+# bind address unless set, e.g. behind a proxy.
+OMS_BIND = env("OMS_BIND", default="127.0.0.1:8000")
+
+
+def url_of_bind(bind: str) -> str:
+    """``host:port`` as an http URL; a wildcard host (``0.0.0.0``, ``[::]``) as 127.0.0.1."""
+    host, _, port = bind.rpartition(":")
+    if host in ("", "0.0.0.0", "[::]", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+OMS_PUBLIC_URL = env("OMS_PUBLIC_URL", default=url_of_bind(OMS_BIND)).rstrip("/")
 
 INSTALLED_APPS = [
     "django_prometheus",
-    "django.contrib.admin",
+    "ontology.admin_site.OmsAdminConfig",  # django.contrib.admin, with the steward's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -266,7 +280,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
+#: files served at the site's root (``/favicon.ico``)
+WHITENOISE_ROOT = BASE_DIR / "public"
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Logging: one JSON object per line, carrying the request id -------------------------

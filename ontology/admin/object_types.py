@@ -123,7 +123,6 @@ class ObjectTypeAdmin(BranchScopedAdmin):
     )
     search_fields = ("api_name", "display_name", "description")
     list_select_related = ("primary_key",)
-    filter_horizontal = ("interfaces",)
     error_aliases = {"primary_key": "primary_key_name", "title_property": "title_property_name"}
     readonly_fields = ("rid",)
 

@@ -188,7 +188,6 @@ class InterfaceAdmin(StatusColumn, BranchScopedAdmin):
     )
     list_filter = ("status", ("extends", admin.RelatedOnlyFieldListFilter))
     search_fields = ("api_name", "display_name", "description")
-    filter_horizontal = ("extends", "properties")
     fieldsets = (
         (None, {"fields": ("api_name", "display_name", "description", "icon")}),
         ("Shape", {"fields": ("extends", "properties")}),

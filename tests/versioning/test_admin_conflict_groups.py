@@ -61,6 +61,17 @@ def proposal():
     return services.open_proposal(dev, services.get_branch("main"), "Dev", author), author
 
 
+def fix_the_block(open_proposal, author) -> tuple[dict, dict]:
+    """Fix the BLOCK on dev (drop the link to Type2); the ERROR and WARN conflicts left."""
+    dev = Branch.objects.get(name="dev")
+    ontology.delete(LinkType.objects.get(branch=dev, api_name="toType2"))
+    services.commit_changes(dev, author, "no link to Type2")
+    run = services.dry_run(open_proposal)
+    (error,) = [c for c in run["conflicts"] if c["severity"] == "ERROR"]
+    (warn,) = [c for c in run["conflicts"] if c["severity"] == "WARN"]
+    return error, warn
+
+
 def test_conflicts_are_grouped_most_urgent_first_with_forms_where_a_choice_applies(
     client, proposal
 ):
@@ -96,13 +107,7 @@ def test_conflicts_are_grouped_most_urgent_first_with_forms_where_a_choice_appli
 
 def test_a_warn_override_from_the_page_is_what_the_merge_writes(client, proposal):
     proposal, author = proposal
-    dev = Branch.objects.get(name="dev")
-    # fix the BLOCK on the branch (drop the link) and settle the ERROR
-    ontology.delete(LinkType.objects.get(branch=dev, api_name="toType2"))
-    services.commit_changes(dev, author, "no link to Type2")
-    run = services.dry_run(proposal)
-    (error,) = [c for c in run["conflicts"] if c["severity"] == "ERROR"]
-    (warn,) = [c for c in run["conflicts"] if c["severity"] == "WARN"]
+    error, warn = fix_the_block(proposal, author)
     services.resolve(proposal, error["id"], "theirs", None, author)
 
     login(client, author)

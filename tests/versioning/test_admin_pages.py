@@ -263,7 +263,7 @@ def test_diff_page_side_by_side_with_coloured_rows(client, author, dev):
     assert response.status_code == 200
     (card,) = response.context["cards"]
     states = {row["label"]: (row["state"], row["old"], row["new"]) for row in card["rows"]}
-    assert states["displayName"] == ("modified", '"Type0"', '"Shown"')
+    assert states["displayName"] == ("modified", "Type0", "Shown")  # labels, not JSON
     html = response.content.decode()
     assert 'class="oms-modified"' in html and "oms-same" in html
     commit_prefix = services.get_branch("dev").head_id[:12]

@@ -18,6 +18,7 @@ from .. import permissions, services
 from ..exceptions import VersioningError
 from ..models import Branch, Commit, Proposal, ProposalStatus
 from ..selection import current_branch
+from .display import conflict_label
 
 
 def selected_branch(request: HttpRequest) -> Branch:
@@ -79,10 +80,7 @@ def can_update(user: Any, proposal: Proposal) -> bool:
 def refused(request: HttpRequest, exc: VersioningError) -> None:
     """A service's refusal as an admin error message (with its HTTP meaning)."""
     conflicts = getattr(exc, "conflicts", None) or []
-    names = ", ".join(
-        f"{c.get('apiName') or c.get('rid')} {'.'.join(map(str, c.get('path') or []))}".strip()
-        for c in conflicts[:5]
-    )
+    names = ", ".join(conflict_label(c) for c in conflicts[:5])
     detail = f" ({names}{', …' if len(conflicts) > 5 else ''})" if names else ""
     messages.error(request, f"{exc}{detail}")
 

@@ -154,7 +154,7 @@ def render_svg(
         nodes.append(_node(node, x1, y1, text_x, link(node.commit), labels.get(node.commit.id)))
     return format_html(
         '<svg class="oms-dag" xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" '
-        'viewBox="0 0 {} {}" role="img" aria-label="Commit graph">{}{}</svg>',
+        'viewBox="0 0 {} {}" role="group" aria-label="Commit graph">{}{}</svg>',
         width,
         height,
         width,

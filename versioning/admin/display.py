@@ -38,13 +38,56 @@ def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def as_label(value: Any) -> str:
+    """A simple value as a steward reads it (``long``, ``true``, ``3``); JSON otherwise."""
+    if isinstance(value, str) and value and "\n" not in value:
+        return value
+    return as_json(value)
+
+
 def _flatten(doc: Any, path: tuple, label: tuple, out: dict) -> None:
     if isinstance(doc, dict) and doc:
         for key, value in doc.items():
             name = value.get("apiName") if isinstance(value, dict) else None
-            _flatten(value, (*path, key), (*label, str(name or key)), out)
+            if name and _RID.match(str(key)):
+                # a child entity (a property, a field, ...) is one entry: added or
+                # removed whole it becomes one summary row, changed it is compared field
+                # by field (see side_by_side)
+                out[(*path, key)] = ((*label, str(name)), _Child(value))
+            else:
+                _flatten(value, (*path, key), (*label, str(name or key)), out)
     else:
         out[path] = (label, doc)
+
+
+class _Child(dict):
+    """A child entity's document inside its parent's, kept whole by ``flatten``."""
+
+
+def _child_summary(doc: Mapping[str, Any]) -> str:
+    """An added or removed child in one line: its simple fields as ``key: value``."""
+    parts = [
+        f"{key}: {as_label(value)}"
+        for key, value in sorted(doc.items())
+        if key != "apiName" and value not in (None, "", [], {}) and not isinstance(value, dict)
+    ]
+    return ", ".join(parts) or "(no fields)"
+
+
+def path_label(path: Iterable[Any], doc: Mapping[str, Any] | None = None) -> str:
+    """A conflict's path in names: a child keyed by rid is named by its ``apiName`` when
+    ``doc`` (the entity's document) has it, and left out otherwise."""
+    names, node = [], doc
+    for part in map(str, path):
+        child = node.get(part) if isinstance(node, Mapping) else None
+        if _RID.match(part):
+            name = child.get("apiName") if isinstance(child, Mapping) else None
+            if name:
+                names.append(str(name))
+        else:
+            names.append(part)
+        node = child
+    return " › ".join(names)
 
 
 def flatten(doc: Mapping[str, Any] | None) -> dict[tuple, tuple[tuple, Any]]:
@@ -59,10 +102,21 @@ def side_by_side(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -
     """Rows of old/new leaf values, aligned by path, each ``same``/``added``/``removed``/
     ``modified``; a child entity's fields stay together (ordered by label)."""
     a, b = flatten(old), flatten(new)
+    _expand_changed_children(a, b)
     rows = []
     for key in sorted(a.keys() | b.keys(), key=lambda k: ((a.get(k) or b.get(k))[0], k)):
         label, before = a.get(key, (None, None))
         label_b, after = b.get(key, (None, None))
+        if isinstance(before, _Child) or isinstance(after, _Child):
+            state = "added" if key not in a else "removed"
+            rows.append(
+                {
+                    "label": " › ".join(label or label_b),
+                    "summary": f"{state}: {_child_summary(before or after)}",
+                    "state": state,
+                }
+            )
+            continue
         if key not in a:
             state = "added"
         elif key not in b:
@@ -72,12 +126,26 @@ def side_by_side(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -
         rows.append(
             {
                 "label": " › ".join(label or label_b),
-                "old": as_json(before) if key in a else "",
-                "new": as_json(after) if key in b else "",
+                "old": as_label(before) if key in a else "",
+                "new": as_label(after) if key in b else "",
                 "state": state,
             }
         )
     return rows
+
+
+def _expand_changed_children(a: dict, b: dict) -> None:
+    """A child present on both sides is compared field by field: flatten it in place (and
+    so its own children, level by level)."""
+    while both := [
+        key
+        for key in a.keys() & b.keys()
+        if isinstance(a[key][1], _Child) and isinstance(b[key][1], _Child)
+    ]:
+        for key in both:
+            (label_a, old), (label_b, new) = a.pop(key), b.pop(key)
+            _flatten(dict(old), key, label_a, a)
+            _flatten(dict(new), key, label_b, b)
 
 
 def entity_cards(
@@ -120,8 +188,11 @@ def change_summary(cards: list[dict]) -> dict[str, int]:
     return out
 
 
-def conflict_groups(conflicts: list[dict], stored: Mapping[str, Any]) -> list[dict]:
-    """The dry run's conflicts by severity (most urgent first), ready for the template."""
+def conflict_groups(
+    conflicts: list[dict], stored: Mapping[str, Any], docs: Mapping[str, Any] | None = None
+) -> list[dict]:
+    """The dry run's conflicts by severity (most urgent first), ready for the template;
+    ``docs`` (rid -> document) name the children on each conflict's path."""
     groups = []
     for severity, label, hint in SEVERITIES:
         items = []
@@ -134,13 +205,12 @@ def conflict_groups(conflicts: list[dict], stored: Mapping[str, Any]) -> list[di
             items.append(
                 {
                     **c,
-                    "where": " › ".join(p for p in map(str, c["path"]) if not _RID.match(p))
-                    or "(whole entity)",
+                    "where": path_label(c["path"], (docs or {}).get(c["rid"])) or "(whole entity)",
                     "base_json": shown["base"],
                     "ours_json": shown["ours"],
                     "theirs_json": shown["theirs"],
-                    "proposed_text": _resolution_text(c.get("proposed")),
-                    "resolution_text": _resolution_text(resolution),
+                    "proposed_text": _proposed_text(c.get("proposed")),
+                    "resolution_text": _resolution_text(resolution, by_strategy=not chosen),
                     "chosen": chosen.get("choice") or "",
                     "chosen_by": chosen.get("by") or "",
                     "edit_json": json.dumps(
@@ -168,7 +238,8 @@ def _editable(conflict: Mapping[str, Any], resolution: Mapping[str, Any]) -> Any
     return conflict["theirs"]
 
 
-def _resolution_text(resolution: Mapping[str, Any] | None) -> str:
+def _resolution_text(resolution: Mapping[str, Any] | None, *, by_strategy: bool = False) -> str:
+    """How a conflict is settled, in words: a steward's choice or the strategy's value."""
     if not resolution:
         return ""
     choice = resolution.get("choice")
@@ -176,7 +247,24 @@ def _resolution_text(resolution: Mapping[str, Any] | None) -> str:
         return "ours (keep the target's value)"
     if choice == "theirs":
         return "theirs (take the source's value)"
-    return f"edited value {as_json(resolution.get('value'))}"
+    what = "the strategy's value" if by_strategy else "edited value"
+    return f"{what}: {as_label(resolution.get('value'))}"
+
+
+def _proposed_text(proposed: Mapping[str, Any] | None) -> str:
+    """The strategy's result in its column: the merged value itself, or which side."""
+    if not proposed:
+        return ""
+    if proposed.get("choice") == "value":
+        return as_label(proposed.get("value"))
+    return _resolution_text(proposed)
+
+
+def conflict_label(conflict: Mapping[str, Any], doc: Mapping[str, Any] | None = None) -> str:
+    """A conflict in a message: ``Flight › properties › seats › baseType``."""
+    where = path_label(conflict.get("path") or [], doc)
+    name = conflict.get("apiName") or conflict.get("entityKind") or "entity"
+    return f"{name} › {where}" if where else str(name)
 
 
 def merge_blockers(run: Mapping[str, Any]) -> list[str]:

@@ -21,7 +21,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 
-from .. import services
+from .. import releases, services
+from ..domain.policy import Resolution
 from ..exceptions import VersioningError
 from ..models import MAIN_BRANCH, Branch, Proposal
 from .common import (
@@ -36,7 +37,15 @@ from .common import (
     selected_branch,
     status_badge,
 )
-from .display import change_summary, conflict_groups, docs_at, entity_cards, merge_blockers
+from .display import (
+    as_label,
+    change_summary,
+    conflict_groups,
+    conflict_label,
+    docs_at,
+    entity_cards,
+    merge_blockers,
+)
 
 
 class ProposalForm(forms.Form):
@@ -90,11 +99,14 @@ class ProposalAdmin(admin.ModelAdmin):
         ]
 
     def _context(self, request: HttpRequest, title: str, **extra: Any) -> dict:
+        # the versioning bar shows the proposal's source branch on a proposal's pages
+        proposal = extra.get("proposal")
+        branch = proposal.source if proposal and proposal.source else selected_branch(request)
         return {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": title,
-            "branch": selected_branch(request),
+            "branch": branch,
             **extra,
         }
 
@@ -146,18 +158,22 @@ class ProposalAdmin(admin.ModelAdmin):
             raise PermissionDenied
         user = request.user
         run = None
-        if proposal.is_active:
-            try:
+        try:
+            if proposal.is_active:
                 run = services.dry_run(proposal)
-            except VersioningError as exc:
-                refused(request, exc)
-        groups, cards = [], []
+            elif proposal.merge_commit_id:
+                run = merged_record(proposal)
+        except VersioningError as exc:
+            refused(request, exc)
+        groups, cards, predicted = [], [], None
         if run is not None:
-            groups = conflict_groups(run["conflicts"], proposal.resolutions)
             rids = [c["rid"] for c in run["diff"]]
-            cards = entity_cards(
-                run["diff"], docs_at(run["base"], rids), docs_at(run["sourceHead"], rids)
-            )
+            source_docs = docs_at(run["sourceHead"], rids)
+            cards = entity_cards(run["diff"], docs_at(run["base"], rids), source_docs)
+            named = {**docs_at(run["targetHead"], [c["rid"] for c in run["conflicts"]])}
+            named.update(docs_at(run["sourceHead"], [c["rid"] for c in run["conflicts"]]))
+            groups = conflict_groups(run["conflicts"], proposal.resolutions, named)
+            predicted = predict_release(proposal, run)
         context = self._context(
             request,
             f"Proposal #{proposal.pk}: {proposal.title}",
@@ -169,7 +185,14 @@ class ProposalAdmin(admin.ModelAdmin):
             groups=groups,
             cards=cards,
             summary=change_summary(cards),
-            approvals=proposal.approvals.select_related("user"),
+            approvals=proposal.approvals.select_related("user").order_by("created_at"),
+            current_approvals=set(
+                services.current_approvals(proposal, run["sourceHead"]).values_list("pk", flat=True)
+            )
+            if run
+            else set(),
+            predicted=predicted,
+            status_html=status_badge(proposal.status, proposal.get_status_display()),
             reviewers=proposal.reviewers.all(),
             can_approve=can_approve(user, proposal),
             can_merge=can_merge(user, proposal),
@@ -178,7 +201,7 @@ class ProposalAdmin(admin.ModelAdmin):
             and run["base"] != run["targetHead"],
             can_close=can_close(user, proposal),
             can_resolve=can_resolve(user, proposal),
-            merge_blockers=merge_blockers(run) if run else [],
+            merge_blockers=merge_blockers(run) if run and proposal.is_active else [],
         )
         return TemplateResponse(request, "admin/versioning/proposal.html", context)
 
@@ -212,8 +235,13 @@ class ProposalAdmin(admin.ModelAdmin):
             refused(request, exc)
         else:
             done = {"ours": "kept the target's value", "theirs": "took the source's value"}
-            what = done.get(choice or "", "set an edited value") if choice else "cleared"
-            messages.success(request, f"Conflict {conflict_id}: {what}.")
+            if choice == "value":
+                what = f"set the edited value {as_label(value)}"
+            else:
+                what = done.get(choice or "", "cleared your choice")
+            messages.success(
+                request, f"Conflict on {_conflict_name(proposal, conflict_id)}: {what}."
+            )
         return HttpResponseRedirect(url + "#conflicts")
 
     def act_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -263,3 +291,50 @@ class ProposalAdmin(admin.ModelAdmin):
         except VersioningError as exc:
             refused(request, exc)
         return HttpResponseRedirect(url)
+
+
+def _conflict_name(proposal: Proposal, conflict_id: str) -> str:
+    """A conflict of the proposal's dry run by entity and path names, not its id."""
+    run = services.dry_run(proposal)
+    conflict = next((c for c in run["conflicts"] if c["id"] == conflict_id), None)
+    if conflict is None:
+        return "an entity"
+    rid = conflict["rid"]
+    doc = docs_at(run["sourceHead"], [rid]).get(rid) or docs_at(run["targetHead"], [rid]).get(rid)
+    return conflict_label(conflict, doc)
+
+
+def merged_record(proposal: Proposal) -> dict[str, Any]:
+    """What a merged proposal merged, recomputed from its merge commit (commits are
+    immutable): the three-way merge of the source head it took into the target head it
+    was made on, with the stored resolutions (who chose what), and the source's changes
+    since their merge base. The same keys as ``services.dry_run`` where they apply."""
+    commit = proposal.merge_commit
+    resolutions = {
+        cid: Resolution(item.get("choice"), item.get("value"))
+        for cid, item in (proposal.resolutions or {}).items()
+    }
+    merge = services.three_way(commit.parent_id, commit.merge_parent_id, resolutions)
+    found = services.compare_commits(merge.base, merge.theirs)
+    return {
+        "status": proposal.status,
+        "base": merge.base,
+        "targetHead": merge.ours,
+        "sourceHead": merge.theirs,
+        "diff": found.diff.to_dict()["changes"],
+        "conflicts": [c.to_dict() for c in merge.result.conflicts],
+        "merged": True,
+    }
+
+
+def predict_release(proposal: Proposal, run: dict[str, Any]) -> releases.Preview:
+    """The compatibility class of the proposal's changes (merge base -> source head) and
+    the version bump they call for after the target's latest release."""
+    return releases.Preview(
+        ref=proposal.source_name,
+        commit=run["sourceHead"],
+        since=proposal.target_name,
+        since_commit=run["base"],
+        base=releases.latest_release(proposal.target_name),
+        changes=releases.classify_commits(run["base"], run["sourceHead"]),
+    )

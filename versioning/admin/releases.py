@@ -26,17 +26,12 @@ from ..exceptions import VersioningError
 from ..models import MAIN_BRANCH, Branch, Release
 from .common import commit_url, refused, selected_branch
 
-BADGES = {
-    "COMPATIBLE": "oms-badge-ok",
-    "BACKWARD_COMPATIBLE": "oms-badge-info",
-    "MIGRATION_REQUIRED": "oms-badge-warn",
-    "INCOMPATIBLE": "oms-badge-warn oms-danger",
-}
-
 
 def compatibility_badge(value: str) -> str:
+    """The class as a badge; each class has its own colour (``oms-compat-*`` in
+    static/oms/admin.css)."""
     return format_html(
-        '<span class="oms-badge {}">{}</span>', BADGES.get(value, ""), value.replace("_", " ")
+        '<span class="oms-badge oms-compat-{}">{}</span>', value, value.replace("_", " ")
     )
 
 

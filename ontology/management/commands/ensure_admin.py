@@ -33,7 +33,6 @@ from rest_framework.authtoken.models import Token
 
 USERNAME = "admin"
 PASSWORD_ENV = "OMS_ADMIN_PASSWORD"
-LOGIN_URL = "http://127.0.0.1:8000/admin/"
 
 
 def role_permissions() -> dict[str, Q]:
@@ -98,7 +97,7 @@ class Command(BaseCommand):
             user, created = self.ensure_user(password, bool(from_env) or options["reset_password"])
             user.groups.add(admin_group)
         source = f"from ${PASSWORD_ENV}" if from_env else f"stored in {password_file()}"
-        self.stdout.write(f"Admin login: {LOGIN_URL}")
+        self.stdout.write(f"Admin login: {settings.OMS_PUBLIC_URL}/admin/")
         self.stdout.write(f"  username: {USERNAME}")
         if created is None:
             self.stdout.write(

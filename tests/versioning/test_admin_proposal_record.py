@@ -1,0 +1,89 @@
+"""The proposal page as a steward reads it: the proposal's own branch in the bar, conflicts
+and messages by name, a merge that asks first, the predicted release, and a merged
+proposal that keeps its record (diff, conflicts with who resolved them how, approvals)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from versioning import services
+
+from .test_admin_conflict_groups import fix_the_block, proposal  # noqa: F401  (the fixture)
+from .test_admin_pages import login, select, staff_steward
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, pk: int):
+    return client.get(reverse("admin:versioning_proposal_change", args=[pk]))
+
+
+def test_the_bar_shows_the_proposal_branch_not_the_session_one(client, proposal):  # noqa: F811
+    proposal, author = proposal
+    login(client, author)
+    select(client, "main")
+    response = page(client, proposal.pk)
+    assert response.context["branch"].name == "dev"
+    assert "Branch <strong>dev</strong>" in response.content.decode()
+
+
+def test_conflicts_and_resolve_messages_use_names(client, proposal):  # noqa: F811
+    proposal, author = proposal
+    error, warn = fix_the_block(proposal, author)
+    login(client, author)
+    html = page(client, proposal.pk).content.decode()
+    # the WARN conflict's path names the property and the strategy's value reads as a label
+    (item,) = [
+        c
+        for g in page(client, proposal.pk).context["groups"]
+        for c in g["items"]
+        if c["id"] == warn["id"]
+    ]
+    assert item["where"].endswith("› baseType") and warn["rid"] not in item["where"]
+    assert item["proposed_text"] == "long"
+    assert "edited value &quot;long" not in html
+    resolve = reverse("admin:versioning_proposal_resolve", args=[proposal.pk])
+    response = client.post(resolve, {"conflict": error["id"], "choice": "value", "value": '"Both"'})
+    (message,) = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message == "Conflict on Type0 › displayName: set the edited value Both."
+    assert error["rid"] not in message
+
+
+def test_merge_asks_for_confirmation_and_the_page_predicts_the_release(client, proposal):  # noqa: F811
+    proposal, author = proposal
+    fix_the_block(proposal, author)
+    reviewer = staff_steward("reviewer2")
+    login(client, reviewer)
+    response = page(client, proposal.pk)
+    html = response.content.decode()
+    merge_form = html.split('value="merge"')[0].rsplit("<form", 1)[1]
+    assert "onsubmit=\"return confirm('Merge" in merge_form
+    predicted = response.context["predicted"]
+    assert predicted.changes and predicted.compatibility.value in html
+    assert 'id="predicted"' in html
+
+
+def test_a_merged_proposal_keeps_its_diff_conflicts_resolutions_and_approvals(client, proposal):  # noqa: F811
+    proposal, author = proposal
+    error, warn = fix_the_block(proposal, author)
+    services.resolve(proposal, error["id"], "theirs", None, author)
+    reviewer = staff_steward("reviewer2")
+    services.approve(proposal, reviewer)
+    login(client, author)
+    before = page(client, proposal.pk).context
+    services.merge_proposal(proposal, reviewer)
+
+    response = page(client, proposal.pk)
+    assert response.status_code == 200
+    html = response.content.decode()
+    after = response.context
+    assert after["run"]["merged"] and 'id="merged-record"' in html
+    assert [c["rid"] for c in after["cards"]] == [c["rid"] for c in before["cards"]]
+    kept = {c["id"]: c for g in after["groups"] for c in g["items"]}
+    assert set(kept) == {c["id"] for g in before["groups"] for c in g["items"]}
+    assert kept[error["id"]]["chosen"] == "theirs" and kept[error["id"]]["chosen_by"] == "author"
+    assert "✓ resolved: theirs" in html and "(by author)" in html
+    assert "reviewer2" in html.split('id="approvals"')[1].split("</dd>")[0]
+    assert 'class="oms-resolve"' not in html  # a record: nothing to decide any more
