@@ -127,7 +127,8 @@ class TreeEntry(models.Model):
 
 
 CompatibilityMode = models.TextChoices(
-    "CompatibilityMode", [(m.value, m.value.replace("_", " ").capitalize()) for m in Mode]
+    "CompatibilityMode",
+    [(m.name, (m.value, m.value.replace("_", " ").capitalize())) for m in Mode],
 )
 
 

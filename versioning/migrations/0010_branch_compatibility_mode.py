@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='branch',
             name='compatibility_mode',
-            field=models.CharField(choices=[('None', 'None'), ('Backward', 'Backward'), ('Forward', 'Forward'), ('Full', 'Full'), ('Backward transitive', 'Backward Transitive'), ('Forward transitive', 'Forward Transitive'), ('Full transitive', 'Full Transitive')], default='None', help_text='Checked when a proposal merges into the branch and when a release is published from it (docs/releases.md).', max_length=24),
+            field=models.CharField(choices=[('NONE', 'None'), ('BACKWARD', 'Backward'), ('FORWARD', 'Forward'), ('FULL', 'Full'), ('BACKWARD_TRANSITIVE', 'Backward transitive'), ('FORWARD_TRANSITIVE', 'Forward transitive'), ('FULL_TRANSITIVE', 'Full transitive')], default='NONE', help_text='Checked when a proposal merges into the branch and when a release is published from it (docs/releases.md).', max_length=24),
         ),
         migrations.CreateModel(
             name='Consumer',
