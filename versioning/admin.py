@@ -224,6 +224,7 @@ class BranchAdmin(GuardedModelAdmin):
 # commits (read-only), proposals and the versioning pages: changes, history, diff, revert
 # and releases (read-only) with the "Cut a release" page
 from . import (  # noqa: E402
+    admin_consumers,  # noqa: F401  (registers ConsumerAdmin)
     admin_releases,  # noqa: F401  (registers ReleaseAdmin)
     admin_views,  # noqa: F401  (registers CommitAdmin and ProposalAdmin)
 )

@@ -157,3 +157,19 @@ def test_api_needs_the_consumer_permissions(main):
     error(client_for().get(URL), 401)
     assert Consumer.objects.get().reads == ["Type1"]
     assert Branch.objects.filter(name="main").exists()
+
+
+def test_admin_registers_a_consumer_through_the_service(client, main):
+    user = UserFactory(username="manager", permissions=[*MANAGER, "versioning.view_consumer"])
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    client.force_login(user)
+    add = "/admin/versioning/consumer/add/"
+    form = {"name": "fleet-app", "contact": "ops@example.org", "reads": "Type1\nType0.x y"}
+    refused = client.post(add, form)
+    assert refused.status_code == 200 and "is not an api name" in refused.content.decode()
+    assert not Consumer.objects.exists()
+    saved = client.post(add, {**form, "reads": "Type1\n Type0.property0 \n"})
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    assert Consumer.objects.get().reads == ["Type1", "Type0.property0"]
+    assert client.get("/admin/versioning/consumer/").status_code == 200
