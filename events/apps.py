@@ -7,8 +7,9 @@ class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import catalogue, metrics
+        from . import catalogue, metrics, services, tasks
 
+        services.set_drain_task(tasks.drain_outbox)
         catalogue.register_delivery_types()
         metrics.register_collector()
         try:

@@ -67,10 +67,19 @@ def publish(
     return event
 
 
+# The drain task, handed over by ``EventsConfig.ready`` (a callable passed down instead of
+# an import: the tasks run the delivery engine, which publishes dead-letter events here).
+_drain_task: Any = None
+
+
+def set_drain_task(task: Any) -> None:
+    """Register the Celery task that drains the outbox (``events.tasks.drain_outbox``)."""
+    global _drain_task
+    _drain_task = task
+
+
 def _kick_drain() -> None:
     from django.core.cache import cache
-
-    from .tasks import drain_outbox
 
     # Coalesce: one queued drain covers every commit made before it starts, because
     # the task deletes this key before it reads the outbox.
@@ -79,8 +88,11 @@ def _kick_drain() -> None:
             return
     except Exception:  # the cache is an optimisation; beat drains anyway
         logger.warning("events: cache unavailable, kicking drain anyway", exc_info=True)
+    if _drain_task is None:
+        logger.warning("events: no drain task registered; beat will drain")
+        return
     try:
-        drain_outbox.delay()
+        _drain_task.delay()
     except Exception:
         logger.exception("events: could not enqueue the drain task; beat will drain")
 

@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 
 from . import delivery
+from .services import KICK_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,6 @@ RETRIED = {
 )
 def drain_outbox() -> dict:
     """Sequence committed events and deliver every due delivery (run on commit and by beat)."""
-    from .services import KICK_KEY
-
     try:
         cache.delete(KICK_KEY)  # commits from now on enqueue a new drain
     except Exception:

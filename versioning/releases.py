@@ -39,6 +39,7 @@ from .domain.compatibility import (
 from .domain.graph import is_ancestor
 from .exceptions import InvalidStateError, UnknownRefError, VersioningError
 from .models import Branch, Release
+from .writing import lock_branch
 
 Document = dict[str, Any]
 Classifier = Callable[
@@ -265,7 +266,7 @@ def publish_release(
     Each registered consumer a breaking change touches gets a ``consumer.broken.v1`` event.
     """
     with transaction.atomic():
-        locked = services._lock_branch(branch)
+        locked = lock_branch(branch)
         permissions.check(permissions.release_refusal, user, locked)
         if not locked.protected or locked.archived:
             raise InvalidStateError(

@@ -82,12 +82,10 @@ class FakeSink(Sink):
 @pytest.fixture
 def use_sinks(monkeypatch):
     """use_sinks(sink, ...) makes these the enabled sinks."""
-    import events.delivery
     import events.sinks
 
     def apply(*sinks: Sink) -> dict[str, Sink]:
         mapping = {s.name: s for s in sinks}
-        monkeypatch.setattr(events.delivery, "enabled_sinks", lambda: dict(mapping))
         monkeypatch.setattr(events.sinks, "enabled_sinks", lambda: dict(mapping))
         return mapping
 

@@ -204,13 +204,15 @@ def test_one_batch_in_flight_overlaps_the_next_claim(test_type, use_sinks, monke
     sink = BackgroundSink("a", log=log)
     use_sinks(sink)
     publish_n(test_type, 7)
-    finish = delivery.finish_batches
+    from events.delivery import loop
+
+    finish = loop.finish_batches
 
     def recording_finish(batches, *args):
         log.append(("finish", sum(len(b.group) for b in batches)))
         return finish(batches, *args)
 
-    monkeypatch.setattr(delivery, "finish_batches", recording_finish)
+    monkeypatch.setattr(loop, "finish_batches", recording_finish)
     stats = delivery.drain(batch=3)
     # the second batch is started before the first is recorded, and so on
     assert log == [

@@ -10,8 +10,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from tests.versioning.support import edit, seed_main
-from versioning import admin as branch_admin
 from versioning import services
+from versioning.admin import branches as branch_admin
 from versioning.exceptions import ProtectedBranchError
 from versioning.models import Branch
 

@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from tests.factories import UserFactory
 from tests.versioning.support import edit, object_type, seed_main, steward
-from versioning import admin_dag, services
+from versioning import services
+from versioning.admin import dag as admin_dag
 from versioning.models import Branch, Commit, Proposal, ProposalStatus
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,7 @@ from tests.factories import UserFactory
 from tests.versioning.support import seed_main
 from versioning import permissions as p
 from versioning import services
-from versioning.admin_releases import releasable_branches
+from versioning.admin.releases import releasable_branches
 from versioning.exceptions import NotAllowedError, ProtectedBranchError, VersioningError
 from versioning.models import Branch
 

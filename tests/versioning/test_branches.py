@@ -14,6 +14,7 @@ from versioning.changes import mark_changed
 from versioning.exceptions import InvalidStateError, ProtectedBranchError, UnknownRefError
 from versioning.models import Branch, WorkingChange
 from versioning.releases import publish_release
+from versioning.services import branches
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +97,7 @@ def test_branch_from_a_commit_far_from_every_branch_writes_its_documents(monkeyp
     edit(main, "Type0", description="later")
     services.commit_changes(main, None, "later", system=True)
     # no donor close enough: the commit's documents are written one by one
-    monkeypatch.setattr(services, "_DONOR_MAX_SHARE", 0.0)
+    monkeypatch.setattr(branches, "_DONOR_MAX_SHARE", 0.0)
     with CaptureQueriesContext(connection) as ctx:
         old = services.create_branch("old", first, None)
     assert not _copied(ctx)

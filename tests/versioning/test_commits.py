@@ -15,6 +15,7 @@ from versioning.exceptions import (
     UnknownRefError,
 )
 from versioning.models import Blob, Commit, TreeEntry, WorkingChange
+from versioning.services import commits
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +170,7 @@ def test_clearing_marks_keeps_one_an_edit_touched_after_it_was_read():
     WorkingChange.objects.filter(pk=touched[0]).update(
         changed_at=touched[2] + datetime.timedelta(seconds=1)
     )
-    services._clear_marks(marks)
+    commits._clear_marks(marks)
     assert list(WorkingChange.objects.filter(branch=dev).values_list("pk", flat=True)) == [
         touched[0]
     ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+import events
 from events import registry
 from events.models import OutboxEvent
 from tests.versioning.support import edit, object_type, rid_of, seed_main, steward
@@ -240,14 +241,14 @@ def test_a_merge_is_one_transaction_with_its_events(people, monkeypatch):
     commits = Commit.objects.count()
     outbox = Outbox()
 
-    publish = services._publish
+    publish = events.publish
 
     def failing(type, *args, **kwargs):
         publish(type, *args, **kwargs)
         if type == MERGED:
             raise RuntimeError("the outbox is full")
 
-    monkeypatch.setattr(services, "_publish", failing)
+    monkeypatch.setattr(events, "publish", failing)
     with pytest.raises(RuntimeError):
         services.merge_proposal(proposal, reviewer)
 

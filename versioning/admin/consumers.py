@@ -8,9 +8,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from . import consumers
-from .exceptions import VersioningError
-from .models import Consumer, Release
+from .. import consumers
+from ..exceptions import VersioningError
+from ..models import Consumer, Release
 
 
 class ReadsField(forms.CharField):

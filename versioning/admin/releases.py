@@ -21,10 +21,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from . import permissions, releases, services
-from .admin_views import commit_url, refused, selected_branch
-from .exceptions import VersioningError
-from .models import MAIN_BRANCH, Branch, Release
+from .. import permissions, releases, services
+from ..exceptions import VersioningError
+from ..models import MAIN_BRANCH, Branch, Release
+from .common import commit_url, refused, selected_branch
 
 BADGES = {
     "COMPATIBLE": "oms-badge-ok",

@@ -23,9 +23,9 @@ from django.utils.html import format_html_join
 from guardian.admin import GuardedModelAdmin
 from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
 
-from . import permissions, services
-from .exceptions import VersioningError
-from .models import MAIN_BRANCH, Branch
+from .. import permissions, services
+from ..exceptions import VersioningError
+from ..models import MAIN_BRANCH, Branch
 
 
 class BranchAddForm(forms.ModelForm):
@@ -219,12 +219,3 @@ class BranchAdmin(GuardedModelAdmin):
         with transaction.atomic():
             for branch in queryset:
                 services.delete_branch(branch, request.user)
-
-
-# commits (read-only), proposals and the versioning pages: changes, history, diff, revert
-# and releases (read-only) with the "Cut a release" page
-from . import (  # noqa: E402
-    admin_consumers,  # noqa: F401  (registers ConsumerAdmin)
-    admin_releases,  # noqa: F401  (registers ReleaseAdmin)
-    admin_views,  # noqa: F401  (registers CommitAdmin and ProposalAdmin)
-)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from . import services
-from .models import Branch, Commit
+from .. import services
+from ..models import Branch, Commit
 
 ROW = 30
 LANE = 20

@@ -9,9 +9,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import services
-from .domain.diff import EntityChange, TreeDiff
-from .models import Proposal
+from .. import services
+from ..domain.diff import EntityChange, TreeDiff
+from ..models import Proposal
 
 #: entity cards drawn in full on one page; the rest are listed by name
 MAX_CARDS = 100

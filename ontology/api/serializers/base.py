@@ -1,0 +1,137 @@
+"""Pieces every entity serializer shares: common fields, deprecation, service writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Model
+from rest_framework import serializers
+
+from ...choices import Status
+from .refs import Resolver
+
+
+class DeprecationSerializer(serializers.Serializer):
+    message = serializers.CharField(allow_blank=True, required=False, default="")
+    deadline = serializers.DateField(allow_null=True, required=False, default=None)
+
+
+def deprecation_of(status: str, message: str, deadline) -> dict[str, Any] | None:
+    """``{message, deadline}`` when deprecated (or when either is set), else ``None``."""
+    if status != Status.DEPRECATED and not message and not deadline:
+        return None
+    return {"message": message, "deadline": deadline and deadline.isoformat()}
+
+
+def deprecation(row) -> dict[str, Any] | None:
+    return deprecation_of(row.status, row.deprecation_message, row.deprecation_deadline)
+
+
+def pop_deprecation(values: dict[str, Any]) -> None:
+    """``deprecation`` -> the model's ``deprecation_message`` / ``deprecation_deadline``."""
+    if "deprecation" not in values:
+        return
+    dep = values.pop("deprecation")
+    if dep is None:
+        dep = {"message": "", "deadline": None}
+    if "message" in dep:
+        values["deprecation_message"] = dep["message"]
+    if "deadline" in dep:
+        values["deprecation_deadline"] = dep["deadline"]
+
+
+def apply_values(row: Model, values: dict[str, Any]) -> Model:
+    for name, value in values.items():
+        setattr(row, name, value)
+    return row
+
+
+def null_to_blank(values: dict[str, Any], *names: str) -> None:
+    for name in names:
+        if name in values and values[name] is None:
+            values[name] = ""
+
+
+def common(row) -> dict[str, Any]:
+    return {
+        "rid": str(row.rid),
+        "apiName": row.api_name,
+        "displayName": row.display_name,
+        "description": row.description,
+        "status": row.status,
+        "deprecation": deprecation(row),
+    }
+
+
+def timestamps(row) -> dict[str, str]:
+    return {"createdAt": row.created_at.isoformat(), "updatedAt": row.updated_at.isoformat()}
+
+
+class EntitySerializer(serializers.Serializer):
+    """Base of the top-level serializers: common fields, hand-written output, service writes.
+
+    Context: ``branch`` (the request's branch) and ``request``.
+    """
+
+    rid = serializers.UUIDField(read_only=True)
+    apiName = serializers.CharField(source="api_name", max_length=100)
+    displayName = serializers.CharField(source="display_name", max_length=200)
+    description = serializers.CharField(allow_blank=True, required=False, default="")
+    status = serializers.ChoiceField(Status.choices, required=False, default=Status.ACTIVE)
+    deprecation = DeprecationSerializer(allow_null=True, required=False, default=None)
+    createdAt = serializers.DateTimeField(read_only=True)
+    updatedAt = serializers.DateTimeField(read_only=True)
+
+    @property
+    def branch(self):
+        return self.context["branch"]
+
+    @property
+    def user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    @property
+    def resolver(self) -> Resolver:
+        return Resolver(self.branch)
+
+    def represent(self, row) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def to_representation(self, instance) -> dict[str, Any]:
+        return self.represent(instance)
+
+    def values(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Validated data -> model field values (references resolved)."""
+        values = dict(data)
+        pop_deprecation(values)
+        return values
+
+    def write(self, instance, data: dict[str, Any]):
+        raise NotImplementedError
+
+    def create(self, validated_data):
+        return self.write(None, validated_data)
+
+    def update(self, instance, validated_data):
+        return self.write(instance, validated_data)
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a JSON value holds a NUL character anywhere (PostgreSQL refuses those)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+class ChildRidField(serializers.UUIDField):
+    """A child's rid as a UUID string (DRF's UUIDField would also take an integer)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)

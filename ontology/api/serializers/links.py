@@ -1,0 +1,176 @@
+"""Interfaces (with their link constraints) and link types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from rest_framework import serializers
+
+from ... import services
+from ...choices import Cardinality, ConstraintCardinality, Visibility
+from ...models import Interface, LinkType, ObjectType, Property, SharedProperty
+from .base import ChildRidField, EntitySerializer, apply_values, common, deprecation, timestamps
+from .object_types import resolve_items
+from .refs import RefField, ref
+
+
+class LinkConstraintSerializer(serializers.Serializer):
+    rid = ChildRidField(required=False, help_text="Give it to keep a renamed constraint.")
+    apiName = serializers.CharField(source="api_name", max_length=100)
+    displayName = serializers.CharField(
+        source="display_name", max_length=200, allow_blank=True, required=False, default=""
+    )
+    description = serializers.CharField(allow_blank=True, required=False, default="")
+    targetObjectType = RefField(
+        source="target_object_type", allow_null=True, required=False, default=None
+    )
+    targetInterface = RefField(
+        source="target_interface", allow_null=True, required=False, default=None
+    )
+    cardinality = serializers.ChoiceField(
+        ConstraintCardinality.choices, required=False, default=ConstraintCardinality.MANY
+    )
+    required = serializers.BooleanField(required=False, default=False)
+
+
+class InterfaceSerializer(EntitySerializer):
+    icon = serializers.CharField(max_length=60, allow_blank=True, required=False, default="")
+    extends = serializers.ListField(child=RefField(), required=False, default=list)
+    properties = serializers.ListField(
+        child=RefField(), required=False, default=list, help_text="Shared properties."
+    )
+    linkConstraints = LinkConstraintSerializer(
+        source="link_constraints", many=True, required=False, default=list
+    )
+
+    def represent(self, row: Interface) -> dict[str, Any]:
+        out = common(row)
+        out.update(
+            icon=row.icon,
+            extends=[ref(i) for i in row.extends.all()],
+            properties=[ref(p) for p in row.properties.all()],
+            linkConstraints=[
+                {
+                    "rid": str(c.rid),
+                    "apiName": c.api_name,
+                    "displayName": c.display_name,
+                    "description": c.description,
+                    "targetObjectType": ref(c.target_object_type),
+                    "targetInterface": ref(c.target_interface),
+                    "cardinality": c.cardinality,
+                    "required": c.required,
+                }
+                for c in row.link_constraints.all()
+            ],
+            **timestamps(row),
+        )
+        return out
+
+    def write(self, instance, data):
+        values = self.values(data)
+        extends = values.pop("extends", None)
+        properties = values.pop("properties", None)
+        constraints = values.pop("link_constraints", None)
+        if extends is not None:
+            extends = self.resolver.many(Interface, extends, "extends")
+        if properties is not None:
+            properties = self.resolver.many(SharedProperty, properties, "properties")
+        if constraints is not None:
+            constraints = [dict(c) for c in constraints]
+            resolve_items(
+                self.resolver,
+                constraints,
+                "linkConstraints.",
+                (("target_object_type", ObjectType), ("target_interface", Interface)),
+            )
+        return services.save_interface(
+            self.branch,
+            values,
+            instance=instance,
+            extends=extends,
+            properties=properties,
+            link_constraints=constraints,
+            user=self.user,
+        )
+
+
+class LinkSideSerializer(serializers.Serializer):
+    apiName = serializers.CharField(max_length=100)
+    displayName = serializers.CharField(max_length=200)
+    visibility = serializers.ChoiceField(
+        Visibility.choices, required=False, default=Visibility.NORMAL
+    )
+
+
+_SIDE_FIELDS = (
+    ("apiName", "api_name"),
+    ("displayName", "display_name"),
+    ("visibility", "visibility"),
+)
+
+
+class LinkTypeSerializer(EntitySerializer):
+    displayName = None
+    cardinality = serializers.ChoiceField(Cardinality.choices)
+    source = RefField(help_text="The object type holding the foreign key (for 1:1 and 1:N).")
+    target = RefField()
+    sourceSide = LinkSideSerializer(help_text="The link as seen from the source.")
+    targetSide = LinkSideSerializer(help_text="The link as seen from the target.")
+    foreignKeyProperty = RefField(
+        source="foreign_key_property",
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="For 1:1 and 1:N: the source's property holding the target's primary key.",
+    )
+
+    def represent(self, row: LinkType) -> dict[str, Any]:
+        return {
+            "rid": str(row.rid),
+            "apiName": row.api_name,
+            "description": row.description,
+            "status": row.status,
+            "deprecation": deprecation(row),
+            "cardinality": row.cardinality,
+            "source": ref(row.source),
+            "target": ref(row.target),
+            "sourceSide": {
+                "apiName": row.source_api_name,
+                "displayName": row.source_display_name,
+                "visibility": row.source_visibility,
+            },
+            "targetSide": {
+                "apiName": row.target_api_name,
+                "displayName": row.target_display_name,
+                "visibility": row.target_visibility,
+            },
+            "foreignKeyProperty": (
+                ref(row.foreign_key_property) if row.foreign_key_property_id else None
+            ),
+            **timestamps(row),
+        }
+
+    def write(self, instance, data):
+        values = self.values(data)
+        for side in ("source", "target"):
+            spec = values.pop(f"{side}Side", None)
+            if spec is not None:
+                for camel, field in _SIDE_FIELDS:
+                    if camel in spec:
+                        values[f"{side}_{field}"] = spec[camel]
+            if side in values:
+                values[side] = self.resolver.one(ObjectType, values[side], side)
+        if "foreign_key_property" in values:
+            fk = values["foreign_key_property"]
+            source = values.get("source") or (instance.source if instance else None)
+            values["foreign_key_property"] = (
+                None
+                if fk is None or source is None
+                else self.resolver.resolve(
+                    Property, {"foreignKeyProperty": fk}, scope=Q(object_type=source)
+                )["foreignKeyProperty"]
+            )
+        row = apply_values(instance or LinkType(branch=self.branch), values)
+        services.save(row, user=self.user)
+        return row

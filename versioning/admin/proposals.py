@@ -1,0 +1,265 @@
+"""Proposals in the steward admin: open one, the proposal page (dry run, conflicts grouped
+by severity, the source's changes), resolve a conflict, approve, merge, update from the
+target, close.
+
+Every write calls :mod:`versioning.services`; a refused write (unresolved conflicts 409,
+missing approval, ...) is shown as an admin error message, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html
+
+from .. import services
+from ..exceptions import VersioningError
+from ..models import MAIN_BRANCH, Branch, Proposal
+from .common import (
+    can_approve,
+    can_close,
+    can_merge,
+    can_resolve,
+    can_update,
+    commit_url,
+    proposal_url,
+    refused,
+    selected_branch,
+    status_badge,
+)
+from .display import change_summary, conflict_groups, docs_at, entity_cards, merge_blockers
+
+
+class ProposalForm(forms.Form):
+    source = forms.ModelChoiceField(
+        Branch.objects.filter(archived=False), to_field_name="name", label="Merge branch"
+    )
+    target = forms.ModelChoiceField(
+        Branch.objects.filter(archived=False), to_field_name="name", label="Into branch"
+    )
+    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"size": 60}))
+    description = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 80})
+    )
+    reviewers = forms.ModelMultipleChoiceField(
+        get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text="Who should review it (optional).",
+    )
+
+
+@admin.register(Proposal)
+class ProposalAdmin(admin.ModelAdmin):
+    list_display = ("number", "title", "branches", "status_badge", "author", "created_at")
+    list_display_links = ("number", "title")
+    list_filter = ("status", "target_name")
+    search_fields = ("title", "description", "source_name", "target_name")
+    list_select_related = ("author",)
+
+    @admin.display(description="#", ordering="pk")
+    def number(self, obj: Proposal) -> str:
+        return f"#{obj.pk}"
+
+    @admin.display(description="source → target")
+    def branches(self, obj: Proposal) -> str:
+        return f"{obj.source_name} → {obj.target_name}"
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: Proposal) -> str:
+        return status_badge(obj.status, obj.get_status_display())
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # a proposal is a record: close it instead
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/resolve/", wrap(self.resolve_view), name="versioning_proposal_resolve"),
+            path("<int:pk>/act/", wrap(self.act_view), name="versioning_proposal_act"),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request: HttpRequest, title: str, **extra: Any) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "branch": selected_branch(request),
+            **extra,
+        }
+
+    # create
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        branch = selected_branch(request)
+        initial = {"source": branch.name if not branch.protected else None}
+        initial["target"] = (
+            branch.created_from
+            if branch.created_from and Branch.objects.filter(name=branch.created_from).exists()
+            else MAIN_BRANCH
+        )
+        form = ProposalForm(initial=initial)
+        if request.method == "POST":
+            form = ProposalForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    proposal = services.open_proposal(
+                        data["source"],
+                        data["target"],
+                        data["title"],
+                        request.user,
+                        description=data["description"],
+                        reviewers=data["reviewers"],
+                    )
+                except VersioningError as exc:
+                    refused(request, exc)
+                else:
+                    messages.success(request, f"Opened proposal #{proposal.pk}.")
+                    return HttpResponseRedirect(proposal_url(proposal.pk))
+        context = self._context(request, "New proposal", form=form, page="proposal_add")
+        return TemplateResponse(request, "admin/versioning/proposal_add.html", context)
+
+    # the proposal page
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        proposal = (
+            Proposal.objects.select_related("source", "target", "author", "merge_commit")
+            .filter(pk=object_id if str(object_id).isdigit() else None)
+            .first()
+        )
+        if proposal is None:
+            raise Http404(f"No proposal {object_id}.")
+        if not self.has_view_or_change_permission(request, proposal):
+            raise PermissionDenied
+        user = request.user
+        run = None
+        if proposal.is_active:
+            try:
+                run = services.dry_run(proposal)
+            except VersioningError as exc:
+                refused(request, exc)
+        groups, cards = [], []
+        if run is not None:
+            groups = conflict_groups(run["conflicts"], proposal.resolutions)
+            rids = [c["rid"] for c in run["diff"]]
+            cards = entity_cards(
+                run["diff"], docs_at(run["base"], rids), docs_at(run["sourceHead"], rids)
+            )
+        context = self._context(
+            request,
+            f"Proposal #{proposal.pk}: {proposal.title}",
+            page="proposal",
+            proposal=proposal,
+            original=proposal,
+            object_id=proposal.pk,
+            run=run,
+            groups=groups,
+            cards=cards,
+            summary=change_summary(cards),
+            approvals=proposal.approvals.select_related("user"),
+            reviewers=proposal.reviewers.all(),
+            can_approve=can_approve(user, proposal),
+            can_merge=can_merge(user, proposal),
+            can_update=bool(run)
+            and can_update(user, proposal)
+            and run["base"] != run["targetHead"],
+            can_close=can_close(user, proposal),
+            can_resolve=can_resolve(user, proposal),
+            merge_blockers=merge_blockers(run) if run else [],
+        )
+        return TemplateResponse(request, "admin/versioning/proposal.html", context)
+
+    def resolve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        proposal = get_object_or_404(Proposal.objects.select_related("target"), pk=pk)
+        url = proposal_url(pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(url)
+        if not can_resolve(request.user, proposal):
+            raise PermissionDenied
+        conflict_id = request.POST.get("conflict", "")
+        choice = request.POST.get("choice") or None
+        value = None
+        if choice is None:
+            messages.error(request, "Choose ours, theirs or an edited value.")
+            return HttpResponseRedirect(url + "#conflicts")
+        if choice == "clear":
+            choice = None
+        elif choice == "value":
+            try:
+                value = json.loads(request.POST.get("value", ""))
+            except ValueError as exc:
+                messages.error(
+                    request,
+                    f"The edited value is not valid JSON ({exc}); put text in double quotes.",
+                )
+                return HttpResponseRedirect(url)
+        try:
+            services.resolve(proposal, conflict_id, choice, value, request.user)
+        except VersioningError as exc:
+            refused(request, exc)
+        else:
+            done = {"ours": "kept the target's value", "theirs": "took the source's value"}
+            what = done.get(choice or "", "set an edited value") if choice else "cleared"
+            messages.success(request, f"Conflict {conflict_id}: {what}.")
+        return HttpResponseRedirect(url + "#conflicts")
+
+    def act_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        proposal = get_object_or_404(Proposal.objects.select_related("source", "target"), pk=pk)
+        url = proposal_url(pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(url)
+        action = request.POST.get("action")
+        user = request.user
+        checks = {
+            "approve": can_approve,
+            "merge": can_merge,
+            "update": can_update,
+            "close": can_close,
+        }
+        if action not in checks:
+            messages.error(request, f"Unknown action {action!r}.")
+            return HttpResponseRedirect(url)
+        if not checks[action](user, proposal):
+            raise PermissionDenied
+        try:
+            if action == "approve":
+                services.approve(proposal, user)
+                messages.success(request, f"You approved proposal #{pk}.")
+            elif action == "merge":
+                commit = services.merge_proposal(proposal, user)
+                messages.success(
+                    request,
+                    format_html(
+                        "Merged '{}' into '{}' with commit <a href=\"{}\">{}</a>.",
+                        proposal.source_name,
+                        proposal.target_name,
+                        commit_url(commit.id),
+                        commit.id[:12],
+                    ),
+                )
+            elif action == "update":
+                commit = services.update_from_target(proposal, user)
+                messages.success(
+                    request,
+                    f"Brought '{proposal.target_name}' into '{proposal.source_name}' "
+                    f"with commit {commit.id[:12]}.",
+                )
+            else:
+                services.close_proposal(proposal, user)
+                messages.success(request, f"Closed proposal #{pk}.")
+        except VersioningError as exc:
+            refused(request, exc)
+        return HttpResponseRedirect(url)
