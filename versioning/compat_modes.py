@@ -273,3 +273,15 @@ def override_trailer(record: dict[str, Any]) -> str:
     ]
     lines.extend(f"Compatibility-Finding: {f['message']}" for f in record["findings"])
     return "\n".join(lines)
+
+
+def dry_run_sections(target: Branch, merge: Any) -> tuple[Report, dict[str, Any]]:
+    """What a proposal's dry run adds: the compatibility report of the merged result
+    against the target's last release and mode (with the consumers each breaking change
+    touches), the migration plan and the version the next release would get."""
+    report = check_merge(target, merge)
+    return report, {
+        "compatibility": report.to_dict(),
+        "migrationPlan": report.plan(),
+        "nextVersion": report.next_version,
+    }

@@ -170,7 +170,9 @@ def test_api_merge_with_override_and_mode_set_through_patch(released, people):
     api = client_for(reviewer)
     refused = error(api.post(f"/api/v1/proposals/{proposal.pk}/merge/"), 409, "compatibility")
     assert refused["findings"][0]["entity"] == "Vessel"
-    error(api.post(f"/api/v1/proposals/{proposal.pk}/merge/", {"override": True}), 403)
+    error(
+        api.post(f"/api/v1/proposals/{proposal.pk}/merge/", {"override": True}, format="json"), 403
+    )
     admin = UserFactory(
         username="admin",
         permissions=[
