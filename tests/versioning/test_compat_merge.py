@@ -208,3 +208,55 @@ def test_setting_the_mode_needs_change_branch_model_wide(released):
         api.patch("/api/v1/branches/main/", {"description": "ok"}, format="json").status_code == 200
     )
     assert Branch.objects.get(name="main").compatibility_mode == "BACKWARD"
+
+
+def staff(name: str, *perms: str):
+    user = UserFactory(
+        username=name,
+        permissions=["versioning.view_proposal", "versioning.view_branch", *perms],
+    )
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user
+
+
+def test_admin_proposal_page_shows_findings_owners_and_merges_with_the_override(
+    client, released, people
+):
+    from django.urls import reverse
+
+    author, reviewer = people
+    owner = UserFactory(username="fleet-owner")
+    consumers.save_consumer(None, None, name="fleet-app", reads=["Type1"], owner=owner)
+    proposal = proposal_for(released, author, reviewer, rename)
+    page = reverse("admin:versioning_proposal_change", args=[proposal.pk])
+    client.force_login(staff("merger", "versioning.merge_branch"))
+    text = client.get(page).content.decode()
+    assert "compatibility-findings" in text and "BACKWARD · backward · against 1.0.0" in text
+    assert "fleet-app" in text and "fleet-owner" in text
+    assert 'id="next-version">2.0.0<' in text
+    assert "merge-override" not in text  # no override permission
+    boss = staff("boss", "versioning.merge_branch", "versioning.override_compatibility")
+    client.force_login(boss)
+    assert "merge-override" in client.get(page).content.decode()
+    act = reverse("admin:versioning_proposal_act", args=[proposal.pk])
+    client.post(act, {"action": "merge"})
+    proposal.refresh_from_db()
+    assert proposal.status == "approved"  # refused without the override
+    client.post(act, {"action": "merge", "override": "yes"})
+    proposal.refresh_from_db()
+    assert proposal.status == "merged"
+    assert "Compatibility-Override: BACKWARD by boss" in proposal.merge_commit.message
+
+
+def test_admin_branch_page_sets_the_mode_for_stewards_only(client, released):
+    from django.urls import reverse
+
+    url = reverse("admin:versioning_branch_change", args=[released.pk])
+    client.force_login(staff("steward2", "versioning.change_branch"))
+    form = {"description": "", "protected": "on", "compatibility_mode": "FULL_TRANSITIVE"}
+    assert client.post(url, form).status_code == 302
+    assert Branch.objects.get(pk=released.pk).compatibility_mode == "FULL_TRANSITIVE"
+    # left out of the form: unchanged
+    assert client.post(url, {"description": "x", "protected": "on"}).status_code == 302
+    assert Branch.objects.get(pk=released.pk).compatibility_mode == "FULL_TRANSITIVE"
