@@ -23,7 +23,10 @@ several run at once). For each size N (object types, ``--properties`` each, gene
 - **API**: ``GET proposals/{id}/dry-run/`` (``--runs``) and ``POST proposals/{id}/merge/``
   (``--merge-runs``, 10: the 50 conflicts resolved; a fresh target branch per merge);
 - **git**: the same ontology as one pretty-printed JSON file per entity, the same changes
-  on two git branches, ``git merge-tree --write-tree`` timed the same way.
+  on two git branches, ``git merge-tree --write-tree`` timed the same way;
+- **compatibility** (``bench/versioning_compat.py``, sizes ``--compat-sizes``): the check
+  of a branch with ``--changed`` changes against a release, the combined dry run, and a
+  transitive check over 20 releases.
 
 Then **storage**: ``--storage-commits`` (1,000) commits of ``--storage-change`` (10)
 entities on an ontology of ``--storage-size`` (200) object types, against storing a full
@@ -416,6 +419,9 @@ def main() -> None:
     parser.add_argument("--storage-change", type=int, default=10)
     parser.add_argument("--storage-size", type=int, default=200)
     parser.add_argument("--json", default=str(ROOT / "bench/results/versioning.json"))
+    parser.add_argument(
+        "--compat-sizes", default="2000", help="Sizes of bench/versioning_compat.py ('' skips)."
+    )
     args = parser.parse_args()
 
     setup_django(fresh_database(args.server, args.db_name))
@@ -450,6 +456,12 @@ def main() -> None:
     measure(prepared, args)
     for size in prepared:
         results["sizes"][str(size.n)] = size.finish()
+    if args.compat_sizes:
+        from bench import versioning_compat
+
+        print("-- compatibility checks (bench/versioning_compat.py)", flush=True)
+        compat = [int(s) for s in args.compat_sizes.split(",")]
+        results["compatibility"] = versioning_compat.bench(compat, args, client, user)
     print(f"-- storage: {args.storage_commits} commits on {args.storage_size} OT", flush=True)
     results["storage"] = bench_storage(args.storage_size, args)
     if len(sizes) > 1:
@@ -476,6 +488,10 @@ TARGETS = {
 
 
 def report(results: dict[str, Any]) -> None:
+    if "compatibility" in results:
+        from bench import versioning_compat
+
+        versioning_compat.report(results["compatibility"])
     for n, r in results["sizes"].items():
         print(f"\n{n} object types ({r['entities']} entities, {r['tree_bytes']:,} bytes)")
         b = r["branch_create"]

@@ -48,3 +48,24 @@ def register() -> None:
                 schema=CHANGE_SCHEMA,
                 description=f"A {label} was {action} on a branch's working copy.",
             )
+
+    from .deprecation import DEPRECATION_OVERDUE
+
+    register_event_type(
+        DEPRECATION_OVERDUE,
+        schema={
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "required": ["branch", "count", "items", "truncated"],
+            "properties": {
+                "branch": {"type": "string"},
+                "count": {"type": "integer", "minimum": 1},
+                "items": {"type": "array", "items": {"type": "object"}},
+                "truncated": {"type": "boolean"},
+            },
+            "additionalProperties": False,
+        },
+        description="Deprecated entities and properties of a protected branch past their "
+        "deadline (the daily ontology.report_overdue_deprecations task): items lists them, "
+        "at most 500, most overdue first.",
+    )

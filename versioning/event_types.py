@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import releases
+from . import consumers, releases
 from . import services as s
 from .domain.compatibility import Compatibility
 
@@ -31,6 +31,19 @@ def _change(value: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: a merge or a release that went ahead despite compatibility findings
+_OVERRIDE = {
+    "type": "object",
+    "required": ["by", "mode", "findings", "count"],
+    "properties": {
+        "by": _NULLABLE_STR,
+        "mode": _STR,
+        "findings": {"type": "array", "items": {"type": "object"}},
+        "count": {"type": "integer", "minimum": 1},
+    },
+    "additionalProperties": False,
+}
+
 _PROPOSAL = _schema(
     ["proposal", "title", "source", "target", "status", "actor"],
     {
@@ -45,6 +58,8 @@ _PROPOSAL = _schema(
         "conflictId": _STR,
         "severity": {"enum": ["WARN", "ERROR"]},
         "choice": {"enum": ["ours", "theirs", "value", None]},
+        # proposal.merged despite compatibility findings
+        "compatibilityOverride": _OVERRIDE,
     },
 )
 
@@ -95,6 +110,7 @@ TYPES: dict[str, tuple[dict[str, Any], str]] = {
                         "description": _change(_STR),
                         "archived": _change({"type": "boolean"}),
                         "protected": _change({"type": "boolean"}),
+                        "compatibility_mode": _change(_STR),
                     },
                     "additionalProperties": False,
                 },
@@ -153,11 +169,32 @@ TYPES: dict[str, tuple[dict[str, Any], str]] = {
                 },
                 "migrationSteps": {"type": "integer", "minimum": 0},
                 "author": _NULLABLE_STR,
+                "brokenConsumers": {"type": "array", "items": _STR},
+                "compatibilityOverride": _OVERRIDE,
             },
         ),
         "A release was published from a protected branch: its version, commit, the worst "
         "compatibility class of its changes since previousVersion and their count per "
-        "class. The changelog and migration plan are at /api/v1/releases/{version}/.",
+        "class. The changelog and migration plan are at /api/v1/releases/{version}/. "
+        "brokenConsumers names the registered consumers a breaking change touches; "
+        "compatibilityOverride, when present, the findings a steward published it despite.",
+    ),
+    consumers.CONSUMER_BROKEN: (
+        _schema(
+            ["consumer", "owner", "contact", "pinnedRelease", "release", "branch", "changes"],
+            {
+                "consumer": _STR,
+                "owner": _NULLABLE_STR,
+                "contact": _STR,
+                "pinnedRelease": _NULLABLE_STR,
+                "release": _STR,
+                "branch": _STR,
+                "changes": {"type": "array", "items": {"type": "object"}},
+                "truncated": {"type": "boolean"},
+            },
+        ),
+        "A published release has breaking changes (MIGRATION_REQUIRED or INCOMPATIBLE) to "
+        "what a registered consumer reads: changes lists them (at most 100).",
     ),
 }
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from .domain.modes import Mode
 from .names import validate_branch_name
 
 BRANCH_NAME_CHARS = "[A-Za-z0-9._/-]"
@@ -123,6 +124,12 @@ class TreeEntry(models.Model):
         return f"{self.commit_id[:12]}:{self.rid}"
 
 
+CompatibilityMode = models.TextChoices(
+    "CompatibilityMode",
+    [(m.name, (m.value, m.value.replace("_", " ").capitalize())) for m in Mode],
+)
+
+
 class Branch(models.Model):
     """A movable ref. Ontology rows (the working copy) belong to a branch."""
 
@@ -145,6 +152,13 @@ class Branch(models.Model):
         default=False, help_text="Protected branches change only by merging a proposal."
     )
     archived = models.BooleanField(default=False)
+    compatibility_mode = models.CharField(
+        max_length=24,
+        choices=CompatibilityMode.choices,
+        default=CompatibilityMode.NONE,
+        help_text="Checked when a proposal merges into the branch and when a release is "
+        "published from it (docs/releases.md).",
+    )
     description = models.TextField(blank=True)
     created_from = models.CharField(max_length=120, blank=True)
     created_by = models.ForeignKey(
@@ -160,6 +174,10 @@ class Branch(models.Model):
             ("edit_branch", "Can edit the ontology on this branch"),
             ("merge_branch", "Can merge proposals into this branch"),
             ("release_branch", "Can publish releases from this protected branch"),
+            (
+                "override_compatibility",
+                "Can merge into or release from this branch despite compatibility findings",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -318,3 +336,49 @@ class Release(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ReleaseImmutableError(f"Release {self.version} is published and immutable.")
+
+
+API_NAME_PATH_RE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+
+
+class Consumer(models.Model):
+    """A system built on the ontology: who owns it, which release it pins and what it
+    reads (entity api names ``Flight`` or property paths ``Flight.flightNumber``), so a
+    dry run and a release preview can say whom a breaking change touches."""
+
+    name = models.CharField(max_length=100, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.CharField(max_length=200, blank=True, help_text="E-mail, channel, pager.")
+    pinned_release = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.PROTECT, related_name="consumers"
+    )
+    reads = models.JSONField(
+        default=list, blank=True, help_text="Entity api names or property paths it reads."
+    )
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RememberedResolution(models.Model):
+    """A conflict resolved once: the same conflict (path, base, ours and theirs values, in
+    a proposal's orientation: ours = target) is resolved the same way when it comes back."""
+
+    key = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the conflict.")
+    conflict_id = models.TextField()
+    choice = models.CharField(max_length=10)
+    value = models.JSONField(null=True, blank=True)
+    by_name = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField()
+    proposal_id = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.conflict_id}: {self.choice}"

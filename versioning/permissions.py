@@ -33,6 +33,12 @@ CHANGE_PROPOSAL = "versioning.change_proposal"
 APPROVE_PROPOSAL = "versioning.approve_proposal"
 MERGE_BRANCH = "versioning.merge_branch"
 RELEASE_BRANCH = "versioning.release_branch"
+OVERRIDE_COMPATIBILITY = "versioning.override_compatibility"
+MANAGE_CONSUMERS = {
+    "add": "versioning.add_consumer",
+    "change": "versioning.change_consumer",
+    "delete": "versioning.delete_consumer",
+}
 
 Refusal = NotAllowedError | None
 Rule = Callable[..., Refusal]
@@ -192,6 +198,29 @@ def resolve_refusal(user: Any, proposal: Proposal) -> Refusal:
 def release_refusal(user: Any, branch: Branch) -> Refusal:
     """Publish a release: ``release_branch`` model-wide or granted on the branch."""
     return _needs(user, RELEASE_BRANCH, branch)
+
+
+def override_compatibility_refusal(user: Any, branch: Branch) -> Refusal:
+    """Merge into or release from a branch despite its compatibility findings:
+    ``override_compatibility`` model-wide or granted on the branch."""
+    return _needs(user, OVERRIDE_COMPATIBILITY, branch)
+
+
+def compatibility_mode_refusal(user: Any, branch: Branch) -> Refusal:
+    """Set a branch's compatibility mode: ``change_branch`` **model-wide** (stewards), as
+    protection: the mode guards the branch's consumers from its own grantees."""
+    if has_branch_perm(user, CHANGE_BRANCH):
+        return None
+    return NotAllowedError(
+        f"You need the '{CHANGE_BRANCH}' permission on every branch (a grant on branch "
+        f"'{branch.name}' is not enough) to set its compatibility mode.",
+        permission=CHANGE_BRANCH,
+    )
+
+
+def consumer_refusal(user: Any, action: str) -> Refusal:
+    """Register, change or remove a consumer: ``add``/``change``/``delete_consumer``."""
+    return _needs(user, MANAGE_CONSUMERS[action])
 
 
 # --- asking and enforcing ------------------------------------------------------------------

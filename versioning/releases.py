@@ -26,7 +26,7 @@ from django.utils import timezone
 
 import events
 
-from . import permissions, services, store
+from . import compat_modes, consumers, permissions, services, store
 from .domain.compatibility import (
     ClassifiedChange,
     Compatibility,
@@ -203,6 +203,9 @@ class Preview:
         return migration_plan(self.changes)
 
     def to_dict(self) -> dict[str, Any]:
+        touched = consumers.impact(self.changes)
+        changelog = [c.to_dict() for c in self.changes]
+        consumers.annotate(changelog, touched)
         return {
             "from": self.since,
             "fromCommit": self.since_commit,
@@ -213,8 +216,9 @@ class Preview:
             "bump": self.bump,
             "suggestedVersion": self.suggested_version,
             "counts": counts(self.changes),
-            "changelog": [c.to_dict() for c in self.changes],
+            "changelog": changelog,
             "migrationPlan": self.plan(),
+            "impact": touched,
         }
 
 
@@ -246,6 +250,7 @@ def publish_release(
     version: str | None = None,
     commit: str | None = None,
     notes: str = "",
+    override: bool = False,
 ) -> Release:
     """Tag a commit of a protected branch (its head by default) with the next SemVer.
 
@@ -256,7 +261,9 @@ def publish_release(
     the steward names another. One transaction under the branch's row lock: two publishes
     at once serialise, and the second finds the commit released or the version taken (409).
     An acting ``user`` needs ``release_branch`` on the branch (403); ``None`` is a system
-    publish.
+    publish. The branch's compatibility mode is enforced (``compat_modes``): findings are
+    refused (409 ``compatibility``) unless ``override`` and ``override_compatibility``.
+    Each registered consumer a breaking change touches gets a ``consumer.broken.v1`` event.
     """
     with transaction.atomic():
         locked = lock_branch(branch)
@@ -284,6 +291,10 @@ def publish_release(
                     field="commit",
                 )
         changes = classify_commits(previous.commit_id if previous else None, target)
+        findings = compat_modes.check_release(locked, previous, target, changes)
+        overridden = compat_modes.enforce(
+            locked, findings, user, override=override, action="publish"
+        )
         chosen = _choose_version(previous, changes, version)
         try:
             with transaction.atomic():
@@ -303,6 +314,12 @@ def publish_release(
                 )
         except IntegrityError:
             raise _taken(chosen) from None
+        touched = consumers.impact(changes)
+        extra: dict[str, Any] = {}
+        if touched:
+            extra["brokenConsumers"] = [t["consumer"] for t in touched]
+        if overridden:
+            extra["compatibilityOverride"] = overridden
         events.publish(
             RELEASE_PUBLISHED,
             f"releases/{release.version}",
@@ -315,10 +332,12 @@ def publish_release(
                 "counts": release.counts,
                 "migrationSteps": len(release.migration_plan),
                 "author": release.author_name or None,
+                **extra,
             },
             branch=locked.name,
             commit=target,
         )
+        consumers.publish_broken(release, touched)
     return release
 
 

@@ -1,7 +1,8 @@
 """The two small interfaces through which versioning reaches the ontology.
 
 ``ontology`` registers implementations in its ``AppConfig.ready``; versioning calls
-:func:`get_workspace` / :func:`get_policy` and never imports ontology.
+:func:`get_workspace` / :func:`get_policy` / :func:`get_compatibility` and never imports
+ontology.
 """
 
 from __future__ import annotations
@@ -52,14 +53,44 @@ class Policy(Protocol):
         """Problems (BLOCK) of a merged tree: dangling references, broken rules."""
 
 
+class CompatibilityRules(Protocol):
+    """The domain's compatibility rules (see :mod:`versioning.compat_modes`)."""
+
+    def classify(
+        self, before: Mapping[str, Document], after: Mapping[str, Document], names: Any = None
+    ) -> list[Any]:
+        """Every change from ``before`` to ``after``, classified."""
+
+    def violations(
+        self,
+        before: Mapping[str, Document],
+        after: Mapping[str, Document],
+        names: Any = None,
+        *,
+        backward: bool,
+        forward: bool,
+        deprecation: bool,
+        changes: list[Any] | None = None,
+    ) -> list[Any]:
+        """The :class:`~versioning.domain.modes.Violation` of the changes from a release's
+        documents ``before`` to ``after``: by direction, and removals not deprecated."""
+
+
 _registry: dict[str, Any] = {}
 
 
-def register(*, workspace: Workspace | None = None, policy: Policy | None = None) -> None:
+def register(
+    *,
+    workspace: Workspace | None = None,
+    policy: Policy | None = None,
+    compatibility: CompatibilityRules | None = None,
+) -> None:
     if workspace is not None:
         _registry["workspace"] = workspace
     if policy is not None:
         _registry["policy"] = policy
+    if compatibility is not None:
+        _registry["compatibility"] = compatibility
 
 
 def get_workspace() -> Workspace:
@@ -71,3 +102,10 @@ def get_workspace() -> Workspace:
 
 def get_policy() -> Policy | None:
     return _registry.get("policy")
+
+
+def get_compatibility() -> CompatibilityRules:
+    try:
+        return _registry["compatibility"]
+    except KeyError:
+        raise RuntimeError("No compatibility rules are registered with versioning.") from None

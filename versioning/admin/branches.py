@@ -53,7 +53,7 @@ class BranchChangeForm(forms.ModelForm):
 
     class Meta:
         model = Branch
-        fields = ("description", "protected", "archived")
+        fields = ("description", "protected", "archived", "compatibility_mode")
         help_texts = {
             "name": services.NAME_IS_FIXED,
             "protected": "Protected branches change only by merging a proposal, and releases "
@@ -61,7 +61,18 @@ class BranchChangeForm(forms.ModelForm):
             "permission on every branch (a grant on this branch is not enough).",
             "archived": "An archived branch is read-only (no edits, commits or merges into "
             "it); its old commits may be compacted. main cannot be archived.",
+            "compatibility_mode": "Checked when a proposal merges into this branch and when "
+            "a release is published from it (docs/releases.md). Needs the "
+            "versioning.change_branch permission on every branch.",
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "compatibility_mode" in self.fields:
+            self.fields["compatibility_mode"].required = False  # left out: unchanged
+
+    def clean_compatibility_mode(self):
+        return self.cleaned_data.get("compatibility_mode") or self.instance.compatibility_mode
 
     def settings_changed(self) -> dict:
         """The settings the steward changed, as ``update_branch`` takes them."""
@@ -90,7 +101,14 @@ class BranchAdmin(GuardedModelAdmin):
     search_fields = ("name", "description")
     list_select_related = ("head",)
     readonly_fields = ("head", "created_from", "created_by", "created_at", "updated_at", "grants")
-    fields = ("name", "description", "protected", "archived", *readonly_fields)
+    fields = (
+        "name",
+        "description",
+        "protected",
+        "archived",
+        "compatibility_mode",
+        *readonly_fields,
+    )
 
     @admin.display(description="who may edit / merge")
     def grants(self, obj: Branch) -> str:
@@ -164,7 +182,8 @@ class BranchAdmin(GuardedModelAdmin):
         if obj is None:
             return ()
         allowed = permissions.allowed(permissions.protect_branch_refusal, request.user, obj)
-        return ("name", *(() if allowed else ("protected",)), *self.readonly_fields)
+        stewards = ("protected", "compatibility_mode")  # change_branch model-wide, both
+        return ("name", *(() if allowed else stewards), *self.readonly_fields)
 
     @csrf_protect_m
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

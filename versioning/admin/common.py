@@ -63,6 +63,13 @@ def can_merge(user: Any, proposal: Proposal) -> bool:
     )
 
 
+def can_override(user: Any, proposal: Proposal) -> bool:
+    """Whether the merge form offers "merge despite compatibility findings"."""
+    return can_merge(user, proposal) and permissions.allowed(
+        permissions.override_compatibility_refusal, user, proposal.target
+    )
+
+
 def can_close(user: Any, proposal: Proposal) -> bool:
     """Close: the author, or anyone who may change proposals."""
     return proposal.is_active and permissions.allowed(permissions.close_refusal, user, proposal)

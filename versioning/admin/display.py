@@ -276,6 +276,13 @@ def merge_blockers(run: Mapping[str, Any]) -> list[str]:
         out.append(f"{blocks} blocking conflict(s) must be fixed on a branch")
     if len(unresolved) > blocks:
         out.append(f"{len(unresolved) - blocks} conflict(s) need a decision")
+    findings = (run.get("compatibility") or {}).get("findings") or []
+    if findings:
+        mode = run["compatibility"]["mode"]
+        out.append(
+            f"{len(findings)} compatibility finding(s) under {mode}: fix them on a branch, or "
+            "merge with the compatibility override"
+        )
     if run["needsApproval"]:
         out.append("the target is protected: it needs an approval by someone other than the author")
     if run["upToDate"]:

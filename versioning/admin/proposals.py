@@ -29,6 +29,7 @@ from .common import (
     can_approve,
     can_close,
     can_merge,
+    can_override,
     can_resolve,
     can_update,
     commit_url,
@@ -196,6 +197,7 @@ class ProposalAdmin(admin.ModelAdmin):
             reviewers=proposal.reviewers.all(),
             can_approve=can_approve(user, proposal),
             can_merge=can_merge(user, proposal),
+            can_override=can_override(user, proposal),
             can_update=bool(run)
             and can_update(user, proposal)
             and run["base"] != run["targetHead"],
@@ -267,7 +269,8 @@ class ProposalAdmin(admin.ModelAdmin):
                 services.approve(proposal, user)
                 messages.success(request, f"You approved proposal #{pk}.")
             elif action == "merge":
-                commit = services.merge_proposal(proposal, user)
+                override = request.POST.get("override") == "yes"
+                commit = services.merge_proposal(proposal, user, override=override)
                 messages.success(
                     request,
                     format_html(

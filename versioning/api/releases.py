@@ -34,6 +34,11 @@ class ChangeSerializer(serializers.Serializer):
     message = serializers.CharField()
     note = serializers.CharField(allow_blank=True)
     details = serializers.DictField()
+    consumers = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Registered consumers the change touches (breaking changes only).",
+    )
 
 
 class MigrationStepSerializer(serializers.Serializer):
@@ -106,6 +111,11 @@ class ReleaseCreateSerializer(serializers.Serializer):
     )
     commit = _optional(64, "A commit of the branch (id or prefix ≥ 7); by default its head.")
     notes = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    override = serializers.BooleanField(
+        default=False,
+        help_text="Publish despite the branch's compatibility findings (needs "
+        "versioning.override_compatibility; recorded in the release's event).",
+    )
 
 
 class CompatibilitySerializer(serializers.Serializer):
@@ -123,6 +133,11 @@ class CompatibilitySerializer(serializers.Serializer):
     counts = serializers.DictField(child=serializers.IntegerField(), help_text=COUNTS_HELP)
     changelog = ChangeSerializer(many=True)
     migrationPlan = MigrationStepSerializer(many=True)
+    impact = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Each registered consumer a breaking change touches: consumer, owner, "
+        "contact, pinnedRelease, reads and the changes.",
+    )
     locals()["from"] = serializers.CharField(allow_null=True)
 
 
@@ -228,6 +243,7 @@ class ReleaseListView(VersioningView):
             version=data["version"],
             commit=data["commit"],
             notes=data["notes"],
+            override=data["override"],
         )
         return Response(ReleaseDetailSerializer(release).data, status=status.HTTP_201_CREATED)
 
@@ -283,8 +299,26 @@ class CompatibilityView(VersioningView):
                     "bump": "major",
                     "suggestedVersion": "2.0.0",
                     "counts": _COUNTS,
-                    "changelog": [_RENAME],
+                    "changelog": [{**_RENAME, "consumers": ["fleet-app"]}],
                     "migrationPlan": [_STEP],
+                    "impact": [
+                        {
+                            "consumer": "fleet-app",
+                            "owner": "ops",
+                            "contact": "ops@example.org",
+                            "pinnedRelease": "1.3.1",
+                            "reads": ["Plane"],
+                            "changes": [
+                                {
+                                    "rid": _RENAME["rid"],
+                                    "entity": "Aircraft",
+                                    "kind": "renamed",
+                                    "compatibility": "MIGRATION_REQUIRED",
+                                    "message": _RENAME["message"],
+                                }
+                            ],
+                        }
+                    ],
                 },
                 response_only=True,
             )

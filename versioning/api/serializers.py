@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from .. import services
+from .. import compat_modes, services
+from ..exceptions import VersioningError
 from ..models import Branch, Commit, Proposal
 
 
@@ -16,6 +17,7 @@ class BranchSerializer(serializers.ModelSerializer):
     )
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+    compatibilityMode = serializers.CharField(source="compatibility_mode", read_only=True)
 
     class Meta:
         model = Branch
@@ -24,6 +26,7 @@ class BranchSerializer(serializers.ModelSerializer):
             "head",
             "protected",
             "archived",
+            "compatibilityMode",
             "description",
             "createdFrom",
             "createdBy",
@@ -59,6 +62,20 @@ class BranchUpdateSerializer(serializers.Serializer):
         help_text="Changes only by merging a proposal; main stays protected. Needs "
         "versioning.change_branch model-wide.",
     )
+
+    compatibilityMode = serializers.CharField(
+        source="compatibility_mode",
+        required=False,
+        help_text="NONE, BACKWARD, FORWARD, FULL or their _TRANSITIVE forms (any case); "
+        "checked at merge and release (docs/releases.md). Needs versioning.change_branch "
+        "model-wide.",
+    )
+
+    def validate_compatibilityMode(self, value):
+        try:
+            return compat_modes.parse_mode(value).value
+        except VersioningError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
     def validate(self, attrs):
         # anything else is refused, not ignored: a rename or a head moved would not happen
@@ -212,6 +229,12 @@ class ConflictSerializer(serializers.Serializer):
     message = serializers.CharField()
     resolution = ResolutionSerializer(allow_null=True)
     resolved = serializers.BooleanField()
+    remembered = serializers.DictField(
+        allow_null=True,
+        required=False,
+        help_text="Resolved as before (the same path, base, ours and theirs values): "
+        "{choice, by, at, note}; a choice stored on the proposal overrides it.",
+    )
 
 
 class DryRunSerializer(serializers.Serializer):
@@ -231,7 +254,18 @@ class DryRunSerializer(serializers.Serializer):
     needsApproval = serializers.BooleanField()
     approvals = serializers.ListField(child=serializers.CharField())
     sourceHasUncommittedChanges = serializers.BooleanField()
-    mergeable = serializers.BooleanField()
+    mergeable = serializers.BooleanField(
+        help_text="Active, can merge, approved where needed, and no compatibility finding."
+    )
+    compatibility = serializers.DictField(
+        help_text="The merged result against the target's last release under its mode: "
+        "branch, mode, release, checkedAgainst, compatibility, counts, changelog (each with "
+        "the consumers it touches), findings (BLOCK: mode, rule, release, entity, change, "
+        "reason, deprecateIn) and impact (per consumer: owner, contact, pinnedRelease, "
+        "changes). See docs/releases.md."
+    )
+    migrationPlan = serializers.ListField(child=serializers.DictField())
+    nextVersion = serializers.CharField(help_text="The version the next release would get.")
 
 
 class ProposalSerializer(serializers.ModelSerializer):
@@ -307,4 +341,15 @@ class RevertSerializer(serializers.Serializer):
     commit = serializers.CharField(max_length=64, help_text="Commit id or prefix to revert.")
     expectedHead = serializers.CharField(
         max_length=64, required=False, allow_null=True, default=None
+    )
+
+
+class MergeSerializer(serializers.Serializer):
+    """``POST proposals/{id}/merge/``: an empty body merges; ``override`` goes ahead
+    despite compatibility findings."""
+
+    override = serializers.BooleanField(
+        default=False,
+        help_text="Merge despite the target's compatibility findings (needs "
+        "versioning.override_compatibility; recorded on the merge commit and its event).",
     )

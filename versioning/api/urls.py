@@ -9,7 +9,7 @@ ontology's routes; branch names may not contain those segments (see ``RESERVED_S
 from django.urls import path, re_path
 
 from ..models import BRANCH_NAME_CHARS, RESERVED_SEGMENTS
-from . import releases, views
+from . import consumers, releases, views
 
 _RESERVED = "|".join(sorted(RESERVED_SEGMENTS))
 NAME = rf"[A-Za-z0-9]{BRANCH_NAME_CHARS}{{0,99}}?"
@@ -56,4 +56,6 @@ urlpatterns = [
     path("releases/", releases.ReleaseListView.as_view(), name="release-list"),
     path("releases/<str:version>/", releases.ReleaseDetailView.as_view(), name="release-detail"),
     path("compatibility/", releases.CompatibilityView.as_view(), name="compatibility"),
+    path("consumers/", consumers.ConsumerListView.as_view(), name="consumer-list"),
+    path("consumers/<str:name>/", consumers.ConsumerDetailView.as_view(), name="consumer-detail"),
 ]

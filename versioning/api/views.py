@@ -536,15 +536,20 @@ class MergeView(ProposalView):
     @extend_schema(
         operation_id="proposals_merge",
         summary="Merge a proposal: one merge commit, target rows updated",
+        description="Refused (409 compatibility, with the findings) when the target's "
+        "compatibility mode refuses a change, unless override is true and the user has "
+        "versioning.override_compatibility (403 otherwise); the override is recorded on the "
+        "merge commit and in proposal.merged.v1.",
         parameters=[PROPOSAL],
-        request=None,
+        request=s.MergeSerializer,
         responses={200: s.MergeResultSerializer, **errors(403, 404, 409)},
         tags=["versioning"],
     )
     def post(self, request, pk: int):
         proposal = self.proposal(pk)
         self.require(permissions.merge_refusal, proposal)
-        commit = services.merge_proposal(proposal, request.user)
+        data = self.body(s.MergeSerializer)
+        commit = services.merge_proposal(proposal, request.user, override=data["override"])
         return Response(
             {"proposal": self.fresh(pk), "commit": s.CommitSerializer(commit).data},
         )

@@ -16,6 +16,7 @@ import events
 
 from .. import permissions, store
 from ..changes import mark_changed_many
+from ..domain.modes import Mode
 from ..exceptions import InvalidStateError, ProtectedBranchError, VersioningError
 from ..models import MAIN_BRANCH, Branch, Commit, Proposal, WorkingChange
 from ..permissions import EDIT_BRANCH, check
@@ -212,6 +213,7 @@ BRANCH_SETTINGS: dict[str, permissions.Rule] = {
     "description": permissions.describe_branch_refusal,
     "archived": permissions.archive_branch_refusal,
     "protected": permissions.protect_branch_refusal,
+    "compatibility_mode": permissions.compatibility_mode_refusal,
 }
 
 
@@ -229,6 +231,13 @@ def _setting_refusal(branch: Branch, field: str, value: Any) -> VersioningError 
         return VersioningError(NAME_IS_FIXED, field="name")
     if field not in BRANCH_SETTINGS:
         return VersioningError(NOT_A_SETTING, field=field)
+    if field == "compatibility_mode":
+        if value not in {m.value for m in Mode}:
+            return VersioningError(
+                f"'{value}' is not a compatibility mode (one of {', '.join(Mode)}).",
+                field="compatibilityMode",
+            )
+        return None
     kind = str if field == "description" else bool
     if not isinstance(value, kind):
         return VersioningError(

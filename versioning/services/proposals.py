@@ -11,7 +11,7 @@ from django.utils import timezone
 
 import events
 
-from .. import permissions
+from .. import compat_modes, permissions, resolutions
 from ..domain.diff import TreeDiff, diff_trees
 from ..domain.policy import Severity
 from ..exceptions import InvalidStateError, NotAllowedError, ProtectedBranchError, VersioningError
@@ -122,8 +122,16 @@ def dry_run(proposal: Proposal) -> dict[str, Any]:
     merge (conflicts, approvals)."""
     proposal = Proposal.objects.select_related("source", "target").get(pk=proposal.pk)
     source, target = _branches_of(proposal)
-    merge = three_way(target.head_id, source.head_id, resolutions_from(proposal.resolutions))
-    return _dry_run_dict(proposal, source, target, merge)
+    merge, remembered = resolutions.with_memory(
+        lambda chosen: three_way(target.head_id, source.head_id, chosen),
+        resolutions_from(proposal.resolutions),
+    )
+    out = _dry_run_dict(proposal, source, target, merge)
+    resolutions.annotate(out["conflicts"], remembered)
+    report, sections = compat_modes.dry_run_sections(target, merge)
+    out.update(sections)
+    out["mergeable"] = out["mergeable"] and not report.findings
+    return out
 
 
 def _dry_run_dict(proposal: Proposal, source: Branch, target: Branch, merge: Merge) -> dict:
@@ -220,18 +228,20 @@ def resolve(
             )
         if conflict.severity is Severity.INFO:
             raise VersioningError("Both sides agree: nothing to resolve.", field="conflictId")
-        resolutions = dict(proposal.resolutions or {})
+        stored = dict(proposal.resolutions or {})
         if choice is None:
-            resolutions.pop(conflict_id, None)
+            stored.pop(conflict_id, None)
         else:
-            resolutions[conflict_id] = {
+            stored[conflict_id] = {
                 "choice": choice,
                 "value": get_workspace().stored_value(value) if choice == "value" else None,
                 "by": actor(user),
                 "at": timezone.now().isoformat(),
             }
-        proposal.resolutions = resolutions
+        proposal.resolutions = stored
         proposal.save(update_fields=["resolutions", "updated_at"])
+        chosen = stored.get(conflict_id, {})
+        resolutions.remember(conflict, choice, chosen.get("value"), user, proposal.pk)
         _proposal_event(
             PROPOSAL_RESOLVED,
             proposal,
@@ -265,11 +275,14 @@ def approve(proposal: Proposal, user: Any) -> Approval:
     return approval
 
 
-def merge_proposal(proposal: Proposal, user: Any) -> Commit:
+def merge_proposal(proposal: Proposal, user: Any, *, override: bool = False) -> Commit:
     """Merge the proposal in one transaction: lock the proposal and the target, dry-run with
-    the stored resolutions, refuse (409) unresolved ERROR and any BLOCK conflicts, apply
-    the merged documents to the target's rows, write one merge commit with two parents and
-    move the target's head by compare-and-set. Needs ``merge_branch`` on the target (403)."""
+    the stored resolutions (and remembered ones), refuse (409) unresolved ERROR and any
+    BLOCK conflicts, and the findings of the target's compatibility mode unless
+    ``override`` (needs ``override_compatibility``, recorded on the commit and the event),
+    apply the merged documents to the target's rows, write one merge commit with two
+    parents and move the target's head by compare-and-set. Needs ``merge_branch`` on the
+    target (403)."""
     with transaction.atomic():
         caller, proposal = proposal, _lock_proposal(proposal)
         check(permissions.merge_refusal, user, proposal)
@@ -290,14 +303,19 @@ def merge_proposal(proposal: Proposal, user: Any) -> Commit:
                 f"'{target.name}' is protected: the proposal needs an approval of the "
                 "source's latest commit from someone other than its author."
             )
-        merge = three_way(
-            target.head_id,
-            source.head_id,
+        merge, _ = resolutions.with_memory(
+            lambda chosen: three_way(target.head_id, source.head_id, chosen, operation="merge"),
             resolutions_from(proposal.resolutions),
-            operation="merge",
         )
         if merge.up_to_date:
             raise InvalidStateError(f"'{target.name}' already has every commit of '{source.name}'.")
+        overridden = None
+        if merge.result.can_merge:
+            report = compat_modes.check_merge(target, merge)
+            overridden = compat_modes.enforce(
+                target, report.findings, user, override=override, action="merge"
+            )
+        trailer = f"\n\n{compat_modes.override_trailer(overridden)}" if overridden else ""
         commit = land(
             target,
             merge.result,
@@ -305,7 +323,7 @@ def merge_proposal(proposal: Proposal, user: Any) -> Commit:
             merge.theirs_tree,
             user=user,
             message=f"Merge proposal #{proposal.pk}: {proposal.title}\n\n"
-            f"Merge '{source.name}' into '{target.name}'.",
+            f"Merge '{source.name}' into '{target.name}'.{trailer}",
             conflicts="{count} conflict(s) must be resolved before merging.",
             merge_parent=source.head,
         )
@@ -316,7 +334,8 @@ def merge_proposal(proposal: Proposal, user: Any) -> Commit:
         proposal.save(
             update_fields=["status", "merge_commit", "merged_by", "merged_at", "updated_at"]
         )
-        _proposal_event(PROPOSAL_MERGED, proposal, user, mergeCommit=commit.id)
+        extra = {"compatibilityOverride": overridden} if overridden else {}
+        _proposal_event(PROPOSAL_MERGED, proposal, user, mergeCommit=commit.id, **extra)
     _sync(caller, proposal)
     return commit
 
@@ -335,11 +354,12 @@ def update_from_target(proposal: Proposal, user: Any) -> Commit:
         check(permissions.commit_refusal, user, source)
         check_clean(source)
         target = Branch.objects.select_related("head").get(pk=target.pk)
-        merge = three_way(
-            source.head_id,
-            target.head_id,
+        merge, _ = resolutions.with_memory(
+            lambda chosen: three_way(
+                source.head_id, target.head_id, chosen, operation="update_from_target"
+            ),
             resolutions_from(proposal.resolutions, flip=True),
-            operation="update_from_target",
+            flip=True,
         )
         if merge.up_to_date:
             raise InvalidStateError(f"'{source.name}' is already up to date with '{target.name}'.")

@@ -1,0 +1,82 @@
+"""Deprecations past their deadline, on protected branches.
+
+The removal side of the lifecycle (no removal without an earlier deprecation) is a rule
+of ``ontology/compat_policy.py``; this module lists what stayed deprecated past its
+deadline, for the daily task (``ontology.report_overdue_deprecations``: a metric and an
+event) and the admin's *Overdue deprecations* page.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+
+import events
+
+from . import metrics
+from .choices import Status
+from .compatibility import KIND_WORDS
+from .documents import TOP_LEVEL
+from .models import Property
+
+DEPRECATION_OVERDUE = "com.oms.ontology.deprecation.overdue.v1"
+_EVENT_ITEMS = 500
+
+
+def overdue(today: date | None = None) -> list[dict[str, Any]]:
+    """Every entity or property of a protected, active branch that is DEPRECATED with a
+    deadline before ``today``, most overdue first."""
+    today = today or timezone.now().date()
+    found = []
+    for model in (*TOP_LEVEL, Property):
+        rows = model._default_manager.filter(
+            branch__protected=True,
+            branch__archived=False,
+            status=Status.DEPRECATED,
+            deprecation_deadline__lt=today,
+        )
+        fields = ["rid", "api_name", "deprecation_deadline", "deprecation_message", "branch__name"]
+        if model is Property:
+            fields.append("object_type__api_name")
+        for row in rows.values(*fields):
+            entity = row["api_name"]
+            if model is Property:
+                entity = f"{row['object_type__api_name']}.{entity}"
+            found.append(
+                {
+                    "branch": row["branch__name"],
+                    "kind": "property" if model is Property else KIND_WORDS[model.kind],
+                    "rid": str(row["rid"]),
+                    "entity": entity,
+                    "deadline": row["deprecation_deadline"].isoformat(),
+                    "daysOverdue": (today - row["deprecation_deadline"]).days,
+                    "message": row["deprecation_message"],
+                }
+            )
+    found.sort(key=lambda item: (-item["daysOverdue"], item["branch"], item["entity"]))
+    return found
+
+
+def report(today: date | None = None) -> list[dict[str, Any]]:
+    """Set the overdue gauge and publish one event per branch with overdue items."""
+    items = overdue(today)
+    by_branch: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        by_branch.setdefault(item["branch"], []).append(item)
+    metrics.OVERDUE_DEPRECATIONS.clear()
+    for branch, found in by_branch.items():
+        metrics.OVERDUE_DEPRECATIONS.labels(branch).set(len(found))
+        events.publish(
+            DEPRECATION_OVERDUE,
+            f"branches/{branch}/deprecations",
+            {
+                "branch": branch,
+                "count": len(found),
+                "items": found[:_EVENT_ITEMS],
+                "truncated": len(found) > _EVENT_ITEMS,
+            },
+            branch=branch,
+        )
+    return items
