@@ -59,7 +59,8 @@ class NulCharacterMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses request bodies over ``OMS_MAX_BODY_BYTES`` with 413 in the API error format."""
+    """Refuses request bodies over ``OMS_MAX_BODY_BYTES`` with 413 in the API error format
+    (a bundle upload, ``.../bundle/``, over ``OMS_MAX_BUNDLE_BYTES``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -69,7 +70,8 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        limit = settings.OMS_MAX_BODY_BYTES
+        bundle = request.path.endswith("/bundle/")
+        limit = settings.OMS_MAX_BUNDLE_BYTES if bundle else settings.OMS_MAX_BODY_BYTES
         if length > limit:
             message = f"Request body of {length} bytes exceeds the limit of {limit}."
             return json_error(413, "payload_too_large", message)
