@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 
+from versioning import permissions
 from versioning.models import Branch
 from versioning.services import commit_changes
 
@@ -251,8 +252,10 @@ def import_bundle(
     step = progress or (lambda stage, done, total: None)
     perm = services.model_perm(KIND_MODEL["objectType"], "change")
     services.check_write(user, branch, perm, system=system)
-    if commit and not (message or "").strip():
-        raise OntologyError("A commit needs a message.", field="message")
+    if commit:
+        if not (message or "").strip():
+            raise OntologyError("A commit needs a message.", field="message")
+        permissions.check(permissions.commit_refusal, user, branch, system=system)
     with transaction.atomic():
         branch = Branch.objects.select_for_update(no_key=True).get(pk=branch.pk)
         current = to_documents(branch.pk)

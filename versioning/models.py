@@ -25,6 +25,7 @@ RESERVED_SEGMENTS = frozenset(
         "struct-types",
         "shared-properties",
         "interfaces",
+        "bundle",
         "commits",
         "changes",
         "entities",
