@@ -64,17 +64,28 @@ def _annotate(schema: dict[str, Any], doc: Document, *, title: bool = True) -> d
     return schema
 
 
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _note(schema: dict[str, Any], text: str) -> None:
+    schema["description"] = f"{schema.get('description', '')} {text}".strip()
+
+
 def constrained(schema: dict[str, Any], constraints: Any, base: str | None) -> dict[str, Any]:
-    """``schema`` narrowed by a value type's constraints (docs/documents.md)."""
+    """``schema`` narrowed by a value type's constraints (docs/documents.md). Values of the
+    wrong JSON type (which the rules refuse) are left out, so the schema stays valid."""
     if not isinstance(constraints, dict):
         return schema
     out = dict(schema)
     enum = constraints.get("enum")
     if isinstance(enum, dict) and isinstance(enum.get("values"), list):
         if enum.get("caseInsensitive"):
-            out["description"] = "One of (case-insensitively): " + ", ".join(
-                map(str, enum["values"])
-            )
+            _note(out, "One of (case-insensitively): " + ", ".join(map(str, enum["values"])) + ".")
         else:
             out["enum"] = list(enum["values"])
     regex = constraints.get("regex")
@@ -86,22 +97,19 @@ def constrained(schema: dict[str, Any], constraints: Any, base: str | None) -> d
     ):
         bounds = constraints.get(key)
         if isinstance(bounds, dict):
-            if bounds.get("min") is not None:
+            if _count(bounds.get("min")):
                 out[low] = bounds["min"]
-            if bounds.get("max") is not None:
+            if _count(bounds.get("max")):
                 out[high] = bounds["max"]
     bounds = constraints.get("range")
     if isinstance(bounds, dict):
         numeric = out.get("type") in ("integer", "number")
         for key, word in (("min", "minimum"), ("max", "maximum")):
             value = bounds.get(key)
-            if value is None:
-                continue
-            if numeric and isinstance(value, int | float) and not isinstance(value, bool):
+            if numeric and _number(value):
                 out[word] = value
-            else:  # dates and timestamps: JSON Schema has no bound for them
-                out.setdefault("description", "")
-                out["description"] = f"{out['description']} {word}: {value}.".strip()
+            elif isinstance(value, str):  # dates and timestamps: no such bound in JSON Schema
+                _note(out, f"{word}: {value}.")
     if constraints.get("format") in _FORMATS:
         out.update(_FORMATS[constraints["format"]])
     if isinstance(constraints.get("uniqueItems"), bool):
