@@ -10,7 +10,7 @@ from rest_framework.routers import SimpleRouter
 
 from versioning.api.urls import NAME
 
-from . import bundles, views
+from . import bundles, schemas, views
 
 BRANCH = r"^branches/(?P<branch>[A-Za-z0-9][A-Za-z0-9._/-]{0,99}?)/"
 
@@ -26,7 +26,11 @@ urlpatterns = [
     re_path(BRANCH + route.pattern.regex.pattern.removeprefix("^"), route.callback, name=route.name)
     for route in router.urls
 ]
+REF = rf"^refs/(?P<ref>{NAME})/"
 urlpatterns += [
+    re_path(REF + r"schema\.graphql$", schemas.GraphQLSchemaView.as_view(), name="ref-graphql"),
+    re_path(REF + r"schema\.json$", schemas.JSONSchemaView.as_view(), name="ref-json-schema"),
+    re_path(REF + r"openapi\.json$", schemas.OpenAPIView.as_view(), name="ref-openapi"),
     re_path(BRANCH + "bundle/$", bundles.BundleImportView.as_view(), name="branch-bundle"),
     re_path(
         rf"^refs/(?P<ref>{NAME})/bundle/$", bundles.BundleExportView.as_view(), name="ref-bundle"
