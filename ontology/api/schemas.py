@@ -38,7 +38,7 @@ class AnyRenderer(renderers.BaseRenderer):
     rendered as the API's JSON."""
 
     media_type = "*/*"
-    format = None
+    format = "schema"
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
