@@ -65,7 +65,8 @@ def _too_large(length: int | str, limit: int) -> JsonResponse:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses request bodies over ``OMS_MAX_BODY_BYTES`` with 413 in the API error format.
+    """Refuses request bodies over ``OMS_MAX_BODY_BYTES`` with 413 in the API error format
+    (a bundle upload, ``.../bundle/``, over ``OMS_MAX_BUNDLE_BYTES``).
 
     A chunked request (``Transfer-Encoding: chunked``) has no ``Content-Length``: Django
     would read it as empty. Its body is read here (the server de-chunks it; at most one byte
@@ -76,7 +77,8 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        limit = settings.OMS_MAX_BODY_BYTES
+        bundle = request.path.endswith("/bundle/")
+        limit = settings.OMS_MAX_BUNDLE_BYTES if bundle else settings.OMS_MAX_BODY_BYTES
         declared = request.META.get("CONTENT_LENGTH")
         if not declared and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
             stream = request.META.get("wsgi.input")

@@ -256,6 +256,10 @@ SPECTACULAR_SETTINGS = {
 OMS_MAX_BODY_BYTES = env.int("OMS_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = OMS_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
+# Bundle uploads (POST .../bundle/) have their own limits (docs/bundles.md), checked
+# before parsing: bytes of the body, and documents in it.
+OMS_MAX_BUNDLE_BYTES = env.int("OMS_MAX_BUNDLE_BYTES", default=64 * 1024 * 1024)
+OMS_MAX_BUNDLE_DOCUMENTS = env.int("OMS_MAX_BUNDLE_DOCUMENTS", default=20000)
 
 # --- Encryption at rest (events.encryption): Fernet keys, the first encrypts ----------------
 # Unset: a development key derived from SECRET_KEY, which `check --deploy` refuses.

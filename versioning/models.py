@@ -27,6 +27,7 @@ RESERVED_SEGMENTS = frozenset(
         "struct-types",
         "shared-properties",
         "interfaces",
+        "bundle",
         "commits",
         "changes",
         "entities",

@@ -8,7 +8,9 @@ one regular expression, so that ``branches/feature/x/object-types/`` resolves (n
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from versioning.api.urls import NAME
+
+from . import bundles, schemas, views
 
 BRANCH = r"^branches/(?P<branch>[A-Za-z0-9][A-Za-z0-9._/-]{0,99}?)/"
 
@@ -23,4 +25,14 @@ router.register("interfaces", views.InterfaceViewSet, basename="interface")
 urlpatterns = [
     re_path(BRANCH + route.pattern.regex.pattern.removeprefix("^"), route.callback, name=route.name)
     for route in router.urls
+]
+REF = rf"^refs/(?P<ref>{NAME})/"
+urlpatterns += [
+    re_path(REF + r"schema\.graphql$", schemas.GraphQLSchemaView.as_view(), name="ref-graphql"),
+    re_path(REF + r"schema\.json$", schemas.JSONSchemaView.as_view(), name="ref-json-schema"),
+    re_path(REF + r"openapi\.json$", schemas.OpenAPIView.as_view(), name="ref-openapi"),
+    re_path(BRANCH + "bundle/$", bundles.BundleImportView.as_view(), name="branch-bundle"),
+    re_path(
+        rf"^refs/(?P<ref>{NAME})/bundle/$", bundles.BundleExportView.as_view(), name="ref-bundle"
+    ),
 ]

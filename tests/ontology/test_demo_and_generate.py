@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from events.models import OutboxEvent
 from ontology import rules
 from ontology.documents import to_documents
-from ontology.management.demo_airline import demo_rid
+from ontology.management.commands.load_demo_ontology import demo_bundle
 from ontology.models import (
     Interface,
     InterfaceLinkConstraint,
@@ -111,9 +111,12 @@ def test_demo_foreign_keys_match_the_target_primary_keys(demo):
 
 
 def test_demo_rids_are_stable(demo):
+    """The rows carry the rids of the demo bundle (ontology/demo_bundle.yaml)."""
     flight = ObjectType.objects.get(branch=demo, api_name="Flight")
-    assert flight.rid == demo_rid("objectType", "Flight")
-    assert flight.primary_key.rid == demo_rid("objectType", "Flight", "flightId")
+    doc = next(d for d in demo_bundle().documents if d["apiName"] == "Flight")
+    assert str(flight.rid) == doc["rid"]
+    assert str(flight.primary_key.rid) == doc["primaryKey"]
+    assert doc["properties"][doc["primaryKey"]]["apiName"] == "flightId"
 
 
 def test_demo_is_recorded_like_any_change(demo):

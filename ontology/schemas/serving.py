@@ -1,0 +1,107 @@
+"""The generated schemas of a ref, rendered once per state and cached (docs/schemas.md).
+
+* A commit id or a release names one tree forever: its answer is cached under the commit
+  and served as immutable.
+* A branch is served as it is now, uncommitted edits included. Its state is its head plus
+  its working-change marks (how many, and the latest mark's time: every edit of the
+  working copy writes one, a commit or a discard removes them): a clean branch shares
+  its head commit's answer; a branch with uncommitted edits gets an answer per state, so
+  an edit is never answered from before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.cache import cache
+from django.db.models import Count, Max
+
+from versioning.models import Branch, WorkingChange
+from versioning.services import commit_id_of
+from versioning.store import documents_at
+
+from ..documents import to_documents
+from . import graphql, jsonschema, openapi
+
+#: format -> content type of the answer
+FORMATS = {
+    "graphql": "application/graphql; charset=utf-8",
+    "json": "application/schema+json",
+    "openapi": "application/vnd.oai.openapi+json",
+}
+FILE_NAMES = {"graphql": "schema.graphql", "json": "schema.json", "openapi": "openapi.json"}
+
+#: a fingerprint of the generators' code: a new version never answers from an old cache
+_CODE = hashlib.sha256(
+    b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))
+).hexdigest()[:12]
+_COMMIT_TTL = 7 * 24 * 3600
+_BRANCH_TTL = 3600
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    content_type: str
+    etag: str  # strong: the quoted SHA-256 of the body
+    immutable: bool
+    commit: str | None
+
+
+def _text(fmt: str, documents: list[dict], label: str, commit: str | None) -> str:
+    if fmt == "graphql":
+        return graphql.generate(documents)
+    if fmt == "json":
+        schema_id = f"urn:oms:ontology:{commit}" if commit else None
+        return json.dumps(jsonschema.generate(documents, schema_id=schema_id), indent=2) + "\n"
+    doc = openapi.generate(documents, title=f"Ontology at {label}", version=commit or "working")
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _render(fmt: str, documents: list[dict], label: str, commit: str | None) -> tuple[bytes, str]:
+    body = _text(fmt, documents, label, commit).encode()
+    return body, '"' + hashlib.sha256(body).hexdigest() + '"'
+
+
+def _state(branch: Branch) -> tuple[str | None, str | None]:
+    """``(commit, None)`` for a clean branch with a head, else ``(None, state key)``."""
+    marks = WorkingChange.objects.filter(branch=branch).aggregate(
+        n=Count("pk"), at=Max("changed_at")
+    )
+    if branch.head_id and not marks["n"]:
+        return branch.head_id, None
+    at = marks["at"].isoformat() if marks["at"] else "-"
+    return None, f"branch:{branch.pk}:{branch.head_id or '-'}:{marks['n']}:{at}"
+
+
+def answer(ref: str, fmt: str) -> Answer:
+    """The schema ``fmt`` (graphql, json, openapi) of a ref, from the cache when it can."""
+    content_type = FORMATS[fmt]
+    branch = Branch.objects.filter(name=ref).first()
+    if branch is not None:
+        commit, state = _state(branch)
+        immutable = False
+    else:
+        commit, state = commit_id_of(ref), None
+        # a full commit id or a release names one tree forever; a prefix might one day
+        # name two commits
+        immutable = ref == commit or not _looks_like_prefix(ref, commit)
+    key = f"schema:{_CODE}:{fmt}:" + (f"commit:{commit}" if state is None else state)
+    hit = cache.get(key)
+    if hit is None:
+        if state is None:
+            documents = list(documents_at(commit).values())
+        else:
+            documents = list(to_documents(branch.pk).values())
+        label = ref if state is not None else (commit or ref)
+        hit = _render(fmt, documents, label, commit if state is None else None)
+        cache.set(key, hit, _COMMIT_TTL if state is None else _BRANCH_TTL)
+    body, etag = hit
+    return Answer(body, content_type, etag, immutable, commit)
+
+
+def _looks_like_prefix(ref: str, commit: str | None) -> bool:
+    return bool(commit) and commit.startswith(ref.lower())

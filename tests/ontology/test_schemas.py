@@ -1,0 +1,155 @@
+"""Generated schemas: golden files for the demo ontology, each schema valid by its own
+tool on random ontologies (hypothesis), and the mapping a consumer relies on."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    build_schema,
+    validate_schema,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_openapi
+
+from ontology import bundles
+from ontology.management.commands.load_demo_ontology import DEMO_BUNDLE
+from ontology.schemas import graphql, jsonschema, openapi
+from tests.versioning.test_document_roundtrip import ontologies
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def demo_documents() -> list[dict]:
+    data = bundles.loads(DEMO_BUNDLE.read_bytes())
+    return [doc for docs in data["documents"].values() for doc in docs]
+
+
+def texts(documents) -> dict[str, str]:
+    return {
+        "demo.graphql": graphql.generate(documents),
+        "demo.schema.json": json.dumps(jsonschema.generate(documents), indent=2) + "\n",
+        "demo.openapi.json": json.dumps(openapi.generate(documents), indent=2) + "\n",
+    }
+
+
+def assert_valid(documents) -> None:
+    sdl = graphql.generate(documents)
+    assert validate_schema(build_schema(sdl)) == []
+    Draft202012Validator.check_schema(jsonschema.generate(documents))
+    validate_openapi(openapi.generate(documents))
+
+
+# --- the demo ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["demo.graphql", "demo.schema.json", "demo.openapi.json"])
+def test_demo_matches_its_golden_file(name):
+    """Regenerate with UPDATE_GOLDEN=1 after a deliberate change, and review the diff."""
+    text = texts(demo_documents())[name]
+    path = GOLDEN / name
+    if UPDATE:
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+def test_demo_schemas_are_valid():
+    assert_valid(demo_documents())
+
+
+def test_generation_does_not_depend_on_document_order():
+    docs = demo_documents()
+    assert texts(docs) == texts(list(reversed(docs)))
+
+
+def test_graphql_maps_the_ontology():
+    schema = build_schema(graphql.generate(demo_documents()))
+    flight = schema.get_type("Flight")
+    # links on both sides, list or single by cardinality
+    assert flight.fields["aircraft"].type is schema.get_type("Aircraft")
+    assert str(schema.get_type("Aircraft").fields["flights"].type) == "[Flight!]!"
+    assert str(flight.fields["crew"].type) == "[CrewMember!]!"  # many-to-many
+    # properties: required -> non-null; value types -> scalars, enums -> enums
+    assert isinstance(flight.fields["flightId"].type, GraphQLNonNull)
+    assert isinstance(schema.get_type("FlightNumber"), GraphQLScalarType)
+    status = schema.get_type("FlightStatusCode")
+    assert isinstance(status, GraphQLEnumType) and "CANCELLED" in status.values
+    assert isinstance(schema.get_type("MonetaryAmount").fields["amount"].type, GraphQLNonNull)
+    # interfaces with implements, inherited through extends
+    assert {i.name for i in flight.interfaces} == {"Auditable", "Schedulable"}
+    assert [i.name for i in schema.get_type("Schedulable").interfaces] == ["Auditable"]
+    # deprecations
+    pnr = schema.query_type.fields["passengerNameRecord"]
+    assert pnr.deprecation_reason and "Booking" in pnr.deprecation_reason
+    assert isinstance(schema.query_type.fields["flightList"].type.of_type, GraphQLList)
+
+
+def test_json_schema_maps_constraints_and_references():
+    defs = jsonschema.generate(demo_documents())["$defs"]
+    assert defs["BookingReference"]["pattern"] == "^[A-Z0-9]{6}$"
+    meals = defs["MealPreferences"]
+    assert meals["maxItems"] == 3 and meals["uniqueItems"] is True
+    assert meals["items"]["enum"][0] == "VGML" and meals["items"]["minLength"] == 4
+    assert defs["Percentage"]["minimum"] == 0 and defs["Percentage"]["maximum"] == 100
+    flight = defs["Flight"]
+    assert "flightId" in flight["required"]
+    assert flight["properties"]["flightNumber"]["$ref"] == "#/$defs/FlightNumber"
+    validator = Draft202012Validator(
+        {"$ref": "#/$defs/BookingReference", "$defs": defs},
+    )
+    assert validator.is_valid("X7KQ2P") and not validator.is_valid("x7")
+
+
+def test_openapi_has_a_crud_surface_and_link_sub_resources():
+    doc = openapi.generate(demo_documents())
+    paths = doc["paths"]
+    assert set(paths["/objects/Flight"]) == {"get", "post"}
+    assert {"get", "put", "delete"} <= set(paths["/objects/Flight/{primaryKey}"])
+    crew = paths["/objects/Flight/{primaryKey}/links/crew"]["get"]
+    schema = crew["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["properties"]["data"]["items"] == {"$ref": "#/components/schemas/CrewMember"}
+    assert doc["components"]["schemas"]["Flight"]["properties"]["flightNumber"] == {
+        **jsonschema.generate(demo_documents())["$defs"]["Flight"]["properties"]["flightNumber"],
+        "$ref": "#/components/schemas/FlightNumber",
+    }
+
+
+# --- random ontologies ------------------------------------------------------------------------
+
+CLASHING = st.sampled_from(["String", "Query", "Error", "Thing", "thing", "Long", "Int"])
+
+
+@st.composite
+def clashing_ontologies(draw) -> list[dict]:
+    """Generated trees, some names made to clash: across kinds, with the schemas' own
+    names, link ends with properties; and interfaces extending in cycles."""
+    docs = list(draw(ontologies()).values())
+    for doc in docs:
+        named = doc["kind"] in ("objectType", "interface", "structType", "valueType")
+        if named and draw(st.booleans()):
+            doc["apiName"] = draw(CLASHING)
+        if doc["kind"] == "linkType" and draw(st.booleans()):
+            doc["sourceSide"]["apiName"] = doc["targetSide"]["apiName"] = "p"
+    interfaces = [d for d in docs if d["kind"] == "interface"]
+    for doc in interfaces:
+        for other in interfaces:
+            if draw(st.booleans()):
+                doc["extends"][other["rid"]] = True
+    return docs
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(docs=clashing_ontologies())
+def test_all_three_are_valid_on_random_ontologies(docs):
+    assert_valid(docs)
