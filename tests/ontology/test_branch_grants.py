@@ -361,8 +361,8 @@ def test_an_archived_branch_refuses_an_edit_and_a_commit_with_the_same_error(b):
     edited = api.post(url("b", "value-types"), VALUE_TYPE, format="json")
     committed = api.post("/api/v1/branches/b/commits/", {"message": "x"}, format="json")
     assert edited.status_code == committed.status_code == 403
-    assert edited.json()["error"]["code"] == committed.json()["error"]["code"] == (
-        "protected_branch"
+    assert (
+        edited.json()["error"]["code"] == committed.json()["error"]["code"] == ("protected_branch")
     )
     assert edited.json()["error"]["message"] == committed.json()["error"]["message"]
     assert "archived" in edited.json()["error"]["message"]
