@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from tests.versioning.support import seed_main, steward
 from versioning import services
-from versioning.admin import BranchAddForm
+from versioning.admin.branches import BranchAddForm
 from versioning.models import Branch
 from versioning.names import branch_name_errors
 
