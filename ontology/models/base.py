@@ -42,6 +42,14 @@ class BranchScoped(models.Model):
     class Meta:
         abstract = True
 
+    def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
+        # the branch a row is written on was read by whoever writes it (a view, a service,
+        # the parent of a child): its existence needs no query of its own
+        branch = self._state.fields_cache.get("branch")
+        if branch is not None and branch.pk is not None and branch.pk == self.branch_id:
+            exclude = {*(exclude or ()), "branch"}
+        super().full_clean(exclude, validate_unique, validate_constraints)
+
     def validate_constraints(self, exclude=None):
         # Case-insensitive uniqueness is checked in clean() with a message on api_name;
         # the database constraints stay as the safety net under concurrent writes.
@@ -61,7 +69,10 @@ class BranchScoped(models.Model):
                 not errors["api_name"]
                 and scope is not None
                 and self.branch_id
-                and scope.filter(api_name__iexact=api_name).exclude(pk=self.pk).exists()
+                and scope.alias(lower_name=Lower("api_name"))
+                .filter(lower_name=api_name.lower())
+                .exclude(pk=self.pk)
+                .exists()
             )
             if taken:
                 raise ValidationError(

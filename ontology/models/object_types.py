@@ -45,10 +45,29 @@ class ObjectType(BranchScoped, StatusFields):
     def __str__(self) -> str:
         return self.api_name
 
+    def _read_keys(self) -> None:
+        """Read the primary key and title property not loaded yet in one query."""
+        cache = self._state.fields_cache
+        wanted = {
+            field: pk
+            for field, pk in (
+                ("primary_key", self.primary_key_id),
+                ("title_property", self.title_property_id),
+            )
+            if pk and getattr(cache.get(field), "pk", None) != pk
+        }
+        if len(wanted) < 2:
+            return  # one (or none) to read: the descriptor reads it as well
+        found = Property._default_manager.in_bulk(set(wanted.values()))
+        for field, pk in wanted.items():
+            if pk in found:
+                setattr(self, field, found[pk])
+
     def key_errors(self) -> tuple[dict[str, list[str]], list[str]]:
         """(errors, warnings) for the primary key and title property choices."""
         errors: dict[str, list[str]] = {}
         warnings: list[str] = []
+        self._read_keys()
         if self.primary_key_id:
             pk = self.primary_key
             if pk.object_type_id != self.pk:
