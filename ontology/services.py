@@ -306,6 +306,8 @@ def _sync_children(
 ) -> list[models.Model]:
     """Make the parent's children exactly ``items`` (matched by rid, else by api name)."""
     existing = list(model._default_manager.filter(**{fk_name: parent}))
+    for child in existing:
+        child.branch = parent.branch  # the same row: read once, not once per child
     by_rid = {str(c.rid): c for c in existing}
     by_name = {c.api_name.lower(): c for c in existing}
     kept: list[models.Model] = []
@@ -350,6 +352,33 @@ def _sync_children(
     return kept
 
 
+def _choose_keys(ot: ObjectType, synced: bool, primary_key: Any, title_property: Any) -> None:
+    """Set the primary key and title property chosen by api name (``UNSET``: keep). After
+    a sync of the properties a key whose property was removed is cleared (the database
+    already nulled it); the properties are read only when that or a choice needs them."""
+    chosen_keys = [
+        (field, chosen)
+        for field, chosen in (("primary_key", primary_key), ("title_property", title_property))
+        if chosen is not UNSET
+    ]
+    if not synced and not chosen_keys:
+        return
+    # read afresh: a caller's instance may carry properties prefetched before the sync
+    by_name = {p.api_name.lower(): p for p in Property.objects.filter(object_type=ot)}
+    remaining = {p.pk for p in by_name.values()}
+    for field in ("primary_key", "title_property"):
+        if getattr(ot, f"{field}_id") not in remaining:
+            setattr(ot, field, None)
+    for field, chosen in chosen_keys:
+        if chosen in (None, ""):
+            setattr(ot, field, None)
+            continue
+        prop = by_name.get(str(chosen).lower())
+        if prop is None:
+            raise ValidationError({field: [f"This object type has no property '{chosen}'."]})
+        setattr(ot, field, prop)
+
+
 @transaction.atomic
 def save_object_type(
     branch: Branch,
@@ -368,6 +397,8 @@ def save_object_type(
     ``primary_key`` and ``title_property`` name properties by api name.
     """
     ot = instance or ObjectType(branch=branch)
+    if ot.branch_id == branch.pk:
+        ot.branch = branch  # the caller read it: validating the row needs no query for it
     check_write(user, branch, _action_perm(ot, ot, "save"), system=system)
     before = stored_document(ot)
     _assign(ot, values)
@@ -384,23 +415,7 @@ def save_object_type(
                 item.setdefault("status", "EXPERIMENTAL")
         _sync_children(ot, Property, "object_type", properties, "properties")
     keys_before = (ot.primary_key_id, ot.title_property_id)
-    # read afresh: a caller's instance may carry properties prefetched before the sync
-    by_name = {p.api_name.lower(): p for p in Property.objects.filter(object_type=ot)}
-    # a key whose property was just removed is cleared (the database already nulled it)
-    remaining = {p.pk for p in by_name.values()}
-    for field in ("primary_key", "title_property"):
-        if getattr(ot, f"{field}_id") not in remaining:
-            setattr(ot, field, None)
-    for field, chosen in (("primary_key", primary_key), ("title_property", title_property)):
-        if chosen is UNSET:
-            continue
-        if chosen in (None, ""):
-            setattr(ot, field, None)
-            continue
-        prop = by_name.get(str(chosen).lower())
-        if prop is None:
-            raise ValidationError({field: [f"This object type has no property '{chosen}'."]})
-        setattr(ot, field, prop)
+    _choose_keys(ot, properties is not None, primary_key, title_property)
     if interfaces is not None:
         ot.interfaces.set(interfaces)
     missing = ot.missing_interface_properties()

@@ -45,11 +45,28 @@ Rule = Callable[..., Refusal]
 
 
 def has_branch_perm(user: Any, perm: str, branch: Branch | None = None) -> bool:
-    """Model-level ``versioning.<perm>`` or the per-branch (guardian) grant."""
+    """Model-level ``versioning.<perm>`` or the per-branch (guardian) grant.
+
+    A grant found is remembered on the user object, as Django remembers model permissions
+    on it (``_perm_cache``): one request asks for the same grant at most once (a write's
+    view and then its service both ask), and a grant given later is still seen."""
     if user is None or not user.is_active:
         return False
     full = perm if "." in perm else f"versioning.{perm}"
-    return user.has_perm(full) or (branch is not None and user.has_perm(full, branch))
+    if user.has_perm(full):
+        return True
+    if branch is None or branch.pk is None:
+        return False
+    granted = getattr(user, "_oms_branch_grants", None)
+    if granted is None:
+        granted = set()
+        user._oms_branch_grants = granted
+    if (full, branch.pk) in granted:
+        return True
+    if user.has_perm(full, branch):
+        granted.add((full, branch.pk))
+        return True
+    return False
 
 
 def _needs(user: Any, perm: str, branch: Branch | None = None) -> Refusal:

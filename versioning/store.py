@@ -10,7 +10,8 @@ Costs follow the change, never the ontology:
   from one but not the other (found by generation-ordered painting, like ``git rev-list
   a ^b``), so a diff or merge reads only the documents of those rids.
 
-Only :mod:`versioning.services` calls this module; the view layer goes through services.
+Only the services (:mod:`versioning.services`, :mod:`.writing`, :mod:`.merging`) call
+this module; the view layer goes through services.
 """
 
 from __future__ import annotations

@@ -373,3 +373,32 @@ def test_an_archived_branch_refuses_an_edit_and_a_commit_with_the_same_error(b):
     with pytest.raises(VersioningProtectedBranchError):
         services.commit_changes(b, user, "late")
     assert not ValueType.objects.filter(branch=b, api_name__in=["Code", "Late"]).exists()
+
+
+def test_a_patch_by_a_grantee_reads_the_grant_once_and_no_more_than_it_needs(b):
+    """The view and then the service ask for the grant: it is read once per request. The
+    write reads neither the branch again (to validate the row's reference to it) nor the
+    properties it does not change; and the count does not grow with the properties."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = ontology_user("patcher")
+    assign_perm(EDIT, user, b)
+    few, many = (
+        ObjectTypeFactory(branch=b, properties=2),
+        ObjectTypeFactory(branch=b, properties=20),
+    )
+    counts = []
+    for ot in (few, many):
+        api = client_for(type(user).objects.get(pk=user.pk))  # each request its own user
+        with CaptureQueriesContext(connection) as ctx:
+            response = api.patch(
+                url("b", "object-types", ot.api_name), {"description": "new"}, format="json"
+            )
+        assert response.status_code == 200, response.content
+        sql = [q["sql"] for q in ctx.captured_queries]
+        assert sum("guardian_userobjectpermission" in q for q in sql) == 1
+        assert not [q for q in sql if q.startswith('SELECT 1 AS "a" FROM "versioning_branch"')]
+        counts.append(len(sql))
+    assert counts[0] == counts[1] <= 25, counts
+    assert ObjectType.objects.get(pk=many.pk).description == "new"

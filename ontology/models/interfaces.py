@@ -1,0 +1,108 @@
+"""Interfaces and the link constraints they declare."""
+
+from __future__ import annotations
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+
+from .. import rules
+from ..choices import (
+    ConstraintCardinality,
+)
+from .base import BranchScoped, StatusFields, _raise, unique_per_branch
+from .schema_types import SharedProperty
+
+
+class Interface(BranchScoped, StatusFields):
+    kind = "interface"
+    api_name_case = rules.PASCAL
+
+    api_name = models.CharField(max_length=100)
+    display_name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    icon = models.CharField(max_length=60, blank=True)
+    extends = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="extended_by"
+    )
+    properties = models.ManyToManyField(SharedProperty, blank=True, related_name="interfaces")
+
+    class Meta:
+        ordering = ["api_name"]
+        constraints = unique_per_branch("interface")
+
+    def __str__(self) -> str:
+        return self.api_name
+
+    def all_ancestors(self) -> list[Interface]:
+        """Every interface this one extends, directly or not (cycles are tolerated)."""
+        seen: dict[int, Interface] = {}
+        frontier = list(self.extends.all()) if self.pk else []
+        while frontier:
+            current = frontier.pop()
+            if current.pk in seen or current.pk == self.pk:
+                continue
+            seen[current.pk] = current
+            frontier.extend(current.extends.all())
+        return list(seen.values())
+
+    def required_properties(self) -> set[int]:
+        """Ids of the shared properties an implementing object type must have."""
+        ids = set(self.properties.values_list("id", flat=True)) if self.pk else set()
+        for ancestor in self.all_ancestors():
+            ids |= set(ancestor.properties.values_list("id", flat=True))
+        return ids
+
+    def clean(self) -> None:
+        super().clean()
+        _raise(self.status_errors())
+
+
+class InterfaceLinkConstraint(BranchScoped):
+    """A link an implementing object type must (or may) have."""
+
+    kind = "interface"
+    api_name_case = rules.CAMEL
+
+    interface = models.ForeignKey(
+        Interface, on_delete=models.CASCADE, related_name="link_constraints"
+    )
+    api_name = models.CharField(max_length=100)
+    display_name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    target_object_type = models.ForeignKey(
+        "ontology.ObjectType", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    target_interface = models.ForeignKey(
+        Interface, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cardinality = models.CharField(
+        max_length=10, choices=ConstraintCardinality.choices, default=ConstraintCardinality.MANY
+    )
+    required = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["interface_id", "api_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "rid"], name="uniq_ifacelink_rid"),
+            models.UniqueConstraint("interface", Lower("api_name"), name="uniq_ifacelink_api_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interface.api_name}.{self.api_name}"
+
+    def unique_scope(self):
+        if not self.interface_id:
+            return None
+        return InterfaceLinkConstraint.objects.filter(interface_id=self.interface_id)
+
+    def clean(self) -> None:
+        super().clean()
+        if bool(self.target_object_type_id) == bool(self.target_interface_id):
+            raise ValidationError(
+                {
+                    NON_FIELD_ERRORS: [
+                        "A link constraint targets exactly one object type or interface."
+                    ]
+                }
+            )
