@@ -212,6 +212,14 @@ REST_FRAMEWORK = {
     "DEFAULT_METADATA_CLASS": "oms_site.api.Metadata",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "oms_site.api.exception_handler",
+    # rates: OMS_THROTTLE_RATES below (oms_site/throttling.py names the scopes)
+    "DEFAULT_THROTTLE_CLASSES": [
+        "oms_site.throttling.UserBurstThrottle",
+        "oms_site.throttling.UserSustainedThrottle",
+        "oms_site.throttling.AnonBurstThrottle",
+        "oms_site.throttling.AnonSustainedThrottle",
+        "oms_site.throttling.OperationThrottle",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -229,6 +237,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "oms_site.openapi.add_error_responses",
+        "oms_site.throttling.add_throttle_responses",
     ],
     # Choice sets that share a field name (baseType, cardinality) get distinct names.
     "ENUM_NAME_OVERRIDES": {
@@ -238,6 +247,18 @@ SPECTACULAR_SETTINGS = {
         "ConstraintCardinalityEnum": "ontology.choices.ConstraintCardinality",
     },
 }
+# --- Throttling (oms_site/throttling.py): OMS_THROTTLE_<SCOPE>=<n>/<s|min|hour|day> -----
+OMS_THROTTLE_ENABLED = env.bool("OMS_THROTTLE_ENABLED", default=True)
+try:
+    from oms_site.throttling import DEFAULT_RATES, check_rate
+
+    OMS_THROTTLE_RATES = {
+        scope: check_rate(scope, env.str(f"OMS_THROTTLE_{scope.upper()}", default=rate))
+        for scope, rate in DEFAULT_RATES.items()
+    }
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+
 # Request bodies over this size are refused with 413 before any parsing.
 OMS_MAX_BODY_BYTES = env.int("OMS_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = OMS_MAX_BODY_BYTES
