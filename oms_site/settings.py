@@ -8,6 +8,7 @@ file-system broker, both under ``var/``. Set ``DATABASE_URL``, ``REDIS_URL``,
 import ipaddress
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_celery_beat",
+    "axes",
     "events",
     "versioning",
     "ontology",
@@ -92,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # login lockout: answers a locked-out login (admin form or HTTP Basic) with 429
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -177,6 +181,8 @@ NATS_URL = env("NATS_URL", default="")
 
 # --- Auth and permissions -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # first: refuses a locked-out login before the password is checked (django-axes)
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -184,6 +190,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Login brute-force protection (django-axes) for the admin and HTTP Basic: after
+# OMS_LOGIN_FAILURE_LIMIT failures for a username from one address, that pair is locked
+# for OMS_LOGIN_COOLOFF_MINUTES. Admins see and reset attempts in the admin (Axes).
+AXES_FAILURE_LIMIT = env.int("OMS_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("OMS_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "oms_site.auth.lockout.lockout_response"
+# behind a reverse proxy, the client address comes from the header the proxy sets
+AXES_IPWARE_META_PRECEDENCE_ORDER = env.list("OMS_CLIENT_IP_HEADERS", default=["REMOTE_ADDR"])
 # Object-level grants go to named users and groups only; anonymous requests are refused
 # before any permission check, so guardian's stand-in AnonymousUser row is not created.
 ANONYMOUS_USER_NAME = None
@@ -195,7 +211,7 @@ REST_FRAMEWORK = {
         # Basic auth hashes the password on every request and suits only occasional use.
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "oms_site.auth.basic.LockoutBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
