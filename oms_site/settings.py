@@ -55,6 +55,23 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- HTTPS (docs/production.env sets them; off by default for `make run` on http) ---------
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# probes and scrapes from inside the network may speak plain HTTP
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+# "HTTP_X_FORWARDED_PROTO,https": the reverse proxy says the client used HTTPS. Set it
+# only behind a proxy that always sets (or strips) that header.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER: '<header>,<value>'")
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
 # The URI that identifies this OMS instance, used as the CloudEvents ``source``.
 OMS_INSTANCE_URI = env("OMS_INSTANCE_URI", default="urn:oms:local")
 OMS_PUBLIC_URL = env("OMS_PUBLIC_URL", default="http://127.0.0.1:8000")

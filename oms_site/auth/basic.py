@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BasicAuthentication
 
 
@@ -13,3 +14,13 @@ class LockoutBasicAuthentication(BasicAuthentication):
     def authenticate_credentials(self, userid, password, request=None):
         django_request = getattr(request, "_request", request)
         return super().authenticate_credentials(userid, password, django_request)
+
+
+class LockoutBasicScheme(OpenApiAuthenticationExtension):
+    """OpenAPI: the same ``basicAuth`` scheme as DRF's Basic authentication."""
+
+    target_class = LockoutBasicAuthentication
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "basic"}
