@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -227,6 +228,9 @@ REST_FRAMEWORK = {
         # Token first: REST consumers send "Authorization: Token <key>" (cheap to check);
         # Basic auth hashes the password on every request and suits only occasional use.
         "rest_framework.authentication.TokenAuthentication",
+        # Bearer JWTs: an external issuer's (JWKS), then OMS's own (simplejwt)
+        "oms_site.auth.issuers.ExternalIssuerAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "oms_site.auth.basic.LockoutBasicAuthentication",
     ],
@@ -280,6 +284,27 @@ SPECTACULAR_SETTINGS = {
         "ConstraintCardinalityEnum": "ontology.choices.ConstraintCardinality",
     },
 }
+# --- JWT: OMS's own (simplejwt, /api/v1/auth/token/...) and an external issuer's ----------
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.float("OMS_JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=env.float("OMS_JWT_REFRESH_HOURS", default=24)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+OMS_OIDC = {
+    "ISSUER": env("OMS_OIDC_ISSUER", default=""),
+    "JWKS_URL": env("OMS_OIDC_JWKS_URL", default=""),
+    "AUDIENCE": env("OMS_OIDC_AUDIENCE", default=""),
+    "USERNAME_CLAIM": env("OMS_OIDC_USERNAME_CLAIM", default="preferred_username"),
+    "ROLES_CLAIM": env("OMS_OIDC_ROLES_CLAIM", default="roles"),
+    "ROLE_MAP": env.json("OMS_OIDC_ROLE_MAP", default={}),
+    "LEEWAY_SECONDS": env.float("OMS_OIDC_LEEWAY_SECONDS", default=30),
+}
+if OMS_OIDC["ISSUER"] and not (OMS_OIDC["JWKS_URL"] and OMS_OIDC["AUDIENCE"]):
+    raise ImproperlyConfigured("OMS_OIDC_ISSUER needs OMS_OIDC_JWKS_URL and OMS_OIDC_AUDIENCE.")
+
 # --- Throttling (oms_site/throttling.py): OMS_THROTTLE_<SCOPE>=<n>/<s|min|hour|day> -----
 OMS_THROTTLE_ENABLED = env.bool("OMS_THROTTLE_ENABLED", default=True)
 try:
