@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
+        ("authtoken", "0004_alter_tokenproxy_options"),
         ("ontology", "0003_leaner_property_indexes"),
         ("versioning", "0009_compressed_blobs"),
         ("events", "0008_webhook_secret_encrypted"),
