@@ -388,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
         OMS_VAR_DIR=str(ROOT / "var" / "bench"),
+        OMS_THROTTLE_ENABLED="false",  # one user at 32 clients: measure OMS, not its limits
     )
     if args.redis_url:
         env.update(REDIS_URL=args.redis_url, CELERY_BROKER_URL=args.redis_url)

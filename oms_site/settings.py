@@ -8,6 +8,7 @@ file-system broker, both under ``var/``. Set ``DATABASE_URL``, ``REDIS_URL``,
 import ipaddress
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -54,6 +55,23 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- HTTPS (docs/production.env sets them; off by default for `make run` on http) ---------
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# probes and scrapes from inside the network may speak plain HTTP
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+# "HTTP_X_FORWARDED_PROTO,https": the reverse proxy says the client used HTTPS. Set it
+# only behind a proxy that always sets (or strips) that header.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER: '<header>,<value>'")
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
 # The URI that identifies this OMS instance, used as the CloudEvents ``source``.
 OMS_INSTANCE_URI = env("OMS_INSTANCE_URI", default="urn:oms:local")
 # Where gunicorn listens (the Procfile reads the same variable) and the URL clients use:
@@ -83,11 +101,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
     "django_celery_beat",
+    "axes",
     "events",
     "versioning",
     "ontology",
@@ -106,6 +126,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # login lockout: answers a locked-out login (admin form or HTTP Basic) with 429
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -191,6 +213,8 @@ NATS_URL = env("NATS_URL", default="")
 
 # --- Auth and permissions -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # first: refuses a locked-out login before the password is checked (django-axes)
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -198,6 +222,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Login brute-force protection (django-axes) for the admin and HTTP Basic: after
+# OMS_LOGIN_FAILURE_LIMIT failures for a username from one address, that pair is locked
+# for OMS_LOGIN_COOLOFF_MINUTES. Admins see and reset attempts in the admin (Axes).
+AXES_FAILURE_LIMIT = env.int("OMS_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("OMS_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "oms_site.auth.lockout.lockout_response"
+# behind a reverse proxy, the client address comes from the header the proxy sets
+AXES_IPWARE_META_PRECEDENCE_ORDER = env.list("OMS_CLIENT_IP_HEADERS", default=["REMOTE_ADDR"])
 # Object-level grants go to named users and groups only; anonymous requests are refused
 # before any permission check, so guardian's stand-in AnonymousUser row is not created.
 ANONYMOUS_USER_NAME = None
@@ -208,8 +242,11 @@ REST_FRAMEWORK = {
         # Token first: REST consumers send "Authorization: Token <key>" (cheap to check);
         # Basic auth hashes the password on every request and suits only occasional use.
         "rest_framework.authentication.TokenAuthentication",
+        # Bearer JWTs: an external issuer's (JWKS), then OMS's own (simplejwt)
+        "oms_site.auth.issuers.ExternalIssuerAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "oms_site.auth.basic.LockoutBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
@@ -226,6 +263,14 @@ REST_FRAMEWORK = {
     "DEFAULT_METADATA_CLASS": "oms_site.api.Metadata",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "oms_site.api.exception_handler",
+    # rates: OMS_THROTTLE_RATES below (oms_site/throttling.py names the scopes)
+    "DEFAULT_THROTTLE_CLASSES": [
+        "oms_site.throttling.UserBurstThrottle",
+        "oms_site.throttling.UserSustainedThrottle",
+        "oms_site.throttling.AnonBurstThrottle",
+        "oms_site.throttling.AnonSustainedThrottle",
+        "oms_site.throttling.OperationThrottle",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -243,6 +288,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "oms_site.openapi.add_error_responses",
+        "oms_site.throttling.add_throttle_responses",
     ],
     # Choice sets that share a field name (baseType, cardinality) get distinct names.
     "ENUM_NAME_OVERRIDES": {
@@ -252,6 +298,39 @@ SPECTACULAR_SETTINGS = {
         "ConstraintCardinalityEnum": "ontology.choices.ConstraintCardinality",
     },
 }
+# --- JWT: OMS's own (simplejwt, /api/v1/auth/token/...) and an external issuer's ----------
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.float("OMS_JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=env.float("OMS_JWT_REFRESH_HOURS", default=24)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+OMS_OIDC = {
+    "ISSUER": env("OMS_OIDC_ISSUER", default=""),
+    "JWKS_URL": env("OMS_OIDC_JWKS_URL", default=""),
+    "AUDIENCE": env("OMS_OIDC_AUDIENCE", default=""),
+    "USERNAME_CLAIM": env("OMS_OIDC_USERNAME_CLAIM", default="preferred_username"),
+    "ROLES_CLAIM": env("OMS_OIDC_ROLES_CLAIM", default="roles"),
+    "ROLE_MAP": env.json("OMS_OIDC_ROLE_MAP", default={}),
+    "LEEWAY_SECONDS": env.float("OMS_OIDC_LEEWAY_SECONDS", default=30),
+}
+if OMS_OIDC["ISSUER"] and not (OMS_OIDC["JWKS_URL"] and OMS_OIDC["AUDIENCE"]):
+    raise ImproperlyConfigured("OMS_OIDC_ISSUER needs OMS_OIDC_JWKS_URL and OMS_OIDC_AUDIENCE.")
+
+# --- Throttling (oms_site/throttling.py): OMS_THROTTLE_<SCOPE>=<n>/<s|min|hour|day> -----
+OMS_THROTTLE_ENABLED = env.bool("OMS_THROTTLE_ENABLED", default=True)
+try:
+    from oms_site.throttling import DEFAULT_RATES, check_rate
+
+    OMS_THROTTLE_RATES = {
+        scope: check_rate(scope, env.str(f"OMS_THROTTLE_{scope.upper()}", default=rate))
+        for scope, rate in DEFAULT_RATES.items()
+    }
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+
 # Request bodies over this size are refused with 413 before any parsing.
 OMS_MAX_BODY_BYTES = env.int("OMS_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = OMS_MAX_BODY_BYTES

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/events/", include("events.api.urls")),
     path("api/v1/", include("versioning.api.urls")),
     path("api/v1/", include("ontology.api.urls")),
+    path("api/v1/auth/", include("oms_site.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("health/live", health.live, name="health-live"),

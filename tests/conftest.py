@@ -63,3 +63,10 @@ def ops_client(client, settings):
     settings.OMS_OPS_TOKEN = OPS_TOKEN
     client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {OPS_TOKEN}"
     return client
+
+
+@pytest.fixture(autouse=True)
+def no_throttling(settings):
+    """Rate limits off: tests not about throttling make requests as fast as they like.
+    ``tests/protection/test_throttling.py`` turns them on with its own rates."""
+    settings.OMS_THROTTLE_ENABLED = False

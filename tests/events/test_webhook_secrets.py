@@ -26,10 +26,7 @@ def _stored(pk: int) -> str:
 
 
 def _staff(client, *perms: str):
-    user = UserFactory(username="staff-" + "-".join(p.split("_")[0] for p in perms), is_staff=True)
-    from tests.factories import _grant
-
-    _grant(user, [f"events.{p}" for p in perms])
+    user = UserFactory(username="staff", is_staff=True, permissions=[f"events.{p}" for p in perms])
     client.force_login(user)
     return client
 

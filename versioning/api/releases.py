@@ -262,6 +262,8 @@ class ReleaseDetailView(VersioningView):
 
 
 class CompatibilityView(VersioningView):
+    throttle_scope = "compatibility"  # oms_site/throttling.py
+
     @extend_schema(
         operation_id="compatibility",
         summary="Compatibility of the changes between two refs",

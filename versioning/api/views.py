@@ -288,6 +288,8 @@ class EntityHistoryView(VersioningView):
 
 
 class RevertView(VersioningView):
+    throttle_scope = "merge"  # oms_site/throttling.py
+
     @extend_schema(
         operation_id="branches_revert",
         summary="Revert a commit as a new commit on the branch",
@@ -488,6 +490,8 @@ class ProposalDetailView(ProposalView):
 
 
 class DryRunView(ProposalView):
+    throttle_scope = "dry_run"  # oms_site/throttling.py
+
     @extend_schema(
         operation_id="proposals_dry_run",
         summary="What merging would do: diff, conflicts, whether it can merge",
@@ -533,6 +537,8 @@ class ApproveView(ProposalView):
 
 
 class MergeView(ProposalView):
+    throttle_scope = "merge"  # oms_site/throttling.py
+
     @extend_schema(
         operation_id="proposals_merge",
         summary="Merge a proposal: one merge commit, target rows updated",
@@ -556,6 +562,8 @@ class MergeView(ProposalView):
 
 
 class UpdateFromTargetView(ProposalView):
+    throttle_scope = "merge"  # oms_site/throttling.py
+
     @extend_schema(
         operation_id="proposals_update_from_target",
         summary="Merge the target's new commits into the source branch",

@@ -12,8 +12,8 @@ Roles (DESIGN.md, Access) are groups with model permissions:
   and proposals. An editor edits the branches they created (``create_branch`` grants the
   creator ``edit_branch`` on the new branch) and those a steward grants them;
 - steward: editor, plus every versioning permission — among them ``edit_branch`` and
-  ``merge_branch`` model-wide, so every branch — and the events permissions (requeue dead
-  letters, webhooks);
+  ``merge_branch`` model-wide, so every branch — the events permissions (requeue dead
+  letters, webhooks) and the API token permissions (other users' tokens);
 - admin: every permission (the ``admin`` login is a superuser anyway).
 """
 
@@ -55,7 +55,8 @@ def role_permissions() -> dict[str, Q]:
             & Q(codename__in=["add_branch", "add_commit", "add_proposal"])
         )
     )
-    steward = editor | Q(content_type__app_label__in=["versioning", "events"])
+    # stewards also manage other users' API tokens (authtoken: the admin's Tokens page)
+    steward = editor | Q(content_type__app_label__in=["versioning", "events", "authtoken"])
     return {"viewer": viewer, "editor": editor, "steward": steward, "admin": Q()}
 
 

@@ -1,0 +1,1 @@
+"""Authentication add-ons: login lockout (django-axes), JWT, external issuers."""

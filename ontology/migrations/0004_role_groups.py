@@ -1,0 +1,35 @@
+"""The role groups (viewer, editor, steward, admin) with their permissions, so that every
+database has them, not only those where ``manage.py ensure_admin`` ran. The roles are
+defined once, in ``ontology/management/commands/ensure_admin.py``."""
+
+from django.db import migrations
+
+
+def create_role_groups(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    from ontology.management.commands.ensure_admin import role_permissions
+
+    # permissions are made after migrating (post_migrate): make them now for this step
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, permissions in role_permissions().items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(Permission.objects.filter(permissions))
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("authtoken", "0004_alter_tokenproxy_options"),
+        ("ontology", "0003_leaner_property_indexes"),
+        ("versioning", "0009_compressed_blobs"),
+        ("events", "0008_webhook_secret_encrypted"),
+    ]
+
+    operations = [migrations.RunPython(create_role_groups, migrations.RunPython.noop)]
