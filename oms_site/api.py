@@ -38,8 +38,39 @@ logger = logging.getLogger(__name__)
 
 
 class Pagination(PageNumberPagination):
+    """``?page=`` and ``?page_size=`` (1 to 500): a value that is not such a number is a
+    400 naming the parameter, as the schema says, not silently the default."""
+
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        bounds = {
+            self.page_query_param: {"minimum": 1},
+            self.page_size_query_param: {"minimum": 1, "maximum": self.max_page_size},
+        }
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
+
+
+class StrictCharField(serializers.CharField):
+    """A string field that takes a JSON string only, as the schema says (DRF's CharField
+    would turn ``0`` or ``true`` into ``"0"``/``"True"``)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class ErrorBodySerializer(serializers.Serializer):
@@ -143,7 +174,8 @@ def _django_validation_error(exc: DjangoValidationError, context: dict[str, Any]
     else:
         fields = {"non_field_errors": exc.messages}
         codes = {e.code for e in exc.error_list}
-    conflict = codes & CONFLICT_CODES
+    # a model's own uniqueness check (code "unique": a branch name taken) is a duplicate
+    conflict = {"duplicate" if c == "unique" else c for c in codes} & CONFLICT_CODES
     status_code, code = (409, sorted(conflict)[0]) if conflict else (400, "invalid")
     message = _first_message(fields, "Invalid input.")
     return Response(error_body(status_code, code, message, fields), status=status_code)
@@ -276,6 +308,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 __all__ = [
     "Metadata",
     "Pagination",
+    "StrictCharField",
     "SafeJSONParser",
     "camelize",
     "error_body",

@@ -13,7 +13,7 @@ class FeedQuerySerializer(serializers.Serializer):
         error_messages={"invalid": "Not a valid cursor: use the `next` value of a previous page."},
     )
     type = serializers.ListField(
-        child=serializers.CharField(max_length=200),
+        child=serializers.CharField(max_length=200, allow_blank=True),
         required=False,
         help_text="Only these event types (repeat or comma-separate). Older versions that "
         "upcast to a requested type are included.",

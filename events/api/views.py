@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -41,16 +41,7 @@ class EventFeedView(APIView):
     @extend_schema(
         operation_id="events_feed",
         summary="Change feed: events in commit order, with a cursor",
-        parameters=[
-            OpenApiParameter(
-                "after", OpenApiTypes.STR, description="Cursor (`next` of the previous page)."
-            ),
-            OpenApiParameter("type", OpenApiTypes.STR, many=True, description="Event types."),
-            OpenApiParameter(
-                "subject", OpenApiTypes.STR, description="Subject, or prefix ending in `*`."
-            ),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 1000 (default 100)."),
-        ],
+        parameters=[FeedQuerySerializer],
         responses=FeedPageSerializer,
         tags=["events"],
     )

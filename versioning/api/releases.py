@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from oms_site.api import Pagination
+from oms_site.api import Pagination, StrictCharField
 
 from .. import permissions, releases
 from ..domain.compatibility import Compatibility
@@ -25,14 +25,14 @@ COUNTS_HELP = "Number of changes per compatibility class."
 
 
 class ChangeSerializer(serializers.Serializer):
-    rid = serializers.CharField(help_text="The top-level entity's rid.")
-    entityKind = serializers.CharField()
-    entity = serializers.CharField(help_text="Dotted api name, e.g. Flight.flightNumber.")
-    path = serializers.ListField(child=serializers.CharField())
-    kind = serializers.CharField(help_text="e.g. added, renamed, type_widened, removed.")
+    rid = StrictCharField(help_text="The top-level entity's rid.")
+    entityKind = StrictCharField()
+    entity = StrictCharField(help_text="Dotted api name, e.g. Flight.flightNumber.")
+    path = serializers.ListField(child=StrictCharField())
+    kind = StrictCharField(help_text="e.g. added, renamed, type_widened, removed.")
     compatibility = serializers.ChoiceField(COMPATIBILITY)
-    message = serializers.CharField()
-    note = serializers.CharField(allow_blank=True)
+    message = StrictCharField()
+    note = StrictCharField(allow_blank=True)
     details = serializers.DictField()
     consumers = serializers.ListField(
         child=serializers.CharField(),
@@ -46,25 +46,23 @@ class MigrationStepSerializer(serializers.Serializer):
     action = serializers.ChoiceField(
         ["rename", "convert", "wrap_in_list", "relink", "backfill", "verify", "remove"]
     )
-    entity = serializers.CharField()
-    rid = serializers.CharField()
+    entity = StrictCharField()
+    rid = StrictCharField()
     compatibility = serializers.ChoiceField(COMPATIBILITY)
-    message = serializers.CharField()
-    to = serializers.CharField(required=False, help_text="New name or type.")
-    mapping = serializers.CharField(required=False, help_text="The mechanical mapping.")
-    what = serializers.CharField(required=False)
-    field = serializers.CharField(required=False)
-    constraint = serializers.CharField(required=False)
-    locals()["from"] = serializers.CharField(required=False, help_text="Old name or type.")
+    message = StrictCharField()
+    to = StrictCharField(required=False, help_text="New name or type.")
+    mapping = StrictCharField(required=False, help_text="The mechanical mapping.")
+    what = StrictCharField(required=False)
+    field = StrictCharField(required=False)
+    constraint = StrictCharField(required=False)
+    locals()["from"] = StrictCharField(required=False, help_text="Old name or type.")
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
-    commit = serializers.CharField(source="commit_id")
-    branch = serializers.CharField(source="branch_name")
-    previousVersion = serializers.CharField(
-        source="previous.version", default=None, allow_null=True
-    )
-    author = serializers.CharField(source="author_name")
+    commit = StrictCharField(source="commit_id")
+    branch = StrictCharField(source="branch_name")
+    previousVersion = StrictCharField(source="previous.version", default=None, allow_null=True)
+    author = StrictCharField(source="author_name")
     createdAt = serializers.DateTimeField(source="created_at")
     compatibility = serializers.ChoiceField(COMPATIBILITY)
     counts = serializers.DictField(child=serializers.IntegerField(), help_text=COUNTS_HELP)
@@ -93,7 +91,7 @@ class ReleaseDetailSerializer(ReleaseSerializer):
 
 
 def _optional(max_length: int, help_text: str) -> serializers.CharField:
-    return serializers.CharField(
+    return StrictCharField(
         max_length=max_length,
         required=False,
         allow_null=True,
@@ -104,13 +102,13 @@ def _optional(max_length: int, help_text: str) -> serializers.CharField:
 
 
 class ReleaseCreateSerializer(serializers.Serializer):
-    branch = serializers.CharField(max_length=100, default="main")
+    branch = StrictCharField(max_length=100, default="main")
     version = _optional(
         100,
         "SemVer (a leading 'v' is accepted); by default the next version the changes call for.",
     )
     commit = _optional(64, "A commit of the branch (id or prefix ≥ 7); by default its head.")
-    notes = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(max_length=20000, required=False, allow_blank=True, default="")
     override = serializers.BooleanField(
         default=False,
         help_text="Publish despite the branch's compatibility findings (needs "
@@ -119,15 +117,15 @@ class ReleaseCreateSerializer(serializers.Serializer):
 
 
 class CompatibilitySerializer(serializers.Serializer):
-    fromCommit = serializers.CharField(allow_null=True)
-    fromVersion = serializers.CharField(allow_null=True, help_text="When 'from' is a release.")
-    to = serializers.CharField()
-    toCommit = serializers.CharField(allow_null=True)
+    fromCommit = StrictCharField(allow_null=True)
+    fromVersion = StrictCharField(allow_null=True, help_text="When 'from' is a release.")
+    to = StrictCharField()
+    toCommit = StrictCharField(allow_null=True)
     compatibility = serializers.ChoiceField(COMPATIBILITY, help_text="The worst class.")
     bump = serializers.ChoiceField(
         ["major", "minor", "patch"], allow_null=True, help_text="null: nothing changed."
     )
-    suggestedVersion = serializers.CharField(
+    suggestedVersion = StrictCharField(
         allow_null=True, help_text="The next version after 'from' when it is a release."
     )
     counts = serializers.DictField(child=serializers.IntegerField(), help_text=COUNTS_HELP)
@@ -138,7 +136,7 @@ class CompatibilitySerializer(serializers.Serializer):
         help_text="Each registered consumer a breaking change touches: consumer, owner, "
         "contact, pinnedRelease, reads and the changes.",
     )
-    locals()["from"] = serializers.CharField(allow_null=True)
+    locals()["from"] = StrictCharField(allow_null=True)
 
 
 _RENAME = {

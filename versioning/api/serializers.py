@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from oms_site.api import StrictCharField
+
 from .. import compat_modes, services
 from ..exceptions import VersioningError
 from ..models import Branch, Commit, Proposal
 
 
 class BranchSerializer(serializers.ModelSerializer):
-    head = serializers.CharField(source="head_id", read_only=True, allow_null=True)
-    createdFrom = serializers.CharField(source="created_from", read_only=True)
-    createdBy = serializers.CharField(
+    head = StrictCharField(source="head_id", read_only=True, allow_null=True)
+    createdFrom = StrictCharField(source="created_from", read_only=True)
+    createdBy = StrictCharField(
         source="created_by.username", read_only=True, default=None, allow_null=True
     )
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
@@ -43,9 +45,9 @@ class BranchDetailSerializer(BranchSerializer):
 
 
 class BranchCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    locals()["from"] = serializers.CharField(
+    name = StrictCharField(max_length=100)
+    description = StrictCharField(required=False, allow_blank=True, default="")
+    locals()["from"] = StrictCharField(
         max_length=120, default="main", help_text="Branch, commit id (or prefix ≥ 7) or release."
     )
 
@@ -53,7 +55,7 @@ class BranchCreateSerializer(serializers.Serializer):
 class BranchUpdateSerializer(serializers.Serializer):
     """``PATCH branches/{b}/``: the settings to change; those left out stay as they are."""
 
-    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    description = StrictCharField(required=False, allow_blank=True, max_length=10000)
     archived = serializers.BooleanField(
         required=False, help_text="Read-only branch (no edits, commits or merges); not main."
     )
@@ -91,10 +93,10 @@ class BranchUpdateSerializer(serializers.Serializer):
 
 
 class CommitSerializer(serializers.ModelSerializer):
-    parents = serializers.ListField(source="parent_ids", child=serializers.CharField())
-    author = serializers.CharField(source="author_name")
+    parents = serializers.ListField(source="parent_ids", child=StrictCharField())
+    author = StrictCharField(source="author_name")
     createdAt = serializers.DateTimeField(source="created_at")
-    branch = serializers.CharField(source="branch_name")
+    branch = StrictCharField(source="branch_name")
     isCheckpoint = serializers.BooleanField(source="is_checkpoint")
     changed = serializers.SerializerMethodField()
 
@@ -118,7 +120,7 @@ class CommitSerializer(serializers.ModelSerializer):
 
 class CommitDetailSerializer(CommitSerializer):
     delta = serializers.DictField(
-        child=serializers.CharField(allow_null=True),
+        child=StrictCharField(allow_null=True),
         help_text="rid -> blob hash against the first parent (null = deleted).",
     )
 
@@ -128,12 +130,12 @@ class CommitDetailSerializer(CommitSerializer):
 
 class CommitPageSerializer(serializers.Serializer):
     results = CommitSerializer(many=True)
-    next = serializers.CharField(allow_null=True, help_text="Cursor for ?after= (last id).")
+    next = StrictCharField(allow_null=True, help_text="Cursor for ?after= (last id).")
 
 
 class CommitCreateSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=10000)
-    expectedHead = serializers.CharField(
+    message = StrictCharField(max_length=10000)
+    expectedHead = StrictCharField(
         max_length=64,
         required=False,
         allow_null=True,
@@ -143,29 +145,29 @@ class CommitCreateSerializer(serializers.Serializer):
 
 
 class FieldChangeSerializer(serializers.Serializer):
-    path = serializers.ListField(child=serializers.CharField())
+    path = serializers.ListField(child=StrictCharField())
     old = serializers.JSONField(allow_null=True)
     new = serializers.JSONField(allow_null=True)
 
 
 class EntityChangeSerializer(serializers.Serializer):
-    rid = serializers.CharField()
-    entityKind = serializers.CharField()
-    apiName = serializers.CharField()
+    rid = StrictCharField()
+    entityKind = StrictCharField()
+    apiName = StrictCharField()
     change = serializers.ChoiceField(["added", "removed", "modified", "renamed"])
-    oldApiName = serializers.CharField(allow_null=True)
+    oldApiName = StrictCharField(allow_null=True)
     fields = FieldChangeSerializer(many=True)
 
 
 class DiffSerializer(serializers.Serializer):
-    locals()["from"] = serializers.CharField(allow_null=True, help_text="Commit id of from.")
-    to = serializers.CharField(allow_null=True, help_text="Commit id of to.")
+    locals()["from"] = StrictCharField(allow_null=True, help_text="Commit id of from.")
+    to = StrictCharField(allow_null=True, help_text="Commit id of to.")
     changes = EntityChangeSerializer(many=True)
 
 
 class ChangesSerializer(serializers.Serializer):
-    branch = serializers.CharField()
-    head = serializers.CharField(allow_null=True)
+    branch = StrictCharField()
+    head = StrictCharField(allow_null=True)
     changes = EntityChangeSerializer(many=True)
 
 
@@ -182,31 +184,31 @@ class DiscardSerializer(serializers.Serializer):
 
 
 class DiscardResultSerializer(serializers.Serializer):
-    branch = serializers.CharField()
-    head = serializers.CharField(help_text="The commit the entities went back to.")
+    branch = StrictCharField()
+    head = StrictCharField(help_text="The commit the entities went back to.")
     discarded = serializers.ListField(
-        child=serializers.CharField(), help_text="Rids whose changes were discarded."
+        child=StrictCharField(), help_text="Rids whose changes were discarded."
     )
 
 
 class DocumentsSerializer(serializers.Serializer):
-    ref = serializers.CharField()
-    commit = serializers.CharField(allow_null=True)
+    ref = StrictCharField()
+    commit = StrictCharField(allow_null=True)
     documents = serializers.DictField(child=serializers.JSONField(), help_text="rid -> document")
 
 
 class DocumentSerializer(serializers.Serializer):
-    ref = serializers.CharField()
-    commit = serializers.CharField(allow_null=True)
+    ref = StrictCharField()
+    commit = StrictCharField(allow_null=True)
     document = serializers.JSONField()
 
 
 class EntityHistorySerializer(serializers.Serializer):
     commit = CommitSerializer()
     change = serializers.ChoiceField(["added", "removed", "modified", "renamed"])
-    apiName = serializers.CharField()
-    oldApiName = serializers.CharField(allow_null=True)
-    hash = serializers.CharField(allow_null=True)
+    apiName = StrictCharField()
+    oldApiName = StrictCharField(allow_null=True)
+    hash = StrictCharField(allow_null=True)
 
 
 class ResolutionSerializer(serializers.Serializer):
@@ -215,18 +217,18 @@ class ResolutionSerializer(serializers.Serializer):
 
 
 class ConflictSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    rid = serializers.CharField()
-    entityKind = serializers.CharField()
-    apiName = serializers.CharField()
-    path = serializers.ListField(child=serializers.CharField())
-    kind = serializers.CharField()
+    id = StrictCharField()
+    rid = StrictCharField()
+    entityKind = StrictCharField()
+    apiName = StrictCharField()
+    path = serializers.ListField(child=StrictCharField())
+    kind = StrictCharField()
     severity = serializers.ChoiceField(["INFO", "WARN", "ERROR", "BLOCK"])
     base = serializers.JSONField(allow_null=True)
     ours = serializers.JSONField(allow_null=True, help_text="The target's value.")
     theirs = serializers.JSONField(allow_null=True, help_text="The source's value.")
     proposed = ResolutionSerializer(allow_null=True)
-    message = serializers.CharField()
+    message = StrictCharField()
     resolution = ResolutionSerializer(allow_null=True)
     resolved = serializers.BooleanField()
     remembered = serializers.DictField(
@@ -239,10 +241,10 @@ class ConflictSerializer(serializers.Serializer):
 
 class DryRunSerializer(serializers.Serializer):
     proposal = serializers.IntegerField()
-    status = serializers.CharField()
-    base = serializers.CharField(allow_null=True)
-    targetHead = serializers.CharField(allow_null=True)
-    sourceHead = serializers.CharField(allow_null=True)
+    status = StrictCharField()
+    base = StrictCharField(allow_null=True)
+    targetHead = StrictCharField(allow_null=True)
+    sourceHead = StrictCharField(allow_null=True)
     upToDate = serializers.BooleanField()
     diff = EntityChangeSerializer(many=True, help_text="What the source changed since the base.")
     mergeChanges = EntityChangeSerializer(
@@ -252,7 +254,7 @@ class DryRunSerializer(serializers.Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
     canMerge = serializers.BooleanField(help_text="No unresolved ERROR and no BLOCK.")
     needsApproval = serializers.BooleanField()
-    approvals = serializers.ListField(child=serializers.CharField())
+    approvals = serializers.ListField(child=StrictCharField())
     sourceHasUncommittedChanges = serializers.BooleanField()
     mergeable = serializers.BooleanField(
         help_text="Active, can merge, approved where needed, and no compatibility finding."
@@ -269,16 +271,16 @@ class DryRunSerializer(serializers.Serializer):
 
 
 class ProposalSerializer(serializers.ModelSerializer):
-    source = serializers.CharField(source="source_name", read_only=True)
-    target = serializers.CharField(source="target_name", read_only=True)
-    author = serializers.CharField(
+    source = StrictCharField(source="source_name", read_only=True)
+    target = StrictCharField(source="target_name", read_only=True)
+    author = StrictCharField(
         source="author.username", read_only=True, default=None, allow_null=True
     )
     reviewers = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
     approvals = serializers.SerializerMethodField()
-    status = serializers.CharField(read_only=True, help_text="open, approved, merged or closed.")
-    mergeCommit = serializers.CharField(source="merge_commit_id", read_only=True, allow_null=True)
-    mergedBy = serializers.CharField(
+    status = StrictCharField(read_only=True, help_text="open, approved, merged or closed.")
+    mergeCommit = StrictCharField(source="merge_commit_id", read_only=True, allow_null=True)
+    mergedBy = StrictCharField(
         source="merged_by.username", read_only=True, default=None, allow_null=True
     )
     mergedAt = serializers.DateTimeField(source="merged_at", read_only=True, allow_null=True)
@@ -311,17 +313,17 @@ class ProposalSerializer(serializers.ModelSerializer):
 
 
 class ProposalCreateSerializer(serializers.Serializer):
-    source = serializers.CharField(max_length=100)
-    target = serializers.CharField(max_length=100, default="main")
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    source = StrictCharField(max_length=100)
+    target = StrictCharField(max_length=100, default="main")
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(required=False, allow_blank=True, default="")
     reviewers = serializers.ListField(
-        child=serializers.CharField(max_length=150), required=False, default=list
+        child=StrictCharField(max_length=150), required=False, default=list
     )
 
 
 class ResolveSerializer(serializers.Serializer):
-    conflictId = serializers.CharField(max_length=2000)
+    conflictId = StrictCharField(max_length=2000)
     choice = serializers.ChoiceField(
         ["ours", "theirs", "value"], allow_null=True, help_text="null forgets the choice."
     )
@@ -338,10 +340,8 @@ class MergeResultSerializer(serializers.Serializer):
 
 
 class RevertSerializer(serializers.Serializer):
-    commit = serializers.CharField(max_length=64, help_text="Commit id or prefix to revert.")
-    expectedHead = serializers.CharField(
-        max_length=64, required=False, allow_null=True, default=None
-    )
+    commit = StrictCharField(max_length=64, help_text="Commit id or prefix to revert.")
+    expectedHead = StrictCharField(max_length=64, required=False, allow_null=True, default=None)
 
 
 class MergeSerializer(serializers.Serializer):

@@ -12,7 +12,10 @@ from ..models import BRANCH_NAME_CHARS, RESERVED_SEGMENTS
 from . import consumers, releases, views
 
 _RESERVED = "|".join(sorted(RESERVED_SEGMENTS))
-NAME = rf"[A-Za-z0-9]{BRANCH_NAME_CHARS}{{0,99}}?"
+# a branch name never holds a reserved segment: without that guard ``branches/a/interfaces/
+# revert/`` (the ontology's interface ``revert`` on branch ``a``) would reach the revert
+# route of a branch ``a/interfaces``
+NAME = rf"[A-Za-z0-9](?:(?!/(?:{_RESERVED})/){BRANCH_NAME_CHARS}){{0,99}}?"
 BRANCH = rf"(?P<branch>{NAME})"
 REF = rf"(?P<ref>{NAME})"
 NOT_RESERVED = rf"(?!(?:[^/]*/)*(?:{_RESERVED})(?:/|$))"

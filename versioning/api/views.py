@@ -40,20 +40,28 @@ def errors(*codes: int) -> dict:
     return {code: ERRORS[code] for code in codes}
 
 
-def _param(name: str, description: str, location=OpenApiParameter.PATH, required=True):
-    return OpenApiParameter(
-        name, OpenApiTypes.STR, location, description=description, required=required
-    )
+#: a parameter that must not be empty (the server refuses an empty one with a 400)
+NON_EMPTY = {"type": "string", "minLength": 1}
+UUID = {"type": "string", "format": "uuid"}
+
+
+def _param(name: str, description: str, location=OpenApiParameter.PATH, required=True, schema=None):
+    """A string parameter; a required one may not be empty."""
+    schema = schema or (NON_EMPTY if required else {"type": "string"})
+    return OpenApiParameter(name, schema, location, description=description, required=required)
 
 
 BRANCH = _param("branch", "Branch name (may contain '/').")
 REF = _param("ref", "Branch name, commit id (or unique prefix ≥ 7) or release.")
-RID = _param("rid", "Stable id (UUID) of a top-level entity.")
+RID = _param("rid", "Stable id (UUID) of a top-level entity.", schema=UUID)
 PROPOSAL = OpenApiParameter(
     "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The proposal's number."
 )
 LIMIT = OpenApiParameter(
-    "limit", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Page size (≤ 500)."
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": 500},
+    OpenApiParameter.QUERY,
+    description="Page size (≤ 500).",
 )
 
 
@@ -117,7 +125,9 @@ class BranchListView(VersioningView):
     def get(self, request):
         qs = Branch.objects.select_related("created_by").order_by("name")
         archived = request.query_params.get("archived")
-        if archived in ("true", "false"):
+        if archived is not None:
+            if archived not in ("true", "false"):
+                raise exceptions.ValidationError({"archived": ["Give true or false."]})
             qs = qs.filter(archived=archived == "true")
         return Response(s.BranchSerializer(qs, many=True).data)
 
@@ -354,7 +364,7 @@ class DocumentsView(VersioningView):
         parameters=[
             REF,
             OpenApiParameter(
-                "rid", OpenApiTypes.STR, OpenApiParameter.QUERY, many=True, required=False
+                "rid", OpenApiTypes.UUID, OpenApiParameter.QUERY, many=True, required=False
             ),
         ],
         responses={200: s.DocumentsSerializer, **errors(400, 404)},

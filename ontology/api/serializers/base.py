@@ -8,6 +8,8 @@ from typing import Any
 from django.db.models import Model
 from rest_framework import serializers
 
+from oms_site.api import StrictCharField
+
 from ... import limits
 from ...choices import Status
 from .refs import Resolver
@@ -43,13 +45,13 @@ def refused_keys(fields: Mapping[str, serializers.Field], data: Mapping) -> dict
 
 def description_field(**kwargs) -> serializers.CharField:
     """A description: any text up to the ``description_length`` limit."""
-    return serializers.CharField(
+    return StrictCharField(
         allow_blank=True, required=False, default="", max_length=limits.DESCRIPTION_LENGTH, **kwargs
     )
 
 
 class DeprecationSerializer(StrictSerializer):
-    message = serializers.CharField(allow_blank=True, required=False, default="")
+    message = StrictCharField(allow_blank=True, required=False, default="")
     deadline = serializers.DateField(allow_null=True, required=False, default=None)
 
 
@@ -111,8 +113,8 @@ class EntitySerializer(StrictSerializer):
     """
 
     rid = serializers.UUIDField(read_only=True)
-    apiName = serializers.CharField(source="api_name", max_length=100)
-    displayName = serializers.CharField(source="display_name", max_length=200)
+    apiName = StrictCharField(source="api_name", max_length=100)
+    displayName = StrictCharField(source="display_name", max_length=200)
     description = description_field()
     status = serializers.ChoiceField(Status.choices, required=False, default=Status.ACTIVE)
     deprecation = DeprecationSerializer(allow_null=True, required=False, default=None)

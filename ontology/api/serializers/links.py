@@ -7,6 +7,8 @@ from typing import Any
 from django.db.models import Q
 from rest_framework import serializers
 
+from oms_site.api import StrictCharField
+
 from ... import limits, services
 from ...choices import Cardinality, ConstraintCardinality, Visibility
 from ...models import Interface, LinkType, ObjectType, Property, SharedProperty
@@ -27,8 +29,8 @@ from .refs import RefField, ref
 
 class LinkConstraintSerializer(StrictSerializer):
     rid = ChildRidField(required=False, help_text="Give it to keep a renamed constraint.")
-    apiName = serializers.CharField(source="api_name", max_length=100)
-    displayName = serializers.CharField(
+    apiName = StrictCharField(source="api_name", max_length=100)
+    displayName = StrictCharField(
         source="display_name", max_length=200, allow_blank=True, required=False, default=""
     )
     description = description_field()
@@ -45,7 +47,7 @@ class LinkConstraintSerializer(StrictSerializer):
 
 
 class InterfaceSerializer(EntitySerializer):
-    icon = serializers.CharField(max_length=60, allow_blank=True, required=False, default="")
+    icon = StrictCharField(max_length=60, allow_blank=True, required=False, default="")
     extends = serializers.ListField(
         child=RefField(), required=False, default=list, **limits.list_limit("children")
     )
@@ -118,8 +120,8 @@ class InterfaceSerializer(EntitySerializer):
 
 
 class LinkSideSerializer(StrictSerializer):
-    apiName = serializers.CharField(max_length=100)
-    displayName = serializers.CharField(max_length=200)
+    apiName = StrictCharField(max_length=100)
+    displayName = StrictCharField(max_length=200)
     visibility = serializers.ChoiceField(
         Visibility.choices, required=False, default=Visibility.NORMAL
     )

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Model
 from rest_framework import serializers
 
-from oms_site.api import camelize
+from oms_site.api import StrictCharField, camelize
 
 from ... import limits, rules, services
 from ...choices import BaseType, ItemType, Status, Visibility
@@ -91,8 +91,8 @@ class SharedPropertySerializer(EntitySerializer, TypedSerializer):
 
 class PropertySerializer(TypedSerializer):
     rid = ChildRidField(required=False, help_text="Give it to keep a renamed property.")
-    apiName = serializers.CharField(source="api_name", max_length=100)
-    displayName = serializers.CharField(source="display_name", max_length=200)
+    apiName = StrictCharField(source="api_name", max_length=100)
+    displayName = StrictCharField(source="display_name", max_length=200)
     description = description_field()
     sharedProperty = RefField(
         source="shared_property", allow_null=True, required=False, default=None
@@ -186,11 +186,11 @@ def object_type_warnings(row: ObjectType, props_by_id: dict[int, dict[str, Any]]
 
 
 class ObjectTypeSerializer(EntitySerializer):
-    pluralDisplayName = serializers.CharField(source="plural_display_name", max_length=200)
+    pluralDisplayName = StrictCharField(source="plural_display_name", max_length=200)
     visibility = serializers.ChoiceField(
         Visibility.choices, required=False, default=Visibility.NORMAL
     )
-    icon = serializers.CharField(max_length=60, allow_blank=True, required=False, default="")
+    icon = StrictCharField(max_length=60, allow_blank=True, required=False, default="")
     replacedBy = RefField(source="replaced_by", allow_null=True, required=False, default=None)
     primaryKey = RefField(
         source="primary_key",
@@ -213,7 +213,7 @@ class ObjectTypeSerializer(EntitySerializer):
         many=True, required=False, default=list, **limits.list_limit("properties")
     )
     warnings = serializers.ListField(
-        child=serializers.CharField(), read_only=True, help_text="Rule warnings (not errors)."
+        child=StrictCharField(), read_only=True, help_text="Rule warnings (not errors)."
     )
 
     def represent(self, row: ObjectType) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from oms_site.api import StrictCharField
+
 from ... import limits, services
 from ...choices import BaseType, ItemType, StructFieldType
 from ...models import StructType, ValueType
@@ -58,8 +60,8 @@ class ValueTypeSerializer(EntitySerializer):
 
 class StructFieldSerializer(StrictSerializer):
     rid = ChildRidField(required=False, help_text="Give it to keep a renamed field.")
-    apiName = serializers.CharField(source="api_name", max_length=100)
-    displayName = serializers.CharField(source="display_name", max_length=200)
+    apiName = StrictCharField(source="api_name", max_length=100)
+    displayName = StrictCharField(source="display_name", max_length=200)
     description = description_field()
     baseType = serializers.ChoiceField(StructFieldType.choices, source="base_type")
     required = serializers.BooleanField(required=False, default=False)
