@@ -22,6 +22,7 @@ Anything this module does not know is INCOMPATIBLE: a checker that errs, errs sa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -82,7 +83,7 @@ def classify(
         old, new = before.get(rid), after.get(rid)
         if old == new:
             continue
-        _Entity(rid, old, new, names or {}, out).classify()
+        _Entity(rid, old, new, {} if names is None else names, out).classify()
     out.sort(key=lambda c: (c.entity.lower(), c.path, c.kind))
     return out
 
@@ -642,7 +643,9 @@ _CONSTRAINT_RULES: dict[str, Callable[[Any, Any], tuple[str, str]]] = {
 }
 
 
+@functools.cache
 def _label(key: str) -> str:
+    """``pluralDisplayName`` -> ``plural display name`` (the keys are few: cached)."""
     out = "".join(f" {c.lower()}" if c.isupper() else c for c in key)
     return out.strip()
 

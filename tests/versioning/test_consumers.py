@@ -115,14 +115,14 @@ def test_api_registers_changes_and_removes_consumers(main):
     )
     assert created.status_code == 201, created.content
     assert created.json() == {
-        "consumer": "fleet-app",
+        "name": "fleet-app",
         "owner": "manager",
         "contact": "ops@example.org",
         "pinnedRelease": "1.0.0",
         "reads": ["Type1", "Type0.property0"],
         "description": "",
     }
-    assert [c["consumer"] for c in api.get(URL).json()] == ["fleet-app"]
+    assert [c["name"] for c in api.get(URL).json()] == ["fleet-app"]
     patched = api.patch(f"{URL}fleet-app/", {"reads": ["Type2"]}, format="json")
     assert patched.status_code == 200 and patched.json()["reads"] == ["Type2"]
     assert patched.json()["pinnedRelease"] == "1.0.0"  # not sent: unchanged

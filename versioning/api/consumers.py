@@ -62,7 +62,13 @@ def _data(validated: dict) -> dict:
 
 
 def _shown(consumer: Consumer) -> dict:
-    return {**consumers.describe(consumer), "description": consumer.description}
+    """The consumer as the API shows it (``name``, as it is written)."""
+    described = consumers.describe(consumer)
+    return {
+        "name": described.pop("consumer"),
+        **described,
+        "description": consumer.description,
+    }
 
 
 def _consumer(name: str) -> Consumer:
