@@ -27,8 +27,8 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("authtoken", "0004_alter_tokenproxy_options"),
-        ("ontology", "0003_leaner_property_indexes"),
-        ("versioning", "0009_compressed_blobs"),
+        ("ontology", "0004_overdue_deprecations_schedule"),
+        ("versioning", "0010_branch_compatibility_mode"),
         ("events", "0008_webhook_secret_encrypted"),
     ]
 
