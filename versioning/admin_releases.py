@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from . import permissions, releases, services
+from .admin_display import ref_downloads
 from .admin_views import commit_url, refused, selected_branch
 from .exceptions import VersioningError
 from .models import MAIN_BRANCH, Branch, Release
@@ -86,9 +87,14 @@ class ReleaseAdmin(admin.ModelAdmin):
         "author_name",
         "created_at",
         "notes",
+        "downloads",
         "changes_table",
     )
     readonly_fields = fields
+
+    @admin.display(description="download")
+    def downloads(self, obj: Release) -> str:
+        return ref_downloads(obj.version)
 
     @admin.display(description="compatibility", ordering="compatibility")
     def compatibility_column(self, obj: Release) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,46 @@ _CODE = hashlib.sha256(
 ).hexdigest()[:12]
 _COMMIT_TTL = 7 * 24 * 3600
 _BRANCH_TTL = 3600
+#: bytes of answers each process keeps in memory in front of the shared cache (a key names
+#: one answer forever, so a copy is never stale)
+LOCAL_BYTES = 64 * 1024 * 1024
+
+
+class _Local:
+    """A small LRU of answers by key, bounded in bytes, shared by a process's threads."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.items: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+            return hit
+
+    def put(self, key: str, value: tuple[bytes, str]) -> None:
+        if len(value[0]) > self.limit:
+            return
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = value
+            self.size += len(value[0])
+            while self.size > self.limit:
+                _, (body, _) = self.items.popitem(last=False)
+                self.size -= len(body)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.size = 0
+
+
+local = _Local(LOCAL_BYTES)
 
 
 @dataclass(frozen=True)
@@ -90,7 +132,7 @@ def answer(ref: str, fmt: str) -> Answer:
         # name two commits
         immutable = ref == commit or not _looks_like_prefix(ref, commit)
     key = f"schema:{_CODE}:{fmt}:" + (f"commit:{commit}" if state is None else state)
-    hit = cache.get(key)
+    hit = local.get(key) or cache.get(key)
     if hit is None:
         if state is None:
             documents = list(documents_at(commit).values())
@@ -99,6 +141,7 @@ def answer(ref: str, fmt: str) -> Answer:
         label = ref if state is not None else (commit or ref)
         hit = _render(fmt, documents, label, commit if state is None else None)
         cache.set(key, hit, _COMMIT_TTL if state is None else _BRANCH_TTL)
+    local.put(key, hit)
     body, etag = hit
     return Answer(body, content_type, etag, immutable, commit)
 
