@@ -21,6 +21,7 @@ from django.conf import settings
 
 from .documents import KIND_MODEL, Document, to_documents
 from .exceptions import OntologyError
+from .schemas.text import json_text
 
 FORMAT = "oms.bundle"
 FORMAT_VERSION = 1
@@ -142,7 +143,7 @@ def dumps(bundle: Mapping[str, Any], fmt: str = "json") -> str:
         )
     if fmt != "json":
         raise OntologyError(f"Unknown bundle format '{fmt}'; use json or yaml.", field="format")
-    return json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+    return json_text(bundle)
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from versioning.services import commit_id_of
 from versioning.store import documents_at
 
 from ..documents import to_documents
-from . import graphql, jsonschema, openapi
+from .text import render
 
 #: format -> content type of the answer
 FORMATS = {
@@ -93,18 +92,8 @@ class Answer:
     commit: str | None
 
 
-def _text(fmt: str, documents: list[dict], label: str, commit: str | None) -> str:
-    if fmt == "graphql":
-        return graphql.generate(documents)
-    if fmt == "json":
-        schema_id = f"urn:oms:ontology:{commit}" if commit else None
-        return json.dumps(jsonschema.generate(documents, schema_id=schema_id), indent=2) + "\n"
-    doc = openapi.generate(documents, title=f"Ontology at {label}", version=commit or "working")
-    return json.dumps(doc, indent=2) + "\n"
-
-
 def _render(fmt: str, documents: list[dict], label: str, commit: str | None) -> tuple[bytes, str]:
-    body = _text(fmt, documents, label, commit).encode()
+    body = render(fmt, documents, label=label, commit=commit).encode()
     return body, '"' + hashlib.sha256(body).hexdigest() + '"'
 
 
