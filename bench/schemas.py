@@ -151,7 +151,8 @@ def main() -> None:
         verdict = "ok" if a["p95_ms"] <= P95_TARGET_MS else "OVER"
         print(
             f"  {key:<28} p50 {a['p50_ms']:6.2f}  p95 {a['p95_ms']:6.2f}  "
-            f"max {a['max_ms']:7.2f}  (first {a['first_s']:.2f} s)  {verdict}"
+            f"max {a['max_ms']:7.2f}  cpu p95 {a['cpu_p95_ms']:5.2f}  "
+            f"(first {a['first_s']:.2f} s)  {verdict}"
         )
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
