@@ -21,6 +21,7 @@ from django.conf import settings
 
 from .documents import KIND_MODEL, Document, to_documents
 from .exceptions import OntologyError
+from .schemas.text import json_text
 
 FORMAT = "oms.bundle"
 FORMAT_VERSION = 1
@@ -142,7 +143,7 @@ def dumps(bundle: Mapping[str, Any], fmt: str = "json") -> str:
         )
     if fmt != "json":
         raise OntologyError(f"Unknown bundle format '{fmt}'; use json or yaml.", field="format")
-    return json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+    return json_text(bundle)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -164,11 +165,22 @@ def loads(data: bytes | str) -> Any:
         except (ValueError, RecursionError) as exc:
             raise BundleError([{"pointer": "", "message": f"Not valid JSON: {exc}"}]) from None
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return _plain(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except (yaml.YAMLError, RecursionError) as exc:
         raise BundleError(
             [{"pointer": "", "message": f"Neither JSON nor YAML: {exc}".strip()}]
         ) from None
+
+
+def _plain(value: Any) -> Any:
+    """YAML's dates and times (an unquoted ``2026-12-31``) as the ISO text JSON has."""
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)

@@ -150,10 +150,12 @@ def _rewrite(value: Any, remap: Mapping[str, str], key: str | None = None) -> An
     return value
 
 
-def match(parsed: Parsed, current: Mapping[str, Document]) -> tuple[list[Document], list[str]]:
+def match(
+    parsed: Parsed, current: Mapping[str, Document]
+) -> tuple[list[Document], list[str], dict[str, str]]:
     """The bundle's documents with the branch's rids (matched by rid, else by kind and api
-    name; children by rid, else by api name within the matched parent), and the rids of the
-    branch's entities the bundle keeps."""
+    name; children by rid, else by api name within the matched parent), their rids in the
+    bundle's order, and ``bundle rid -> branch rid`` of those that changed."""
     by_name = {_name_key(d["kind"], d): rid for rid, d in current.items()}
     claimed_by_rid = {d["rid"] for d in parsed.documents if d.get("rid") in current}
     remap: dict[str, str] = {}
@@ -190,7 +192,7 @@ def match(parsed: Parsed, current: Mapping[str, Document]) -> tuple[list[Documen
                 remap[crid] = found
     if remap:
         out = [_rewrite(doc, remap) for doc in out]
-    return out, [d["rid"] for d in out]
+    return out, [d["rid"] for d in out], remap
 
 
 # --- importing -------------------------------------------------------------------------------
@@ -260,7 +262,7 @@ def import_bundle(
         branch = Branch.objects.select_for_update(no_key=True).get(pk=branch.pk)
         current = to_documents(branch.pk)
         step("read", 1, 4)
-        documents, kept = match(parsed, current)
+        documents, kept, remap = match(parsed, current)
         pointers = dict(zip(kept, parsed.pointers, strict=True))
         if only_missing:
             wanted = {d["rid"]: d for d in documents if d["rid"] not in current}
@@ -271,7 +273,7 @@ def import_bundle(
         errors = validate(tree, pointers)
         step("validated", 2, 4)
         if errors:
-            raise BundleError(errors)
+            raise BundleError(_in_bundle(errors, remap))
         result = ImportResult(branch.name)
         changes: dict[str, Document | None] = {}
         for rid, doc in wanted.items():
@@ -287,13 +289,28 @@ def import_bundle(
             kinds = {rid: (doc or current[rid])["kind"] for rid, doc in changes.items()}
             provisional = ImportResult(branch.name, result.created, list(changes), result.deleted)
             _check_permissions(user, branch, provisional, kinds, system)
-            _write(branch, changes, current, pointers, result, user)
+            try:
+                _write(branch, changes, current, pointers, result, user)
+            except BundleError as exc:
+                raise BundleError(_in_bundle(exc.errors, remap)) from exc
         step("written", 3, 4)
         if commit and (result.changed or branch.head_id is None):
             made = commit_changes(branch, user, message, system=system, allow_empty=True)
             result.commit = made.id if made else None
         step("done", 4, 4)
     return result
+
+
+def _in_bundle(errors: list[dict[str, str]], remap: Mapping[str, str]) -> list[dict[str, str]]:
+    """Errors with the bundle's own child rids in their pointers (a child matched by name
+    has the branch's rid while it is validated)."""
+    if not remap:
+        return errors
+    inverse = {new: old for old, new in remap.items()}
+    return [
+        {**e, "pointer": "/".join(inverse.get(part, part) for part in e["pointer"].split("/"))}
+        for e in errors
+    ]
 
 
 def _write(branch, changes, current, pointers, result: ImportResult, user) -> None:

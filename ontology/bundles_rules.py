@@ -22,7 +22,14 @@ from . import rules
 from .bundles import pointer
 from .documents import KIND_MODEL, Document
 from .merge_policy import OntologyPolicy
-from .models import LinkType
+from .models import (
+    InterfaceLinkConstraint,
+    LinkType,
+    ObjectType,
+    Property,
+    SharedProperty,
+    StructField,
+)
 from .workspace import _CHILD_SPECS
 
 #: kind -> the key of its children (properties, fields, link constraints)
@@ -146,9 +153,30 @@ def _field_pointer(name: str) -> str:
     return "/" + _ALIASES.get(name, camelize(name))
 
 
+#: the relations each model's ``clean`` reads, joined in the one query that loads the rows
+_RELATED = {
+    ObjectType: ("replaced_by", "primary_key", "title_property"),
+    Property: ("object_type", "value_type", "struct_type", "shared_property"),
+    SharedProperty: ("value_type", "struct_type"),
+    StructField: ("struct_type",),
+    InterfaceLinkConstraint: ("interface",),
+    LinkType: ("source", "target__primary_key", "foreign_key_property"),
+}
+
+
+def _no_scope() -> None:
+    return None
+
+
 def _row_errors(row, at: str) -> list[dict[str, str]]:
+    """``full_clean`` of a written row. Its references are not looked up one by one (the
+    tree's rules above checked every one, and the rows were written by rid), nor its name
+    among its siblings' (the tree's rules compared every name in one pass; the database's
+    unique indexes stand behind both): every other rule of the model runs."""
+    references = [f.name for f in row._meta.concrete_fields if f.is_relation]
+    row.unique_scope = _no_scope  # names: the tree rules' check_name, one pass for all
     try:
-        row.full_clean()
+        row.full_clean(exclude=references, validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         return [
             _err(at + _field_pointer(name), message)
@@ -160,20 +188,22 @@ def _row_errors(row, at: str) -> list[dict[str, str]]:
 
 def validate_rows(branch, rids: list[str], pointers: Mapping[str, str]) -> list[dict[str, str]]:
     """The models' ``full_clean`` of the written rows of ``rids`` (top-level rows and their
-    children), each error at its pointer."""
+    children), each error at its pointer; rows and the relations their rules read are
+    loaded in one query per model."""
     errors: list[dict[str, str]] = []
-    wanted = set(rids)
+    wanted = list(set(rids))
     for kind, model in KIND_MODEL.items():
         qs = model._default_manager.filter(branch=branch, rid__in=wanted)
-        if model is LinkType:
-            qs = qs.select_related("source", "target", "foreign_key_property")
-        for row in qs:
-            at = pointers.get(str(row.rid), "")
-            errors.extend(_row_errors(row, at))
-            if kind in _CHILD_SPECS:
-                _, fk, key = _CHILD_SPECS[kind]
-                children = getattr(row, key if key != "linkConstraints" else "link_constraints")
-                for child in children.all():
-                    setattr(child, fk, row)
-                    errors.extend(_row_errors(child, at + pointer(key, str(child.rid))))
+        for row in qs.select_related(*_RELATED.get(model, ())):
+            errors.extend(_row_errors(row, pointers.get(str(row.rid), "")))
+        if kind not in _CHILD_SPECS:
+            continue
+        child_model, fk, key = _CHILD_SPECS[kind]
+        children = child_model._default_manager.filter(
+            branch=branch, **{f"{fk}__rid__in": wanted}
+        ).select_related(*_RELATED.get(child_model, ()), f"{fk}")
+        for child in children:
+            parent = str(getattr(child, fk).rid)
+            at = pointers.get(parent, "") + pointer(key, str(child.rid))
+            errors.extend(_row_errors(child, at))
     return _unique(errors)

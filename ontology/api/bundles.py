@@ -13,13 +13,12 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers, serializers
-from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from oms_site.api import ErrorSerializer
 from versioning.api.views import BRANCH, REF, errors
-from versioning.models import Branch
 from versioning.services import get_branch
 
 from .. import bundles, services
@@ -45,13 +44,9 @@ class BundleYAMLRenderer(BundleJSONRenderer):
     format = "yaml"
 
 
-class BundleView(GenericAPIView):
+class BundleView(APIView):
     permission_classes = [IsAuthenticated]
-    pagination_class = None
     camelize_errors = False  # error fields are JSON pointers into the bundle
-
-    def get_queryset(self):  # pragma: no cover - schema generation only
-        return Branch.objects.none()
 
 
 class BundleExportView(BundleView):

@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from versioning.services import commit_id_of
 from versioning.store import documents_at
 
 from ..documents import to_documents
-from . import graphql, jsonschema, openapi
+from .text import render
 
 #: format -> content type of the answer
 FORMATS = {
@@ -40,6 +41,46 @@ _CODE = hashlib.sha256(
 ).hexdigest()[:12]
 _COMMIT_TTL = 7 * 24 * 3600
 _BRANCH_TTL = 3600
+#: bytes of answers each process keeps in memory in front of the shared cache (a key names
+#: one answer forever, so a copy is never stale)
+LOCAL_BYTES = 64 * 1024 * 1024
+
+
+class _Local:
+    """A small LRU of answers by key, bounded in bytes, shared by a process's threads."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.items: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+            return hit
+
+    def put(self, key: str, value: tuple[bytes, str]) -> None:
+        if len(value[0]) > self.limit:
+            return
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = value
+            self.size += len(value[0])
+            while self.size > self.limit:
+                _, (body, _) = self.items.popitem(last=False)
+                self.size -= len(body)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.size = 0
+
+
+local = _Local(LOCAL_BYTES)
 
 
 @dataclass(frozen=True)
@@ -51,18 +92,8 @@ class Answer:
     commit: str | None
 
 
-def _text(fmt: str, documents: list[dict], label: str, commit: str | None) -> str:
-    if fmt == "graphql":
-        return graphql.generate(documents)
-    if fmt == "json":
-        schema_id = f"urn:oms:ontology:{commit}" if commit else None
-        return json.dumps(jsonschema.generate(documents, schema_id=schema_id), indent=2) + "\n"
-    doc = openapi.generate(documents, title=f"Ontology at {label}", version=commit or "working")
-    return json.dumps(doc, indent=2) + "\n"
-
-
 def _render(fmt: str, documents: list[dict], label: str, commit: str | None) -> tuple[bytes, str]:
-    body = _text(fmt, documents, label, commit).encode()
+    body = render(fmt, documents, label=label, commit=commit).encode()
     return body, '"' + hashlib.sha256(body).hexdigest() + '"'
 
 
@@ -90,7 +121,7 @@ def answer(ref: str, fmt: str) -> Answer:
         # name two commits
         immutable = ref == commit or not _looks_like_prefix(ref, commit)
     key = f"schema:{_CODE}:{fmt}:" + (f"commit:{commit}" if state is None else state)
-    hit = cache.get(key)
+    hit = local.get(key) or cache.get(key)
     if hit is None:
         if state is None:
             documents = list(documents_at(commit).values())
@@ -99,6 +130,7 @@ def answer(ref: str, fmt: str) -> Answer:
         label = ref if state is not None else (commit or ref)
         hit = _render(fmt, documents, label, commit if state is None else None)
         cache.set(key, hit, _COMMIT_TTL if state is None else _BRANCH_TTL)
+    local.put(key, hit)
     body, etag = hit
     return Answer(body, content_type, etag, immutable, commit)
 

@@ -269,3 +269,32 @@ def test_import_commits_with_the_message(demo, empty):
         == Property.objects.filter(branch=demo).count()
     )
     assert ValueType.objects.filter(branch=empty).count() == 16
+
+
+def test_error_pointers_name_the_bundles_own_child_rids(demo, empty):
+    """A child matched by name is validated under the branch's rid; its error still points
+    at the key the bundle gave it."""
+    data = demo_data(demo)
+    do_import(empty, data, commit=True, message="first")
+    foreign = copy.deepcopy(data)
+    ot = foreign["documents"]["objectType"][0]
+    old = next(r for r in ot["properties"] if r not in (ot["primaryKey"], ot["titleProperty"]))
+    ot["properties"]["11111111-2222-4333-8444-555555555555"] = ot["properties"].pop(old)
+    ot["properties"]["11111111-2222-4333-8444-555555555555"]["apiName"] += " bad"
+    with pytest.raises(bundles.BundleError) as caught:
+        do_import(empty, foreign)
+    pointers = {e["pointer"] for e in caught.value.errors}
+    assert "/documents/objectType/0/properties/11111111-2222-4333-8444-555555555555/apiName" in (
+        pointers
+    ), pointers
+
+
+def test_yaml_dates_written_without_quotes_are_read_as_text(demo, empty):
+    data = demo_data(demo)
+    deprecated = next(d for d in data["documents"]["objectType"] if d["deprecation"])
+    text = bundles.dumps(data, "yaml")
+    deadline = deprecated["deprecation"]["deadline"]
+    text = text.replace(f"deadline: '{deadline}'", f"deadline: {deadline}")
+    assert f"deadline: {deadline}\n" in text
+    do_import(empty, bundles.loads(text))
+    assert to_documents(empty.pk)[deprecated["rid"]]["deprecation"]["deadline"] == deadline

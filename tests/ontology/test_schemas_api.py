@@ -28,6 +28,7 @@ URL = "/api/v1/refs/{ref}/{name}"
 @pytest.fixture
 def demo():
     cache.clear()
+    serving.local.clear()
     call_command("load_demo_ontology", stdout=io.StringIO())
     return Branch.objects.get(name="main")
 
@@ -116,3 +117,20 @@ def test_unknown_ref_is_404_and_reads_need_a_login(api, anon_api, demo):
 def test_download_as_a_file(api, demo):
     response = api.get(URL.format(ref="main", name="schema.graphql") + "?download=1")
     assert response["Content-Disposition"] == 'attachment; filename="main-schema.graphql"'
+
+
+def test_branch_and_release_pages_offer_the_downloads(admin_client, api, demo):
+    page = admin_client.get(f"/admin/versioning/branch/{demo.pk}/change/").content.decode()
+    for url in (
+        "/api/v1/refs/main/bundle/?download=1",
+        "/api/v1/refs/main/bundle/?download=1&amp;format=yaml",
+        "/api/v1/refs/main/schema.graphql?download=1",
+        "/api/v1/refs/main/schema.json?download=1",
+        "/api/v1/refs/main/openapi.json?download=1",
+    ):
+        assert f'href="{url}"' in page, url
+    release = publish_release(demo, None)
+    page = admin_client.get(f"/admin/versioning/release/{release.pk}/change/").content.decode()
+    link = f"/api/v1/refs/{release.version}/openapi.json?download=1"
+    assert f'href="{link}"' in page
+    assert api.get(link).status_code == 200

@@ -26,6 +26,7 @@ from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
 from .. import permissions, services
 from ..exceptions import VersioningError
 from ..models import MAIN_BRANCH, Branch
+from .display import ref_downloads
 
 
 class BranchAddForm(forms.ModelForm):
@@ -100,7 +101,15 @@ class BranchAdmin(GuardedModelAdmin):
     list_filter = ("protected", "archived")
     search_fields = ("name", "description")
     list_select_related = ("head",)
-    readonly_fields = ("head", "created_from", "created_by", "created_at", "updated_at", "grants")
+    readonly_fields = (
+        "head",
+        "created_from",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "grants",
+        "downloads",
+    )
     fields = (
         "name",
         "description",
@@ -126,6 +135,10 @@ class BranchAdmin(GuardedModelAdmin):
         if not rows:
             return "No per-branch grants (only the model-wide permissions apply)."
         return format_html_join("; ", "{} <strong>{}</strong>: {}", rows)
+
+    @admin.display(description="download")
+    def downloads(self, obj: Branch) -> str:
+        return ref_downloads(obj.name) if obj.pk else "-"
 
     @admin.display(description="head", ordering="head__generation")
     def head_column(self, obj: Branch) -> str:

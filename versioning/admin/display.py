@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from django.utils.html import format_html_join
 
 from .. import services
 from ..domain.diff import EntityChange, TreeDiff
@@ -24,6 +26,26 @@ SEVERITIES = (
     ("WARN", "Resolved by a strategy", "Applied automatically; review the proposed value."),
     ("INFO", "Same change on both sides", "Nothing to do."),
 )
+
+
+# --- files of a ref other apps offer (the ontology's bundle and generated schemas) ----------
+
+_ref_downloads: list[tuple[str, Callable[[str], str]]] = []
+
+
+def register_ref_download(label: str, url_of: Callable[[str], str]) -> None:
+    """Offer a file of any ref on the branch and release pages: ``url_of(ref) -> URL``."""
+    if all(existing != label for existing, _ in _ref_downloads):
+        _ref_downloads.append((label, url_of))
+
+
+def ref_downloads(ref: str) -> str:
+    """Links to every registered file of ``ref`` (HTML)."""
+    if not _ref_downloads:
+        return "-"
+    return format_html_join(
+        " · ", '<a href="{}" download>{}</a>', ((url(ref), label) for label, url in _ref_downloads)
+    )
 
 
 # --- showing documents side by side ---------------------------------------------------------

@@ -25,6 +25,7 @@ from .. import permissions, releases, services
 from ..exceptions import VersioningError
 from ..models import MAIN_BRANCH, Branch, Release
 from .common import commit_url, refused, selected_branch
+from .display import ref_downloads
 
 
 def compatibility_badge(value: str) -> str:
@@ -81,9 +82,14 @@ class ReleaseAdmin(admin.ModelAdmin):
         "author_name",
         "created_at",
         "notes",
+        "downloads",
         "changes_table",
     )
     readonly_fields = fields
+
+    @admin.display(description="download")
+    def downloads(self, obj: Release) -> str:
+        return ref_downloads(obj.version)
 
     @admin.display(description="compatibility", ordering="compatibility")
     def compatibility_column(self, obj: Release) -> str:
