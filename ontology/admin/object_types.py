@@ -44,9 +44,20 @@ def type_label(row) -> str:
 
 
 class PropertyInline(ChildInline):
+    """The object type's table of properties, description editable in place. It fits a
+    laptop screen: the shared property a property may stand for is set on its own page
+    (the row's *View* link), like its deprecation."""
+
     model = Property
     fk_name = "object_type"
-    fields = ("api_name", "display_name", *PROPERTY_TYPE_FIELDS, "status", "position")
+    fields = (
+        "api_name",
+        "display_name",
+        "description",
+        *(f for f in PROPERTY_TYPE_FIELDS if f != "shared_property"),
+        "status",
+        "position",
+    )
     ordering = ("position", "api_name")
 
 
@@ -214,6 +225,7 @@ class ObjectTypeAdmin(BranchScopedAdmin):
 
 @admin.register(Property)
 class PropertyAdmin(BranchScopedAdmin):
+    parent_field = "object_type"
     list_display = (
         "api_name",
         "object_type",

@@ -7,7 +7,6 @@ violation (colour contrast included)."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.db import connections
 
 from tests.versioning.support import edit, object_type, seed_main
@@ -34,7 +33,6 @@ def flow(base_url: str, browser) -> list[str]:
     seed_main(3)
     alice_user = admin_user("alice")
     bob_user = admin_user("bob")
-    bob_user.user_permissions.add(Permission.objects.get(codename="release_branch"))
     alice = Steward(browser, base_url, "alice")
     page = alice.page
     alice.audit("home")
@@ -65,8 +63,17 @@ def flow(base_url: str, browser) -> list[str]:
     page.click("text=Type0")
     alice.audit("objecttype-change")
     page.fill("#id_display_name", "Alice's name")
+    page.fill("#id_properties-1-description", "Seats sold")  # edited in the table
     page.click("input[name=_save]")
     assert "was changed successfully" in alice.messages()
+    feature_type = object_type(Branch.objects.get(name="feature"), "Type0")
+    prop = feature_type.properties.get(api_name="property1")
+    assert prop.description == "Seats sold"
+    # a property's own page returns to its object type once saved
+    alice.go(f"/admin/ontology/property/{prop.pk}/change/")
+    page.fill("#id_description", "Seats sold on the flight")
+    page.click("input[name=_save]")
+    assert page.url.endswith(f"/admin/ontology/objecttype/{feature_type.pk}/change/")
     for kind in ("property", "linktype", "valuetype"):
         alice.go(f"/admin/ontology/{kind}/")
         alice.audit(f"{kind}-list")
