@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html
+
+from versioning.selection import current_branch
 
 from .. import services
 from ..exceptions import OntologyError
@@ -20,6 +24,7 @@ from .base import (
     count_column,
     status_badge,
 )
+from .graph import branch_graph
 
 STATUS_FIELDSET = (
     "Status",
@@ -134,6 +139,25 @@ class ObjectTypeAdmin(BranchScopedAdmin):
     )
     search_fields = ("api_name", "display_name", "description")
     list_select_related = ("primary_key",)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.graph_view)
+        return [path("graph/", view, name="ontology_graph"), *super().get_urls()]
+
+    def graph_view(self, request):
+        """The selected branch's object types and link types as a graph (see graph.py)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        branch = current_branch(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Ontology of '{branch.name}'",
+            "opts": self.model._meta,
+            "branch": branch,
+            "svg": branch_graph(branch),
+        }
+        return TemplateResponse(request, "admin/oms/graph.html", context)
+
     error_aliases = {"primary_key": "primary_key_name", "title_property": "title_property_name"}
     readonly_fields = ("rid",)
 

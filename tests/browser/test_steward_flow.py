@@ -91,6 +91,11 @@ def flow(base_url: str, browser) -> list[str]:
     assert feature.head.message == "Alice renames Type0 for display"
     alice.audit("commit")
 
+    # the ontology graph of the branch marks Type0, changed against main
+    alice.go("/admin/ontology/objecttype/graph/")
+    assert page.locator("svg.oms-graph a.oms-graph-changed").all_inner_texts() == ["Type0"]
+    alice.audit("graph")
+
     # open a proposal into main from the nav
     page.click("nav.oms-vc-nav >> text=New proposal")
     assert page.input_value("#id_source") == "feature"
