@@ -24,6 +24,7 @@ from django.db import models, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from versioning.selection import current_branch
 
@@ -341,6 +342,13 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
                     messages.WARNING,
                 )
                 return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*info)))
+        row = self.get_queryset(request).filter(pk=object_id).first() if object_id else None
+        # the entity's versioning history (a child's is its parent's document's)
+        top = getattr(row, self.parent_field, None) if row and self.parent_field else row
+        if top is not None:
+            query = urlencode({"ref": current_branch(request).name, "rid": str(top.rid)})
+            history = f"{reverse('admin:versioning_history')}?{query}"
+            extra_context = {**(extra_context or {}), "oms_history_url": history}
         return super().change_view(request, object_id, form_url, extra_context)
 
     # --- writes through the services -----------------------------------------------

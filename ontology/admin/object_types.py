@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from versioning.selection import current_branch
@@ -292,9 +292,9 @@ class PropertyAdmin(BranchScopedAdmin):
 class LinkTypeAdmin(BranchScopedAdmin):
     list_display = (
         "api_name",
-        "source",
+        "source_link",
         "cardinality_column",
-        "target",
+        "target_link",
         "sides",
         "foreign_key_property",
         "status_column",
@@ -342,6 +342,14 @@ class LinkTypeAdmin(BranchScopedAdmin):
             obj.cardinality, obj.cardinality
         )
 
+    @admin.display(description="source", ordering="source__api_name")
+    def source_link(self, obj):
+        return _object_type_link(obj.source)
+
+    @admin.display(description="target", ordering="target__api_name")
+    def target_link(self, obj):
+        return _object_type_link(obj.target)
+
     @admin.display(description="sides")
     def sides(self, obj):
         return format_html("{} &harr; {}", obj.source_api_name, obj.target_api_name)
@@ -349,3 +357,8 @@ class LinkTypeAdmin(BranchScopedAdmin):
     @admin.display(description="status", ordering="status")
     def status_column(self, obj):
         return status_badge(obj)
+
+
+def _object_type_link(row: ObjectType) -> str:
+    url = reverse("admin:ontology_objecttype_change", args=[row.pk])
+    return format_html('<a href="{}">{}</a>', url, row.api_name)

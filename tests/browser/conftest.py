@@ -109,6 +109,14 @@ class Steward:
     def go(self, path: str) -> None:
         self.page.goto(self.base + path)
 
+    def submit(self, target) -> None:
+        """Click a submit button (a selector or a locator) and wait for the next page."""
+        with self.page.expect_navigation():
+            if isinstance(target, str):
+                self.page.click(target)  # the first match (the admin repeats Save on top)
+            else:
+                target.click()
+
     def shot(self, name: str) -> None:
         folder = os.environ.get("OMS_SCREENSHOT_DIR")
         if folder:

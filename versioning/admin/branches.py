@@ -97,7 +97,6 @@ class BranchAdmin(GuardedModelAdmin):
         "open_proposals",
         "head_column",
         "created_from",
-        "created_at",
     )
     list_filter = ("protected", "archived")
     search_fields = ("name", "description")
@@ -124,7 +123,10 @@ class BranchAdmin(GuardedModelAdmin):
 
     @admin.display(description="head", ordering="head__generation")
     def head_column(self, obj: Branch) -> str:
-        return str(obj.head) if obj.head_id else "-"
+        if not obj.head_id:
+            return "-"
+        url = reverse("admin:versioning_commit_change", args=[obj.head_id])
+        return format_html('<a href="{}"><code>{}</code></a>', url, obj.head_id[:12])
 
     def get_changelist(self, request, **kwargs):
         self._main = Branch.objects.filter(name=MAIN_BRANCH).select_related("head").first()
@@ -146,7 +148,7 @@ class BranchAdmin(GuardedModelAdmin):
     def uncommitted(self, obj: Branch) -> bool:
         return services.has_uncommitted_changes(obj)
 
-    @admin.display(description="open proposals")
+    @admin.display(description="proposals")
     def open_proposals(self, obj: Branch) -> str:
         count = obj.outgoing_proposals.filter(status__in=Proposal.ACTIVE).count()
         if not count:
