@@ -24,6 +24,7 @@ from django.db import models, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from versioning.selection import current_branch
 
@@ -156,6 +157,11 @@ class BranchFormSetMixin:
 
     oms_rejected: ServiceRejected | None = None
 
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:  # a table cell has no <label>: name the tick box
+            form.fields["DELETE"].widget.attrs.setdefault("aria-label", "Delete")
+
     def clean(self):
         super().clean()
         seen: dict[str, int] = {}
@@ -241,6 +247,11 @@ class ChildInline(BranchPermissionsMixin, admin.TabularInline):
         if field is not None and isinstance(field.widget, RelatedFieldWidgetWrapper):
             # rows of a table: plain dropdowns, the related rows are edited on their own pages
             field.widget = field.widget.widget
+        if field is not None:
+            # a table cell has no <label>: the column's name labels each input
+            field.widget.attrs.setdefault("aria-label", str(field.label))
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs.update(rows=1, cols=20)
         return field
 
     formset_mixin = BranchFormSetMixin
@@ -278,9 +289,22 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
     readonly_fields = ("rid",)
     #: fields whose names a service uses for errors, mapped to this admin's form fields
     error_aliases: dict[str, str] = {}
+    #: a child's page (a property, a struct field, ...) names its parent's field: saving it
+    #: returns to the parent's page, where the steward came from
+    parent_field: str | None = None
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(branch=current_branch(request))
+
+    def response_post_save_change(self, request, obj):
+        parent = getattr(obj, self.parent_field, None) if self.parent_field else None
+        if parent is None:
+            return super().response_post_save_change(request, obj)
+        meta = parent._meta
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[parent.pk])
+        return HttpResponseRedirect(url)
+
+    response_post_save_add = response_post_save_change
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -318,6 +342,13 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
                     messages.WARNING,
                 )
                 return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*info)))
+        row = self.get_queryset(request).filter(pk=object_id).first() if object_id else None
+        # the entity's versioning history (a child's is its parent's document's)
+        top = getattr(row, self.parent_field, None) if row and self.parent_field else row
+        if top is not None:
+            query = urlencode({"ref": current_branch(request).name, "rid": str(top.rid)})
+            history = f"{reverse('admin:versioning_history')}?{query}"
+            extra_context = {**(extra_context or {}), "oms_history_url": history}
         return super().change_view(request, object_id, form_url, extra_context)
 
     # --- writes through the services -----------------------------------------------

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
+
+from versioning.selection import current_branch
 
 from .. import services
 from ..exceptions import DomainError
@@ -20,6 +24,7 @@ from .base import (
     count_column,
     status_badge,
 )
+from .graph import branch_graph
 
 STATUS_FIELDSET = (
     "Status",
@@ -44,9 +49,20 @@ def type_label(row) -> str:
 
 
 class PropertyInline(ChildInline):
+    """The object type's table of properties, description editable in place. It fits a
+    laptop screen: the shared property a property may stand for is set on its own page
+    (the row's *View* link), like its deprecation."""
+
     model = Property
     fk_name = "object_type"
-    fields = ("api_name", "display_name", *PROPERTY_TYPE_FIELDS, "status", "position")
+    fields = (
+        "api_name",
+        "display_name",
+        "description",
+        *(f for f in PROPERTY_TYPE_FIELDS if f != "shared_property"),
+        "status",
+        "position",
+    )
     ordering = ("position", "api_name")
 
 
@@ -123,6 +139,25 @@ class ObjectTypeAdmin(BranchScopedAdmin):
     )
     search_fields = ("api_name", "display_name", "description")
     list_select_related = ("primary_key",)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.graph_view)
+        return [path("graph/", view, name="ontology_graph"), *super().get_urls()]
+
+    def graph_view(self, request):
+        """The selected branch's object types and link types as a graph (see graph.py)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        branch = current_branch(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Ontology of '{branch.name}'",
+            "opts": self.model._meta,
+            "branch": branch,
+            "svg": branch_graph(branch),
+        }
+        return TemplateResponse(request, "admin/oms/graph.html", context)
+
     error_aliases = {"primary_key": "primary_key_name", "title_property": "title_property_name"}
     readonly_fields = ("rid",)
 
@@ -214,6 +249,7 @@ class ObjectTypeAdmin(BranchScopedAdmin):
 
 @admin.register(Property)
 class PropertyAdmin(BranchScopedAdmin):
+    parent_field = "object_type"
     list_display = (
         "api_name",
         "object_type",
@@ -256,9 +292,9 @@ class PropertyAdmin(BranchScopedAdmin):
 class LinkTypeAdmin(BranchScopedAdmin):
     list_display = (
         "api_name",
-        "source",
+        "source_link",
         "cardinality_column",
-        "target",
+        "target_link",
         "sides",
         "foreign_key_property",
         "status_column",
@@ -306,6 +342,14 @@ class LinkTypeAdmin(BranchScopedAdmin):
             obj.cardinality, obj.cardinality
         )
 
+    @admin.display(description="source", ordering="source__api_name")
+    def source_link(self, obj):
+        return _object_type_link(obj.source)
+
+    @admin.display(description="target", ordering="target__api_name")
+    def target_link(self, obj):
+        return _object_type_link(obj.target)
+
     @admin.display(description="sides")
     def sides(self, obj):
         return format_html("{} &harr; {}", obj.source_api_name, obj.target_api_name)
@@ -313,3 +357,8 @@ class LinkTypeAdmin(BranchScopedAdmin):
     @admin.display(description="status", ordering="status")
     def status_column(self, obj):
         return status_badge(obj)
+
+
+def _object_type_link(row: ObjectType) -> str:
+    url = reverse("admin:ontology_objecttype_change", args=[row.pk])
+    return format_html('<a href="{}">{}</a>', url, row.api_name)

@@ -108,6 +108,7 @@ class StructTypeAdmin(StatusColumn, BranchScopedAdmin):
 
 @admin.register(StructField)
 class StructFieldAdmin(BranchScopedAdmin):
+    parent_field = "struct_type"
     list_display = ("api_name", "struct_type", "display_name", "base_type", "required", "position")
     list_filter = ("base_type", "required", ("struct_type", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("struct_type",)
@@ -229,6 +230,7 @@ class InterfaceAdmin(StatusColumn, BranchScopedAdmin):
 
 @admin.register(InterfaceLinkConstraint)
 class InterfaceLinkConstraintAdmin(BranchScopedAdmin):
+    parent_field = "interface"
     list_display = ("api_name", "interface", "target_column", "cardinality", "required")
     list_filter = ("cardinality", "required", ("interface", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("interface", "target_object_type", "target_interface")

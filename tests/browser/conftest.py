@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Permission
 
+from ontology.management.commands.ensure_admin import role_permissions
 from tests.conftest import IN_CI
-from tests.factories import PASSWORD
-from tests.versioning.support import steward
+from tests.factories import PASSWORD, UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -109,6 +109,14 @@ class Steward:
     def go(self, path: str) -> None:
         self.page.goto(self.base + path)
 
+    def submit(self, target) -> None:
+        """Click a submit button (a selector or a locator) and wait for the next page."""
+        with self.page.expect_navigation():
+            if isinstance(target, str):
+                self.page.click(target)  # the first match (the admin repeats Save on top)
+            else:
+                target.click()
+
     def shot(self, name: str) -> None:
         folder = os.environ.get("OMS_SCREENSHOT_DIR")
         if folder:
@@ -146,7 +154,7 @@ class Steward:
 
 
 def admin_user(name: str):
-    """A steward as the role group makes one (staff, versioning and view permissions)."""
-    user = steward(name, is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__startswith="view_"))
+    """A steward as ``ensure_admin``'s role group makes one (staff, the steward role)."""
+    user = UserFactory(username=name, is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(role_permissions()["steward"]))
     return user

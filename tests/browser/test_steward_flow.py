@@ -7,7 +7,6 @@ violation (colour contrast included)."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.db import connections
 
 from tests.versioning.support import edit, object_type, seed_main
@@ -34,7 +33,6 @@ def flow(base_url: str, browser) -> list[str]:
     seed_main(3)
     alice_user = admin_user("alice")
     bob_user = admin_user("bob")
-    bob_user.user_permissions.add(Permission.objects.get(codename="release_branch"))
     alice = Steward(browser, base_url, "alice")
     page = alice.page
     alice.audit("home")
@@ -44,7 +42,7 @@ def flow(base_url: str, browser) -> list[str]:
     alice.audit("branch-add")
     page.fill("#id_name", "feature")
     page.select_option("#id_create_from", "main")
-    page.click("input[name=_save]")
+    alice.submit("input[name=_save]")
     assert Branch.objects.filter(name="feature", created_from="main").exists()
     alice.go("/admin/versioning/branch/")
     alice.audit("branch-list")
@@ -65,8 +63,17 @@ def flow(base_url: str, browser) -> list[str]:
     page.click("text=Type0")
     alice.audit("objecttype-change")
     page.fill("#id_display_name", "Alice's name")
-    page.click("input[name=_save]")
+    page.fill("#id_properties-1-description", "Seats sold")  # edited in the table
+    alice.submit("input[name=_save]")
     assert "was changed successfully" in alice.messages()
+    feature_type = object_type(Branch.objects.get(name="feature"), "Type0")
+    prop = feature_type.properties.order_by("position", "api_name")[1]  # the table's row 1
+    assert prop.description == "Seats sold"
+    # a property's own page returns to its object type once saved
+    alice.go(f"/admin/ontology/property/{prop.pk}/change/")
+    page.fill("#id_description", "Seats sold on the flight")
+    alice.submit("input[name=_save]")
+    assert page.url.endswith(f"/admin/ontology/objecttype/{feature_type.pk}/change/")
     for kind in ("property", "linktype", "valuetype"):
         alice.go(f"/admin/ontology/{kind}/")
         alice.audit(f"{kind}-list")
@@ -78,11 +85,17 @@ def flow(base_url: str, browser) -> list[str]:
     assert "Alice's name" in page.locator("tr.oms-modified").first.inner_text()
     alice.audit("changes")
     page.fill("#id_message", "Alice renames Type0 for display")
-    page.click("#commit-form input[type=submit]")
+    alice.submit("#commit-form input[type=submit]")
     assert "Committed" in alice.messages()
     feature = services.get_branch("feature")
     assert feature.head.message == "Alice renames Type0 for display"
     alice.audit("commit")
+
+    # the ontology graph of the branch marks Type0, changed against main
+    alice.go("/admin/ontology/objecttype/graph/")
+    assert page.locator("svg.oms-graph a.oms-graph-changed title").all_text_contents() == ["Type0"]
+    alice.audit("graph")
+    alice.go("/admin/versioning/commit/changes/")
 
     # open a proposal into main from the nav
     page.click("nav.oms-vc-nav >> text=New proposal")
@@ -91,7 +104,7 @@ def flow(base_url: str, browser) -> list[str]:
     alice.audit("proposal-add")
     page.fill("#id_title", "Better display name for Type0")
     page.select_option("#id_reviewers", "bob")
-    page.click("#proposal-form input[type=submit]")
+    alice.submit("#proposal-form input[type=submit]")
     assert "Opened proposal" in alice.messages()
     proposal = Proposal.objects.get(title="Better display name for Type0")
 
@@ -106,7 +119,7 @@ def flow(base_url: str, browser) -> list[str]:
     # resolve it with an edited value
     conflict.locator("input[value=value]").check()
     conflict.locator("textarea[name=value]").fill('"Agreed name"')
-    conflict.locator("input[type=submit]").click()
+    alice.submit(conflict.locator("input[type=submit]"))
     assert "Conflict on Type0 › displayName: set the edited value Agreed name." in (
         alice.messages()
     )
@@ -115,12 +128,12 @@ def flow(base_url: str, browser) -> list[str]:
     # bob approves and merges, confirming the merge
     bob = Steward(browser, base_url, "bob")
     bob.go(f"/admin/versioning/proposal/{proposal.pk}/change/")
-    bob.page.click("input[name=approve]")
+    bob.submit("input[name=approve]")
     assert "You approved" in bob.messages()
     merge = bob.page.locator("input[name=merge]")
     assert merge.is_enabled()
     bob.audit("proposal-ready")
-    merge.click()
+    bob.submit(merge)
     assert "Merged 'feature' into 'main'" in bob.messages()
     assert bob.page.inner_text("#proposal-status") == "Merged"
     assert "Agreed name" in bob.page.inner_text("#severity-ERROR")  # the record is kept
@@ -146,7 +159,7 @@ def flow(base_url: str, browser) -> list[str]:
     # bob cuts a release of main
     bob.go("/admin/versioning/release/add/?branch=main")
     bob.audit("release-cut")
-    bob.page.click("#release-form input[type=submit]")
+    bob.submit("#release-form input[type=submit]")
     release = Release.objects.get()
     assert release.commit_id == main.head_id
     bob.audit("release")

@@ -597,7 +597,15 @@ def test_creating_a_branch_copies_the_source_rows(admin_client, main):
 
 def test_branch_list_shows_its_columns(admin_client, work):
     page = admin_client.get(reverse("admin:versioning_branch_changelist")).content.decode()
-    for heading in ("Name", "Head", "Protected", "Archived", "Created from", "Created at"):
+    for heading in (
+        "Name",
+        "State",
+        "Vs main",
+        "Uncommitted",
+        "Proposals",
+        "Head",
+        "Created from",
+    ):
         assert heading in page
 
 

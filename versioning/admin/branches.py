@@ -19,13 +19,17 @@ from django.contrib.admin.actions import delete_selected as django_delete_select
 from django.contrib.admin.options import csrf_protect_m
 from django.db import transaction
 from django.http import HttpResponseRedirect
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from guardian.admin import GuardedModelAdmin
 from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
 
-from .. import permissions, services
+from .. import permissions, services, store
+from ..domain.graph import is_ancestor
 from ..exceptions import VersioningError
-from ..models import MAIN_BRANCH, Branch
+from ..models import MAIN_BRANCH, Branch, Proposal, ProposalStatus
+from ..selection import current_branch
 from .display import ref_downloads
 
 
@@ -96,8 +100,16 @@ GRANTS = {"edit_branch": "edit", "merge_branch": "merge into"}
 class BranchAdmin(GuardedModelAdmin):
     add_form = BranchAddForm
     change_form_template = "admin/versioning/branch/change_form.html"
-    actions = ["delete_selected"]
-    list_display = ("name", "head_column", "protected", "archived", "created_from", "created_at")
+    actions = ["delete_selected", "archive_selected"]
+    list_display = (
+        "name",
+        "state_column",
+        "against_main",
+        "uncommitted",
+        "open_proposals",
+        "head_column",
+        "created_from",
+    )
     list_filter = ("protected", "archived")
     search_fields = ("name", "description")
     list_select_related = ("head",)
@@ -142,7 +154,57 @@ class BranchAdmin(GuardedModelAdmin):
 
     @admin.display(description="head", ordering="head__generation")
     def head_column(self, obj: Branch) -> str:
-        return str(obj.head) if obj.head_id else "-"
+        if not obj.head_id:
+            return "-"
+        url = reverse("admin:versioning_commit_change", args=[obj.head_id])
+        return format_html('<a href="{}"><code>{}</code></a>', url, obj.head_id[:12])
+
+    def get_changelist(self, request, **kwargs):
+        self._main = Branch.objects.filter(name=MAIN_BRANCH).select_related("head").first()
+        return super().get_changelist(request, **kwargs)
+
+    @admin.display(description="state")
+    def state_column(self, obj: Branch) -> str:
+        return format_html('<span class="oms-badge {}">{}</span>', *_state(obj, self._main))
+
+    @admin.display(description="vs main")
+    def against_main(self, obj: Branch) -> str:
+        """Commits ahead of and behind main."""
+        if obj.name == MAIN_BRANCH:
+            return "—"
+        ahead, behind = ahead_behind(obj, self._main)
+        return f"{ahead} ahead · {behind} behind"
+
+    @admin.display(description="uncommitted", boolean=True)
+    def uncommitted(self, obj: Branch) -> bool:
+        return services.has_uncommitted_changes(obj)
+
+    @admin.display(description="proposals")
+    def open_proposals(self, obj: Branch) -> str:
+        count = obj.outgoing_proposals.filter(status__in=Proposal.ACTIVE).count()
+        if not count:
+            return "0"
+        url = reverse("admin:versioning_proposal_changelist")
+        query = urlencode({"source_name": obj.name, "status__in": "open,approved"})
+        return format_html('<a href="{}?{}">{}</a>', url, query, count)
+
+    @admin.action(description="Archive selected branches")  # the service asks the rule
+    def archive_selected(self, request, queryset):
+        done = []
+        for branch in queryset:
+            try:
+                services.archive_branch(branch, request.user)
+            except VersioningError as exc:
+                self.message_user(request, f"'{branch.name}': {exc}", messages.ERROR)
+            else:
+                done.append(branch.name)
+        if done:
+            self.message_user(request, f"Archived {', '.join(done)}.", messages.SUCCESS)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """Created: its page, which offers to switch to it (the header's selector)."""
+        self.message_user(request, f"Created branch '{obj.name}' from '{obj.created_from}'.")
+        return HttpResponseRedirect(reverse("admin:versioning_branch_change", args=[obj.pk]))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -209,9 +271,13 @@ class BranchAdmin(GuardedModelAdmin):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        branch = Branch.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        main = Branch.objects.filter(name=MAIN_BRANCH).select_related("head").first()
         extra_context = {
             **(extra_context or {}),
             "can_manage_grants": super().has_change_permission(request),
+            "offer_switch": branch is not None and branch != current_branch(request),
+            "state": _state(branch, main) if branch else None,
         }
         try:
             return super().change_view(request, object_id, form_url, extra_context)
@@ -251,3 +317,30 @@ class BranchAdmin(GuardedModelAdmin):
         with transaction.atomic():
             for branch in queryset:
                 services.delete_branch(branch, request.user)
+
+
+def ahead_behind(branch: Branch, main: Branch | None) -> tuple[int, int]:
+    """How many commits ``branch`` has that ``main`` lacks, and the reverse."""
+    if main is None:
+        return 0, 0
+    ahead, behind = store.exclusive(store.Graph(), branch.head_id, main.head_id)
+    return len(ahead), len(behind)
+
+
+def _state(branch: Branch, main: Branch | None) -> tuple[str, str]:
+    """(badge class, label): archived, protected, merged (a merged proposal took it and
+    main has every commit of it: archive it) or active."""
+    if branch.archived:
+        return "", "archived"
+    if branch.protected:
+        return "oms-badge-warn", "protected"
+    merged = (
+        main is not None
+        and branch.head_id
+        and main.head_id
+        and branch.outgoing_proposals.filter(status=ProposalStatus.MERGED).exists()
+        and is_ancestor(branch.head_id, main.head_id, store.Graph())
+    )
+    if merged:
+        return "oms-badge-info", "merged"
+    return "oms-badge-ok", "active"

@@ -218,7 +218,7 @@ class CommitAdmin(admin.ModelAdmin):
                 tips += Branch.objects.filter(name=MAIN_BRANCH).values_list("head_id", flat=True)
             commits = dag.recent_commits(tips, limit)
             svg = dag.render_svg(
-                commits, lambda c: commit_url(c.id), dag.branch_labels(c.id for c in commits)
+                commits, lambda c: commit_url(c.id), dag.ref_labels(c.id for c in commits)
             )
             if rid and is_uuid(rid):
                 entity = services.entity_history(ref, rid, limit=limit)
@@ -226,9 +226,10 @@ class CommitAdmin(admin.ModelAdmin):
                 messages.error(request, f"'{rid}' is not an entity rid (a UUID).")
         except VersioningError as exc:
             refused(request, exc)
+        name = next((e["apiName"] for e in entity or [] if e.get("apiName")), None)
         context = self._context(
             request,
-            f"History of '{ref}'",
+            f"History of '{name}' on '{ref}'" if name else f"History of '{ref}'",
             "history",
             ref=ref,
             scope=scope,
@@ -237,6 +238,7 @@ class CommitAdmin(admin.ModelAdmin):
             svg=svg,
             rid=rid,
             entity=entity,
+            entity_name=name,
             refs=ref_choices(),
         )
         return TemplateResponse(request, "admin/versioning/history.html", context)

@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from .. import services
-from ..models import Branch, Commit
+from ..models import Branch, Commit, Release
 
 ROW = 30
 LANE = 20
@@ -128,7 +128,7 @@ def _edge_path(x1: float, y1: float, carrier: float, x2: float, y2: float) -> st
 def render_svg(
     commits: Sequence[Commit],
     link: Callable[[Commit], str],
-    labels: dict[str, list[str]] | None = None,
+    labels: dict[str, list[tuple[str, str]]] | None = None,
     *,
     width: int = 980,
 ) -> SafeString:
@@ -165,7 +165,12 @@ def render_svg(
 
 
 def _node(
-    node: Placed, x: float, y: float, text_x: float, href: str, names: list[str] | None
+    node: Placed,
+    x: float,
+    y: float,
+    text_x: float,
+    href: str,
+    names: list[tuple[str, str]] | None,
 ) -> SafeString:
     commit = node.commit
     colour = COLOURS[node.lane % len(COLOURS)]
@@ -173,15 +178,16 @@ def _node(
     shown = first_line if len(first_line) <= 72 else first_line[:71] + "…"
     pills: list[SafeString] = []
     cursor = text_x
-    for name in names or []:
+    for name, css in names or []:
         w = len(name) * CHAR + 12
         pills.append(
             format_html(
-                '<rect x="{}" y="{}" width="{}" height="16" rx="8" class="oms-dag-ref"/>'
+                '<rect x="{}" y="{}" width="{}" height="16" rx="8" class="{}"/>'
                 '<text x="{}" y="{}" class="oms-dag-ref-text">{}</text>',
                 f"{cursor:g}",
                 f"{y - 8:g}",
                 f"{w:g}",
+                css,
                 f"{cursor + 6:g}",
                 f"{y + 4:g}",
                 name,
@@ -219,9 +225,15 @@ def _join(parts: Iterable[SafeString]) -> SafeString:
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
-def branch_labels(ids: Iterable[str]) -> dict[str, list[str]]:
-    """Commit id -> names of the branches whose head it is."""
-    out: dict[str, list[str]] = {}
-    for name, head in Branch.objects.filter(head_id__in=list(ids)).values_list("name", "head_id"):
-        out.setdefault(head, []).append(name)
+def ref_labels(ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """Commit id -> (label, css class) of the branches whose head it is and of the
+    releases that tag it."""
+    ids = list(ids)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for name, head in Branch.objects.filter(head_id__in=ids).values_list("name", "head_id"):
+        out.setdefault(head, []).append((name, "oms-dag-ref"))
+    for version, commit in Release.objects.filter(commit_id__in=ids).values_list(
+        "version", "commit_id"
+    ):
+        out.setdefault(commit, []).append((f"v{version}", "oms-dag-tag"))
     return out
