@@ -29,6 +29,7 @@ def _register_downloads() -> None:
     """The bundle and the generated schemas of a ref, on the admin's branch and release
     pages (docs/bundles.md, docs/schemas.md)."""
     from django.urls import reverse
+
     from versioning.admin.display import register_ref_download
 
     for label, name, query in (
