@@ -52,10 +52,13 @@ def test_a_taken_branch_name_is_409_duplicate(api):
     assert response.json()["error"]["code"] == "duplicate"
 
 
-def test_an_unknown_reviewer_is_404_like_an_unknown_branch(api):
+def test_an_unknown_reviewer_is_a_400_naming_reviewers_not_a_404(api):
+    """A 400 on the field, the answer an existing user who may not review gets too (no
+    username enumeration: tests/protection/test_defects.py), and a status the schema
+    documents for this operation."""
     api.post("/api/v1/branches/", {"name": "dev"}, format="json")
     body = {"source": "dev", "target": "main", "title": "t", "reviewers": ["nobody"]}
-    assert "reviewers" in fields_of(api.post("/api/v1/proposals/", body, format="json"), 404)
+    assert "reviewers" in fields_of(api.post("/api/v1/proposals/", body, format="json"), 400)
 
 
 def test_an_entity_named_like_a_branch_route_is_reached(api):

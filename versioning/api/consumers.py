@@ -7,10 +7,13 @@ too), call :mod:`versioning.consumers`, serialise.
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
+
+from oms_site.api import StrictCharField
 
 from .. import consumers, permissions
 from ..exceptions import UnknownRefError, VersioningError
@@ -21,20 +24,21 @@ NAME = OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH)
 
 
 class ConsumerSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    owner = serializers.CharField(
+    name = StrictCharField(max_length=100)
+    owner = StrictCharField(
         required=False, allow_null=True, allow_blank=True, help_text="A username."
     )
-    contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    pinnedRelease = serializers.CharField(
+    contact = StrictCharField(max_length=200, required=False, allow_blank=True)
+    pinnedRelease = StrictCharField(
         max_length=100, required=False, allow_null=True, allow_blank=True
     )
     reads = serializers.ListField(
-        child=serializers.CharField(),
+        child=StrictCharField(validators=[RegexValidator(consumers.API_NAME_PATH_RE)]),
+        max_length=consumers.MAX_READS,
         required=False,
         help_text="Entity api names (Flight) or property paths (Flight.flightNumber).",
     )
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = StrictCharField(required=False, allow_blank=True)
 
     def validate(self, attrs):
         others = sorted(set(self.initial_data) - set(self.fields))
@@ -46,7 +50,7 @@ class ConsumerSerializer(serializers.Serializer):
 
 
 class ConsumerUpdateSerializer(ConsumerSerializer):
-    name = serializers.CharField(max_length=100, required=False)
+    name = StrictCharField(max_length=100, required=False)
 
 
 def _data(validated: dict) -> dict:

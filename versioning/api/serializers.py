@@ -65,7 +65,7 @@ class BranchUpdateSerializer(serializers.Serializer):
         "versioning.change_branch model-wide.",
     )
 
-    compatibilityMode = serializers.CharField(
+    compatibilityMode = StrictCharField(
         source="compatibility_mode",
         required=False,
         help_text="NONE, BACKWARD, FORWARD, FULL or their _TRANSITIVE forms (any case); "
