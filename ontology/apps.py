@@ -11,9 +11,14 @@ class OntologyConfig(AppConfig):
 
         from . import event_types
         from .compatibility import classify
+        from .kinds import ROUTE_SEGMENTS
         from .merge_policy import OntologyPolicy
         from .workspace import OntologyWorkspace
 
-        workspace.register(workspace=OntologyWorkspace(), policy=OntologyPolicy())
+        workspace.register(
+            workspace=OntologyWorkspace(),
+            policy=OntologyPolicy(),
+            route_segments=ROUTE_SEGMENTS.values(),
+        )
         event_types.register()
         releases.register_classifier(classify)

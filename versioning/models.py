@@ -12,30 +12,24 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
+from .workspace import domain_route_segments
+
 BRANCH_NAME_CHARS = "[A-Za-z0-9._/-]"
 BRANCH_NAME_RE = rf"^[A-Za-z0-9]{BRANCH_NAME_CHARS}{{0,99}}$"
 MAIN_BRANCH = "main"
-#: path segments of the REST routes under ``branches/<name>/``: a branch name containing
-#: one of them as a segment could not be routed
-RESERVED_SEGMENTS = frozenset(
-    {
-        "object-types",
-        "link-types",
-        "value-types",
-        "struct-types",
-        "shared-properties",
-        "interfaces",
-        "commits",
-        "changes",
-        "entities",
-        "revert",
-        "documents",
-    }
-)
+#: versioning's own path segments of the REST routes under ``branches/<name>/``; the
+#: domain registers its own (:func:`versioning.workspace.register`)
+OWN_SEGMENTS = frozenset({"commits", "changes", "entities", "revert", "documents"})
+
+
+def reserved_segments() -> frozenset[str]:
+    """Path segments of the REST routes under ``branches/<name>/``: a branch name
+    containing one of them as a segment could not be routed."""
+    return OWN_SEGMENTS | domain_route_segments()
 
 
 def validate_branch_segments(name: str) -> None:
-    reserved = sorted(set(name.split("/")) & RESERVED_SEGMENTS)
+    reserved = sorted(set(name.split("/")) & reserved_segments())
     if reserved:
         raise ValidationError(
             f"Branch names cannot contain the segment '{reserved[0]}' (an API route)."

@@ -53,13 +53,26 @@ class Policy(Protocol):
 
 
 _registry: dict[str, Any] = {}
+#: route segments under ``branches/<name>/`` that the domain serves (``object-types``...)
+_route_segments: set[str] = set()
 
 
-def register(*, workspace: Workspace | None = None, policy: Policy | None = None) -> None:
+def register(
+    *,
+    workspace: Workspace | None = None,
+    policy: Policy | None = None,
+    route_segments: Iterable[str] = (),
+) -> None:
     if workspace is not None:
         _registry["workspace"] = workspace
     if policy is not None:
         _registry["policy"] = policy
+    _route_segments.update(route_segments)
+
+
+def domain_route_segments() -> frozenset[str]:
+    """The route segments the domain registered: a branch name cannot contain them."""
+    return frozenset(_route_segments)
 
 
 def get_workspace() -> Workspace:
