@@ -3,7 +3,8 @@
 Every kind of top-level entity and of child, every kind of reference, deprecations,
 JSON constraints and unicode text: documents written onto an empty branch
 (``ontology.workspace.write``: the mapping alone, without the rule set that
-``workspace.apply`` checks first, since these ontologies need not follow it) read back identical, to the byte (same hash), and so do the rows
+``workspace.apply`` checks first, since these ontologies need not follow it) read back
+identical, to the byte (same hash), and so do the rows
 of a set-based branch copy, a commit of those rows, a branch created from that commit,
 and rows edited in place (renames, changed fields, children added and removed).
 """
