@@ -86,25 +86,31 @@ def test_interface_property_and_implementer_from_two_branches_is_a_block(people)
     assert thing.missing_interface_properties() == {} and not thing.interfaces.exists()
 
 
+def _link(api_name, cardinality, source, target, sides, fk=None) -> LinkType:
+    """A link type saved through the services; ``sides``: (source side, target side)."""
+    link = LinkType(
+        branch=source.branch,
+        api_name=api_name,
+        cardinality=cardinality,
+        source=source,
+        target=target,
+        source_api_name=sides[0],
+        source_display_name=sides[0],
+        target_api_name=sides[1],
+        target_display_name=sides[1],
+        foreign_key_property=fk,
+    )
+    services.save(link)
+    return link
+
+
 def _one_to_many(branch):
     """Order -> Customer, 1:N, the foreign key Order.customerId (string) holding
     Customer's primary key `id` (string)."""
     customer = ObjectTypeFactory(branch=branch, api_name="Customer", properties=1)
     order = ObjectTypeFactory(branch=branch, api_name="Order", properties=1)
     fk = PropertyFactory(object_type=order, api_name="customerId", position=1)
-    link = LinkType(
-        branch=branch,
-        api_name="orderCustomer",
-        cardinality="ONE_TO_MANY",
-        source=order,
-        target=customer,
-        source_api_name="customer",
-        source_display_name="Customer",
-        target_api_name="orders",
-        target_display_name="Orders",
-        foreign_key_property=fk,
-    )
-    services.save(link)
+    link = _link("orderCustomer", "ONE_TO_MANY", order, customer, ("customer", "orders"), fk)
     return customer, link
 
 
@@ -167,33 +173,10 @@ def test_implementing_an_interface_needs_its_required_link_constraints(dev):
     assert not car.interfaces.exists()
 
     fk = PropertyFactory(object_type=car, api_name="ownerId", position=1)
-    many = LinkType(
-        branch=dev,
-        api_name="carOwners",
-        cardinality="MANY_TO_MANY",
-        source=car,
-        target=person,
-        source_api_name="owners",
-        source_display_name="Owners",
-        target_api_name="cars",
-        target_display_name="Cars",
-    )
-    services.save(many)
+    _link("carOwners", "MANY_TO_MANY", car, person, ("owners", "cars"))
     with pytest.raises(ValidationError, match="ONE"):  # many owners: not the one asked for
         services.save_object_type(dev, {}, instance=car, interfaces=[owned])
-    one = LinkType(
-        branch=dev,
-        api_name="carOwner",
-        cardinality="ONE_TO_MANY",
-        source=car,
-        target=person,
-        source_api_name="owner",
-        source_display_name="Owner",
-        target_api_name="ownedCars",
-        target_display_name="Owned cars",
-        foreign_key_property=fk,
-    )
-    services.save(one)
+    one = _link("carOwner", "ONE_TO_MANY", car, person, ("owner", "ownedCars"), fk)
     services.save_object_type(dev, {}, instance=car, interfaces=[owned])
     assert list(car.interfaces.all()) == [owned]
 
