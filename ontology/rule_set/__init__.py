@@ -72,6 +72,8 @@ def validate(
     scope: set[str] = set()
     renamed: dict[str, set[str]] = {}  # kind -> new or renamed names (lowered)
     claimants: set[str] = set()  # the documents that took those names
+    mattering: list[Doc] = []  # documents (now or before) whose change others may read
+    unknown = False  # a rid gone without a known document: any kind may refer to it
     for rid in changed:
         doc, before = graph.get(rid), previous(rid)
         if doc is not None:
@@ -81,7 +83,11 @@ def validate(
                 renamed.setdefault(doc.get("kind"), set()).add(name.lower())
                 claimants.add(rid)
         if _matters(doc, before):
-            scope |= _dependents(graph, rid, doc, before)
+            found = [d for d in (doc, before) if d is not None]
+            mattering.extend(found)
+            unknown = unknown or not found
+    if mattering or unknown:
+        scope |= _dependents(graph, changed, mattering, unknown)
     out: list[Violation] = []
     for rid in sorted(scope):
         doc = graph.get(rid)
@@ -106,39 +112,36 @@ def validate(
     return out
 
 
-def _dependents(graph: Graph, rid: str, doc: Doc | None, before: Doc | None) -> set[str]:
-    """The documents whose rules read ``rid`` (as it is now or was before)."""
-    docs = [d for d in (doc, before) if d is not None]
+def _dependents(graph: Graph, rids: set[str], docs: list[Doc], unknown: bool) -> set[str]:
+    """The documents whose rules read the changed ``rids`` (``docs``: their documents now
+    and before, where the change matters), found in one batch per step.
+
+    A link type that names a property as foreign key also names that property's object
+    type as source, so looking up the object types' referrers finds it."""
     kinds = {d.get("kind") for d in docs}
     referrer_kinds = (
-        frozenset().union(*(REFERRER_KINDS.get(k, frozenset()) for k in kinds))
-        if docs
-        else _ALL_REFERRERS
+        _ALL_REFERRERS
+        if unknown
+        else frozenset().union(*(REFERRER_KINDS.get(k, frozenset()) for k in kinds))
     )
-    ids = {rid}
-    if "objectType" in kinds:  # link types refer to its properties as foreign keys
-        ids |= {p for d in docs for p in d.get("properties") or {}}
-        referrer_kinds |= REFERRER_KINDS["property"]
-    found = graph.referrers(ids, referrer_kinds) if referrer_kinds else set()
+    found = graph.referrers(rids, referrer_kinds) if referrer_kinds else set()
     out = set(found)
     if "linkType" in kinds:  # a link may fulfil its ends' interface link constraints
         out |= {d.get(end) for d in docs for end in ("source", "target") if d.get(end)}
-    if "objectType" in kinds:  # ... and what it links to may fulfil theirs
+    if "objectType" in kinds or unknown:  # ... and what it links to may fulfil theirs
         for lrid in found:
             link = graph.get(lrid)
             if link is not None and link.get("kind") == "linkType":
                 out |= {link.get("source"), link.get("target")} - {None}
-    if "interface" in kinds:  # what extends it inherits its requirements
-        frontier = [r for r in found if (graph.get(r) or {}).get("kind") == "interface"]
-        seen = {rid}
-        while frontier:
-            current = frontier.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            more = graph.referrers({current}, REFERRER_KINDS["interface"])
+    if "interface" in kinds or unknown:  # what extends it inherits its requirements
+        seen = set(rids)
+        frontier = {r for r in found if (graph.get(r) or {}).get("kind") == "interface"}
+        while frontier - seen:
+            frontier -= seen
+            seen |= frontier
+            more = graph.referrers(frontier, REFERRER_KINDS["interface"])
             out |= more
-            frontier.extend(r for r in more if (graph.get(r) or {}).get("kind") == "interface")
+            frontier = {r for r in more if (graph.get(r) or {}).get("kind") == "interface"}
     return out
 
 
