@@ -12,6 +12,7 @@ class OntologyConfig(AppConfig):
         from . import event_types
         from .compat_policy import OntologyCompatibility
         from .compatibility import classify
+        from .kinds import ROUTE_SEGMENTS
         from .merge_policy import OntologyPolicy
         from .workspace import OntologyWorkspace
 
@@ -19,6 +20,7 @@ class OntologyConfig(AppConfig):
             workspace=OntologyWorkspace(),
             policy=OntologyPolicy(),
             compatibility=OntologyCompatibility(),
+            route_segments=(*ROUTE_SEGMENTS.values(), "bundle"),
         )
         event_types.register()
         releases.register_classifier(classify)

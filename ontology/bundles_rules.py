@@ -21,6 +21,7 @@ from oms_site.api import camelize
 from . import rules
 from .bundles import pointer
 from .documents import KIND_MODEL, Document
+from .kinds import CHILD_SPECS as _CHILD_SPECS
 from .merge_policy import OntologyPolicy
 from .models import (
     InterfaceLinkConstraint,
@@ -30,7 +31,6 @@ from .models import (
     SharedProperty,
     StructField,
 )
-from .workspace import _CHILD_SPECS
 
 #: kind -> the key of its children (properties, fields, link constraints)
 CHILDREN = {kind: key for kind, (_, _, key) in _CHILD_SPECS.items()}

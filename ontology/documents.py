@@ -15,6 +15,7 @@ from django.db.models import Prefetch
 from versioning.domain.canonical import doc_hash
 from versioning.store import uuid_text
 
+from .kinds import KIND_MODEL, TOP_LEVEL
 from .models import (
     Interface,
     InterfaceLinkConstraint,
@@ -29,9 +30,7 @@ from .models import (
 
 Document = dict[str, Any]
 
-#: top-level models in dependency order (referenced kinds first)
-TOP_LEVEL = (ValueType, StructType, SharedProperty, Interface, ObjectType, LinkType)
-KIND_MODEL = {m.kind: m for m in TOP_LEVEL}
+__all__ = ["KIND_MODEL", "Document", "stored_document", "to_documents"]
 
 
 def _rid(value) -> str | None:
@@ -282,6 +281,10 @@ def _object_type_documents(branch_id: int, wanted: list[str] | None) -> dict[str
     return out
 
 
+def object_type_document(row: ObjectType) -> Document:
+    return _object_type_documents(row.branch_id, [str(row.rid)])[str(row.rid)]
+
+
 def link_type_document(row: LinkType) -> Document:
     doc = _common(row)
     doc.update(
@@ -333,15 +336,6 @@ def _querysets(branch_id: int) -> dict[str, Any]:
     }
 
 
-RENDERERS = {
-    "valueType": value_type_document,
-    "structType": struct_type_document,
-    "sharedProperty": shared_property_document,
-    "interface": interface_document,
-    "linkType": link_type_document,
-}
-
-
 def document_version(row) -> str | None:
     """The hash of a top-level row's stored document: changes whenever anything in the
     entity changes (a field, a child, a reference), whoever changed it."""
@@ -367,16 +361,15 @@ def to_documents(
         return out
     only = set(kinds) if kinds is not None else None
     querysets = _querysets(branch_id)
-    for kind in KIND_MODEL:
-        if only is not None and kind not in only:
+    for kind in TOP_LEVEL:
+        if only is not None and kind.name not in only:
             continue
-        if kind == "objectType":
+        if kind.name == "objectType":  # read in bulk as plain rows
             out.update(_object_type_documents(branch_id, wanted))
             continue
-        qs = querysets[kind]
+        qs = querysets[kind.name]
         if wanted is not None:
             qs = qs.filter(rid__in=wanted)
-        render = RENDERERS[kind]
         for row in qs:
-            out[str(row.rid)] = render(row)
+            out[str(row.rid)] = kind.render(row)
     return out

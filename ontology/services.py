@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -25,33 +25,21 @@ from versioning.writing import check_writable
 
 from .documents import Document, stored_document
 from .exceptions import InUseError, NotAllowedError, OntologyError, ProtectedBranchError
+from .kinds import REFERENCES_TO, event_type, kind_of
 from .models import (
     Interface,
     InterfaceLinkConstraint,
-    LinkType,
     ObjectType,
     Property,
     SharedProperty,
     StructField,
     StructType,
-    ValueType,
 )
+from .rule_set.rows import RuleViolation, ensure_valid
+from .rule_set.rows import as_validation_error as rule_violation_error
 from .rules import check_struct_field_count
 
 UNSET: Any = object()
-
-_EVENT_ENTITY = {
-    "objectType": "object_type",
-    "linkType": "link_type",
-    "valueType": "value_type",
-    "structType": "struct_type",
-    "sharedProperty": "shared_property",
-    "interface": "interface",
-}
-
-
-def event_type(kind: str, action: str) -> str:
-    return f"com.oms.ontology.{_EVENT_ENTITY[kind]}.{action}.v1"
 
 
 # --- who may write (the API, the admin and the services ask the same question) ----------
@@ -105,13 +93,8 @@ def _action_perm(top: models.Model, row: models.Model, action: str) -> str:
 
 def top_level(row: models.Model) -> models.Model:
     """The top-level entity a row belongs to (a property's object type, ...)."""
-    if isinstance(row, Property):
-        return row.object_type
-    if isinstance(row, StructField):
-        return row.struct_type
-    if isinstance(row, InterfaceLinkConstraint):
-        return row.interface
-    return row
+    kind = kind_of(row)
+    return getattr(row, kind.parent_field) if kind.parent else row
 
 
 def _changed_fields(before: Document | None, after: Document | None) -> tuple[dict, dict]:
@@ -142,6 +125,11 @@ def change_set() -> Iterator[None]:
             yield
             pending = _pending.get()
             _pending.set(None)
+            by_branch: dict[int, list] = {}
+            for item in pending.values():
+                by_branch.setdefault(item[0].pk, []).append(item)
+            for items in by_branch.values():
+                _ensure_rules(items[0][0], {i[2]: (i[3], i[4]) for i in items})
             for branch, kind, rid, before, after, user in pending.values():
                 _publish_change(branch, kind, rid, before, after, user)
     finally:
@@ -160,7 +148,22 @@ def record_change(
         else:
             pending[key] = [branch, kind, rid, before, after, user]
         return
+    _ensure_rules(branch, {rid: (before, after)})
     _publish_change(branch, kind, rid, before, after, user)
+
+
+def _ensure_rules(branch: Branch, changes: dict[Any, tuple[Document | None, Document | None]]):
+    """The rule set (:mod:`ontology.rule_set`) over the written entities and their
+    neighbourhood, read from the branch's rows: a violation undoes the write (400 naming
+    the rule and the document path)."""
+    after = {str(rid): pair[1] for rid, pair in changes.items() if pair[0] != pair[1]}
+    if not after:
+        return
+    before = {str(rid): pair[0] for rid, pair in changes.items()}
+    try:
+        ensure_valid(branch.pk, after, before)
+    except RuleViolation as exc:
+        raise rule_violation_error(exc, next(iter(after)) if len(after) == 1 else None) from None
 
 
 def _publish_change(
@@ -221,41 +224,20 @@ def save(row: models.Model, *, user=None, system: bool = False) -> list[str]:
 
 
 def users_of(row: models.Model) -> list[str]:
-    """Human-readable names of what still uses this row (deleting it would break them)."""
+    """Human-readable names of what still uses this row (deleting it would break them):
+    the holders of every reference into its kind (:data:`ontology.kinds.REFERENCES_TO`)."""
     users: list[str] = []
-
-    def add(label: str, qs: Iterable) -> None:
-        users.extend(f"{label} '{obj}'" for obj in qs)
-
-    if isinstance(row, ObjectType):
-        add(
-            "link type",
-            LinkType.objects.filter(models.Q(source=row) | models.Q(target=row)),
-        )
-        add(
-            "interface link constraint",
-            InterfaceLinkConstraint.objects.filter(target_object_type=row).select_related(
-                "interface"
-            ),
-        )
-    elif isinstance(row, Property):
-        add("link type", LinkType.objects.filter(foreign_key_property=row))
-    elif isinstance(row, ValueType | StructType):
-        field = "value_type" if isinstance(row, ValueType) else "struct_type"
-        add("property", Property.objects.filter(**{field: row}).select_related("object_type"))
-        add("shared property", SharedProperty.objects.filter(**{field: row}))
-    elif isinstance(row, SharedProperty):
-        add("property", row.usages.select_related("object_type"))
-        add("interface", row.interfaces.all())
-    elif isinstance(row, Interface):
-        add("object type", row.implemented_by.all())
-        add("interface", row.extended_by.all())
-        add(
-            "interface link constraint",
-            InterfaceLinkConstraint.objects.filter(target_interface=row).select_related(
-                "interface"
-            ),
-        )
+    for ref in REFERENCES_TO[kind_of(row).name]:
+        if not ref.blocks_delete:
+            continue
+        qs = ref.holder._default_manager.filter(**{ref.field: row})
+        parent = kind_of(ref.holder).parent_field
+        if parent:
+            qs = qs.select_related(parent)
+        for obj in qs:
+            label = f"{ref.label} '{obj}'"
+            if label not in users:
+                users.append(label)
     return users
 
 

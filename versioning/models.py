@@ -13,34 +13,26 @@ from django.db import models
 
 from .domain.modes import Mode
 from .names import validate_branch_name
+from .workspace import domain_route_segments
 
 BRANCH_NAME_CHARS = "[A-Za-z0-9._/-]"
 BRANCH_NAME_RE = rf"^[A-Za-z0-9]{BRANCH_NAME_CHARS}{{0,99}}$"
 MAIN_BRANCH = "main"
-#: path segments of the REST routes under ``branches/<name>/``: a branch name containing
-#: one of them as a segment could not be routed
-RESERVED_SEGMENTS = frozenset(
-    {
-        "object-types",
-        "link-types",
-        "value-types",
-        "struct-types",
-        "shared-properties",
-        "interfaces",
-        "bundle",
-        "commits",
-        "changes",
-        "entities",
-        "revert",
-        "documents",
-    }
-)
+#: versioning's own path segments of the REST routes under ``branches/<name>/``; the
+#: domain registers its own (:func:`versioning.workspace.register`)
+OWN_SEGMENTS = frozenset({"commits", "changes", "entities", "revert", "documents"})
+
+
+def reserved_segments() -> frozenset[str]:
+    """Path segments of the REST routes under ``branches/<name>/``: a branch name
+    containing one of them as a segment could not be routed."""
+    return OWN_SEGMENTS | domain_route_segments()
 
 
 def validate_branch_segments(name: str) -> None:
     """The branch-name grammar of :mod:`versioning.names`, with the API's route segments
     (the field's validator under the name its migrations know)."""
-    validate_branch_name(name, RESERVED_SEGMENTS)
+    validate_branch_name(name, reserved_segments())
 
 
 class Blob(models.Model):

@@ -77,6 +77,8 @@ class CompatibilityRules(Protocol):
 
 
 _registry: dict[str, Any] = {}
+#: route segments under ``branches/<name>/`` that the domain serves (``object-types``...)
+_route_segments: set[str] = set()
 
 
 def register(
@@ -84,6 +86,7 @@ def register(
     workspace: Workspace | None = None,
     policy: Policy | None = None,
     compatibility: CompatibilityRules | None = None,
+    route_segments: Iterable[str] = (),
 ) -> None:
     if workspace is not None:
         _registry["workspace"] = workspace
@@ -91,6 +94,12 @@ def register(
         _registry["policy"] = policy
     if compatibility is not None:
         _registry["compatibility"] = compatibility
+    _route_segments.update(route_segments)
+
+
+def domain_route_segments() -> frozenset[str]:
+    """The route segments the domain registered: a branch name cannot contain them."""
+    return frozenset(_route_segments)
 
 
 def get_workspace() -> Workspace:

@@ -10,17 +10,20 @@ from rest_framework.routers import SimpleRouter
 
 from versioning.api.urls import NAME
 
+from ..kinds import ROUTE_SEGMENTS
 from . import bundles, schemas, views
 
 BRANCH = r"^branches/(?P<branch>[A-Za-z0-9][A-Za-z0-9._/-]{0,99}?)/"
 
 router = SimpleRouter()
-router.register("object-types", views.ObjectTypeViewSet, basename="object-type")
-router.register("link-types", views.LinkTypeViewSet, basename="link-type")
-router.register("value-types", views.ValueTypeViewSet, basename="value-type")
-router.register("struct-types", views.StructTypeViewSet, basename="struct-type")
-router.register("shared-properties", views.SharedPropertyViewSet, basename="shared-property")
-router.register("interfaces", views.InterfaceViewSet, basename="interface")
+router.register(ROUTE_SEGMENTS["objectType"], views.ObjectTypeViewSet, basename="object-type")
+router.register(ROUTE_SEGMENTS["linkType"], views.LinkTypeViewSet, basename="link-type")
+router.register(ROUTE_SEGMENTS["valueType"], views.ValueTypeViewSet, basename="value-type")
+router.register(ROUTE_SEGMENTS["structType"], views.StructTypeViewSet, basename="struct-type")
+router.register(
+    ROUTE_SEGMENTS["sharedProperty"], views.SharedPropertyViewSet, basename="shared-property"
+)
+router.register(ROUTE_SEGMENTS["interface"], views.InterfaceViewSet, basename="interface")
 
 urlpatterns = [
     re_path(BRANCH + route.pattern.regex.pattern.removeprefix("^"), route.callback, name=route.name)

@@ -3,15 +3,15 @@
 Branch names may contain ``/``, so branch-scoped routes are regular expressions with a
 non-greedy branch group. A branch's detail route refuses paths with a reserved segment
 (``object-types``, ``commits``...) so that ``branches/dev/object-types/`` reaches the
-ontology's routes; branch names may not contain those segments (see ``RESERVED_SEGMENTS``).
+ontology's routes; branch names may not contain those segments (see ``reserved_segments``).
 """
 
 from django.urls import path, re_path
 
-from ..models import BRANCH_NAME_CHARS, RESERVED_SEGMENTS
+from ..models import BRANCH_NAME_CHARS, reserved_segments
 from . import consumers, releases, views
 
-_RESERVED = "|".join(sorted(RESERVED_SEGMENTS))
+_RESERVED = "|".join(sorted(reserved_segments()))
 # a branch name never holds a reserved segment: without that guard ``branches/a/interfaces/
 # revert/`` (the ontology's interface ``revert`` on branch ``a``) would reach the revert
 # route of a branch ``a/interfaces``

@@ -8,7 +8,10 @@ from hypothesis import strategies as st
 
 from .builders import Doc, link_type, object_type, prop, value_type
 
-NAMES = st.sampled_from(["alpha", "Beta", "gamma", "ALPHA", "delta"])
+# names in the case the rule set asks of each kind (PascalCase types, camelCase
+# properties), "alpha" and "ALPHA" colliding case-insensitively
+NAMES = st.sampled_from(["Alpha", "Beta", "Gamma", "ALPHA", "Delta"])
+PROP_NAMES = st.sampled_from(["alpha", "beta", "gamma", "aLPHA", "delta"])
 TEXT = st.sampled_from(["", "a", "b", "c"])
 BASE_TYPES = st.sampled_from(["string", "short", "integer", "long", "float", "double"])
 NEW_RIDS = st.sampled_from(["n1", "n2", "n3"])
@@ -23,7 +26,7 @@ def trees(draw: Any) -> dict[str, Doc]:
     tree: dict[str, Doc] = {}
     for i in range(draw(st.integers(1, 4))):
         props = {
-            f"p{i}{j}": prop(f"{draw(NAMES)}{j}", draw(BASE_TYPES), position=j)
+            f"p{i}{j}": prop(f"{draw(PROP_NAMES)}{j}", draw(BASE_TYPES), position=j)
             for j in range(draw(st.integers(0, 3)))
         }
         rid = f"ot{i}"
@@ -42,9 +45,9 @@ def edits(tree: dict[str, Doc]) -> st.SearchStrategy[list[tuple]]:
         st.tuples(st.just("set"), rids, st.sampled_from(["description", "icon"]), TEXT),
         st.tuples(st.just("set"), rids, st.just("apiName"), NAMES),
         st.tuples(st.just("setprop"), rids, props, st.just("baseType"), BASE_TYPES),
-        st.tuples(st.just("setprop"), rids, props, st.just("apiName"), NAMES),
+        st.tuples(st.just("setprop"), rids, props, st.just("apiName"), PROP_NAMES),
         st.tuples(st.just("setprop"), rids, props, st.just("description"), TEXT),
-        st.tuples(st.just("addprop"), rids, NEW_RIDS, NAMES),
+        st.tuples(st.just("addprop"), rids, NEW_RIDS, PROP_NAMES),
         st.tuples(st.just("delprop"), rids, props),
         st.tuples(st.just("interface"), rids, st.sampled_from(["i1", "i2"]), st.booleans()),
         st.tuples(st.just("delete"), rids),
@@ -61,6 +64,7 @@ _VALUES = {
     "description": TEXT,
     "icon": TEXT,
     "apiName": NAMES,
+    "propApiName": PROP_NAMES,
     "baseType": BASE_TYPES,
     "length": LENGTHS,
     "enum": st.one_of(st.none(), ENUMS.map(lambda v: {"values": v})),
@@ -82,14 +86,16 @@ def echoes(tree: dict[str, Doc], ops: list[tuple]) -> st.SearchStrategy[list[tup
                 NAMES.map(lambda v: (*op[:-1], v)), rids.map(lambda r: (kind, r, *op[2:]))
             )
         if kind in ("set", "setprop", "constraint"):
-            return _VALUES[op[-2]].map(lambda value: (*op[:-1], value))
+            key = "propApiName" if kind == "setprop" and op[-2] == "apiName" else op[-2]
+            return _VALUES[key].map(lambda value: (*op[:-1], value))
         if kind == "add":  # the same name under another rid, or the same rid renamed
             return st.one_of(
                 NAMES.map(lambda v: (kind, op[1], v)), NEW_RIDS.map(lambda r: (kind, r, op[2]))
             )
         if kind == "addprop":
             return st.one_of(
-                NAMES.map(lambda v: (*op[:-1], v)), NEW_RIDS.map(lambda r: (kind, op[1], r, op[3]))
+                PROP_NAMES.map(lambda v: (*op[:-1], v)),
+                NEW_RIDS.map(lambda r: (kind, op[1], r, op[3])),
             )
         if kind == "interface":
             return st.booleans().map(lambda member: (*op[:-1], member))
@@ -110,7 +116,9 @@ def edited(tree: dict[str, Doc], ops: list[tuple]) -> dict[str, Doc]:
         if op == "link":
             source, target = out.get(args[1]), out.get(args[2])
             if _is_object_type(source) and _is_object_type(target):
-                out[args[0]] = link_type(args[0], f"link{args[0]}", args[1], args[2])
+                out[args[0]] = link_type(
+                    args[0], f"link{args[0]}", args[1], args[2], cardinality="MANY_TO_MANY"
+                )
             continue
         if op == "constraint":
             if "vt" in out:

@@ -1,0 +1,198 @@
+"""The one rule set over documents: every door that writes an ontology ends here.
+
+:func:`validate` checks a set of changed documents together with their neighbourhood:
+what they refer to (read by the checks themselves) and what refers to them (re-checked
+when a change could matter to it). The same function serves
+
+* the merge (:meth:`ontology.merge_policy.OntologyPolicy.validate_tree`, over the merged
+  tree: a violation is a BLOCK conflict naming the rule and the path);
+* every write of rows: the services (admin and API saves) and ``workspace.apply`` (merge,
+  update from target, revert, discard, branch from a commit) validate what they wrote
+  with :func:`ontology.rule_set.rows.validate_branch`.
+
+Its cost follows the changed set: a changed document is checked in full; the documents
+that refer to it are looked up (and checked) only when the change touches more than its
+texts (descriptions and display names), since those are all that others never read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ..kinds import KINDS, REFERRER_KINDS, references
+from .checks import Doc, Graph, Violation, check_document
+
+__all__ = ["Graph", "TreeGraph", "Violation", "validate"]
+
+#: keys no other document's rules read: a change to them alone re-checks no neighbour
+_TEXTS = frozenset({"description", "displayName", "pluralDisplayName", "icon"})
+_ALL_REFERRERS = frozenset().union(*REFERRER_KINDS.values())
+
+
+def _facet(doc: Doc) -> dict[str, Any]:
+    """The document without its texts, children included: what neighbours may read."""
+    out: dict[str, Any] = {}
+    kind = KINDS.get(doc.get("kind"))  # type: ignore[arg-type]
+    child_keys = {c.key for c in kind.children} if kind else set()
+    for key, value in doc.items():
+        if key in _TEXTS:
+            continue
+        if key in child_keys and isinstance(value, Mapping):
+            value = {
+                crid: {k: v for k, v in child.items() if k not in _TEXTS}
+                if isinstance(child, Mapping)
+                else child
+                for crid, child in value.items()
+            }
+        out[key] = value
+    return out
+
+
+def _matters(doc: Doc | None, before: Doc | None) -> bool:
+    """Whether the change from ``before`` to ``doc`` can matter to another document."""
+    if doc is None or before is None:
+        return True
+    return doc is not before and _facet(doc) != _facet(before)
+
+
+def validate(
+    graph: Graph,
+    changed: Iterable[str],
+    previous: Callable[[str], Doc | None] = lambda rid: None,
+    names: Callable[[str, set[str]], Mapping[str, list[str]]] | None = None,
+) -> list[Violation]:
+    """Violations of the documents ``changed`` and of those whose rules read them.
+
+    ``previous(rid)``: the document before the change (``None``: new, or unknown, which
+    re-checks every kind that could refer to it). ``names(kind, lowered names)``: for each
+    name, the rids of that kind's documents holding it (case-insensitively); ``None``
+    leaves name uniqueness to the caller (rows have a unique index for it)."""
+    changed = set(changed)
+    scope: set[str] = set()
+    renamed: dict[str, set[str]] = {}  # kind -> new or renamed names (lowered)
+    claimants: set[str] = set()  # the documents that took those names
+    mattering: list[Doc] = []  # documents (now or before) whose change others may read
+    unknown = False  # a rid gone without a known document: any kind may refer to it
+    for rid in changed:
+        doc, before = graph.get(rid), previous(rid)
+        if doc is not None:
+            scope.add(rid)
+            name = doc.get("apiName")
+            if isinstance(name, str) and (before is None or before.get("apiName") != name):
+                renamed.setdefault(doc.get("kind"), set()).add(name.lower())
+                claimants.add(rid)
+        if _matters(doc, before):
+            found = [d for d in (doc, before) if d is not None]
+            mattering.extend(found)
+            unknown = unknown or not found
+    if mattering or unknown:
+        scope |= _dependents(graph, changed, mattering, unknown)
+    out: list[Violation] = []
+    for rid in sorted(scope):
+        doc = graph.get(rid)
+        if doc is not None:
+            out.extend(check_document(graph, rid, doc))
+    if names is not None:
+        for kind, wanted in sorted(renamed.items(), key=lambda item: str(item[0])):
+            for lowered, holders in names(kind, wanted).items():
+                if len(set(holders)) > 1:
+                    for claimant in sorted(set(holders) & claimants):
+                        doc = graph.get(claimant) or {}
+                        out.append(
+                            Violation(
+                                claimant,
+                                ("apiName",),
+                                "unique-name",
+                                f"Another {kind} is named '{doc.get('apiName', lowered)}'.",
+                                kind,
+                                str(doc.get("apiName")),
+                            )
+                        )
+    return out
+
+
+def _dependents(graph: Graph, rids: set[str], docs: list[Doc], unknown: bool) -> set[str]:
+    """The documents whose rules read the changed ``rids`` (``docs``: their documents now
+    and before, where the change matters), found in one batch per step.
+
+    A link type that names a property as foreign key also names that property's object
+    type as source, so looking up the object types' referrers finds it."""
+    kinds = {d.get("kind") for d in docs}
+    referrer_kinds = (
+        _ALL_REFERRERS
+        if unknown
+        else frozenset().union(*(REFERRER_KINDS.get(k, frozenset()) for k in kinds))
+    )
+    found = graph.referrers(rids, referrer_kinds) if referrer_kinds else set()
+    out = set(found)
+    if "linkType" in kinds:  # a link may fulfil its ends' interface link constraints
+        out |= {d.get(end) for d in docs for end in ("source", "target") if d.get(end)}
+    if "objectType" in kinds or unknown:  # ... and what it links to may fulfil theirs
+        for lrid in found:
+            link = graph.get(lrid)
+            if link is not None and link.get("kind") == "linkType":
+                out |= {link.get("source"), link.get("target")} - {None}
+    if "interface" in kinds or unknown:  # what extends it inherits its requirements
+        seen = set(rids)
+        frontier = {r for r in found if (graph.get(r) or {}).get("kind") == "interface"}
+        while frontier - seen:
+            frontier -= seen
+            seen |= frontier
+            more = graph.referrers(frontier, REFERRER_KINDS["interface"])
+            out |= more
+            frontier = {r for r in more if (graph.get(r) or {}).get("kind") == "interface"}
+    return out
+
+
+class TreeGraph:
+    """A :class:`Graph` over a mapping ``rid -> document`` (a merged tree, a branch's
+    tree). Who refers to whom is indexed on first use, per referring kind, from the
+    documents of that kind only (a store tree's ``names()`` tells the kinds without
+    reading the documents)."""
+
+    def __init__(self, tree: Mapping[str, Doc]) -> None:
+        self.tree = tree
+        self._kinds: dict[str, list[str]] | None = None
+        self._index: dict[str, dict[str, set[str]]] = {}  # referring kind -> target -> rids
+        self._names: dict[tuple[Any, str], list[str]] | None = None
+
+    def get(self, rid: Any) -> Doc | None:
+        if not isinstance(rid, str):
+            return None
+        return self.tree.get(rid)
+
+    def _rids_by_kind(self) -> dict[str, list[str]]:
+        if self._kinds is None:
+            self._kinds = {}
+            for rid, (kind, _) in self._pairs().items():
+                self._kinds.setdefault(kind, []).append(rid)
+        return self._kinds
+
+    def _pairs(self) -> dict[str, tuple[Any, Any]]:
+        names = getattr(self.tree, "names", None)
+        if callable(names):
+            return names()
+        return {rid: (doc.get("kind"), doc.get("apiName")) for rid, doc in self.tree.items()}
+
+    def referrers(self, rids: set[str], kinds: frozenset[str]) -> set[str]:
+        out: set[str] = set()
+        for kind in sorted(kinds):
+            index = self._index.get(kind)
+            if index is None:
+                index = self._index[kind] = {}
+                for rid in self._rids_by_kind().get(kind, ()):
+                    doc = self.tree.get(rid)
+                    for _, ref, _ in references(doc or {}):
+                        if ref is not None:
+                            index.setdefault(ref, set()).add(rid)
+            for rid in rids:
+                out |= index.get(rid, set())
+        return out
+
+    def names(self, kind: str, wanted: set[str]) -> dict[str, list[str]]:
+        if self._names is None:
+            self._names = {}
+            for rid, (k, name) in self._pairs().items():
+                self._names.setdefault((k, str(name).lower()), []).append(rid)
+        return {name: self._names.get((kind, name), []) for name in wanted}

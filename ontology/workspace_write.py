@@ -1,0 +1,520 @@
+"""Documents -> a branch's rows (part of the ontology's workspace, see
+:mod:`ontology.workspace`, which checks the rule set before it calls :func:`write`).
+
+``write`` makes rows match documents with bulk statements: rows are matched by rid,
+references are resolved by rid, children are synchronised by rid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.db.models import Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
+from .documents import Document
+from .kinds import CHILD_SPECS, KIND_MODEL, TOP_LEVEL
+from .models import (
+    Interface,
+    InterfaceLinkConstraint,
+    LinkType,
+    ObjectType,
+    Property,
+    SharedProperty,
+    StructField,
+    StructType,
+    ValueType,
+)
+
+#: dependants first (the kinds' dependency order, reversed)
+_DELETE_ORDER = tuple(k.name for k in reversed(TOP_LEVEL))
+_UPSERT_ORDER = tuple(reversed(_DELETE_ORDER))
+
+
+def _deprecation_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
+    dep = doc.get("deprecation") or {}
+    deadline = dep.get("deadline")
+    return {
+        "status": doc.get("status", "ACTIVE"),
+        "deprecation_message": dep.get("message") or "",
+        "deprecation_deadline": dt.date.fromisoformat(deadline) if deadline else None,
+    }
+
+
+def _plain_fields(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Row values of a top-level document that need no reference lookups."""
+    values = {"api_name": doc["apiName"], "description": doc.get("description", "")}
+    values.update(_deprecation_fields(doc))
+    if kind != "linkType":
+        values["display_name"] = doc.get("displayName", "")
+    if kind == "valueType":
+        values.update(
+            base_type=doc["baseType"],
+            item_type=doc.get("itemType") or "",
+            constraints=doc.get("constraints") or {},
+        )
+    elif kind == "sharedProperty":
+        values.update(
+            base_type=doc["baseType"],
+            item_type=doc.get("itemType") or "",
+            pii=doc.get("pii", False),
+        )
+    elif kind == "interface":
+        values["icon"] = doc.get("icon", "")
+    elif kind == "objectType":
+        values.update(
+            plural_display_name=doc.get("pluralDisplayName", ""),
+            visibility=doc.get("visibility", "NORMAL"),
+            icon=doc.get("icon", ""),
+        )
+    elif kind == "linkType":
+        src, tgt = doc.get("sourceSide", {}), doc.get("targetSide", {})
+        values.update(
+            cardinality=doc["cardinality"],
+            source_api_name=src.get("apiName", ""),
+            source_display_name=src.get("displayName", ""),
+            source_visibility=src.get("visibility", "NORMAL"),
+            target_api_name=tgt.get("apiName", ""),
+            target_display_name=tgt.get("displayName", ""),
+            target_visibility=tgt.get("visibility", "NORMAL"),
+        )
+    return values
+
+
+class _Resolver:
+    """rid -> row id on one branch, loaded in bulk per model."""
+
+    def __init__(self, branch_id: int):
+        self.branch_id = branch_id
+        self.cache: dict[type[models.Model], dict[str, int]] = defaultdict(dict)
+
+    def prime(self, model: type[models.Model], rids: Iterable[str | None]) -> None:
+        wanted = {r for r in rids if r} - set(self.cache[model])
+        if wanted:
+            rows = model._default_manager.filter(branch_id=self.branch_id, rid__in=wanted)
+            self.cache[model].update({str(r): i for r, i in rows.values_list("rid", "id")})
+
+    def id(self, model: type[models.Model], rid: str | None) -> int | None:
+        if not rid:
+            return None
+        if rid not in self.cache[model]:
+            self.prime(model, [rid])
+        try:
+            return self.cache[model][rid]
+        except KeyError:
+            raise ValueError(f"{model.__name__} {rid} does not exist on this branch") from None
+
+
+class _Row:
+    """A row read as plain values (``values()``): attribute access like a model instance,
+    without building one per row (a merge reads thousands of properties)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def _rows_by_rid(qs: models.QuerySet) -> dict[str, _Row]:
+    """``rid -> row`` with every concrete field under its attribute name (``*_id``)."""
+    names = [f.attname for f in qs.model._meta.concrete_fields]
+    return {str(values["rid"]): _Row(values) for values in qs.order_by().values(*names)}
+
+
+def _bulk_upsert(
+    model: type[models.Model],
+    branch_id: int,
+    items: Mapping[str, dict[str, Any]],
+    existing: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Create or update rows of one model from ``rid -> field values``.
+
+    Only rows whose values differ are written, and only the fields that differ: a merge
+    that changes one property of an object type rewrites that property, not all twenty.
+    ``existing`` rows are :class:`_Row` (or model instances); they are updated in place.
+    """
+    now = timezone.now()
+    new_rows: list[models.Model] = []
+    changed_by_fields: dict[tuple[str, ...], list[models.Model]] = defaultdict(list)
+    for rid, values in items.items():
+        row = existing.get(rid)
+        if row is None:
+            new_rows.append(model(branch_id=branch_id, rid=uuid.UUID(rid), **values))
+            continue
+        differing = tuple(sorted(n for n, v in values.items() if getattr(row, n) != v))
+        if not differing:
+            continue
+        for name in differing:
+            setattr(row, name, values[name])
+        row.updated_at = now
+        written = model(id=row.id, updated_at=now, **{n: values[n] for n in differing})
+        changed_by_fields[differing].append(written)
+    renamed = [
+        row.id for fields, rows in changed_by_fields.items() if "api_name" in fields for row in rows
+    ]
+    if renamed:
+        _park_names(model, renamed)
+    if new_rows:
+        model._default_manager.bulk_create(new_rows, batch_size=500)
+    for fields, rows in changed_by_fields.items():
+        _update_from_values(model, rows, [*fields, "updated_at"])
+    out = dict(existing)
+    if new_rows:
+        # bulk_create returns ids on PostgreSQL and SQLite >= 3.35; re-read to be safe
+        fresh = model._default_manager.filter(
+            branch_id=branch_id, rid__in=[r.rid for r in new_rows]
+        )
+        out.update(_rows_by_rid(fresh))
+    return out
+
+
+def _park_names(model: type[models.Model], ids: list[int]) -> None:
+    """Give rows about to be renamed a temporary name of their own (``__renaming_<id>``)
+    first. The unique api name index is checked row by row, so rows that swap or rotate
+    their names (a rename through a temporary name on another branch, merged, reverted or
+    discarded here), or a new row taking a renamed row's old name, would otherwise collide
+    midway."""
+    temporary = Concat(Value("__renaming_"), Cast("id", models.CharField()))
+    for start in range(0, len(ids), 500):
+        model._default_manager.filter(id__in=ids[start : start + 500]).update(api_name=temporary)
+
+
+def _update_from_values(model: type[models.Model], rows: list[models.Model], names: list[str]):
+    """``UPDATE t SET f = v.f FROM (VALUES (id, f), ...) v WHERE t.id = v.id``: one statement
+    per 500 rows. Django's ``bulk_update`` builds a ``CASE WHEN id = .. THEN ..`` per row and
+    field, whose construction and planning cost more than the update itself. (SQLite, the
+    embedded default, has no typed ``VALUES`` list: ``bulk_update`` there.)"""
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_update(rows, names, batch_size=200)
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    fields = [model._meta.get_field(name) for name in names]
+    pk = model._meta.pk
+    columns = [quote(f.column) for f in (pk, *fields)]
+    # the first row's values carry the column types; the others take them from it
+    first = ", ".join(f"%s::{f.db_type(connection)}" for f in (pk, *fields))
+    rest = ", ".join(["%s"] * len(columns))
+    sets = ", ".join(f"{c} = v.{c}" for c in columns[1:])
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            params: list[Any] = []
+            for row in chunk:
+                params.append(row.pk)
+                params.extend(
+                    f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields
+                )
+            values = ", ".join([f"({first})", *[f"({rest})"] * (len(chunk) - 1)])
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v({', '.join(columns)}) "
+                f"WHERE {table}.{columns[0]} = v.{columns[0]}",
+                params,
+            )
+
+
+def _park(qs: models.QuerySet) -> None:
+    """Rename rows about to be deleted so that new rows may take their api names."""
+    for row in qs.only("id", "api_name"):
+        type(row)._default_manager.filter(pk=row.pk).update(
+            api_name=f"{row.api_name[:60]}__deleted_{row.pk}"
+        )
+
+
+_CHILD_SPECS = CHILD_SPECS
+
+
+def write(
+    branch,
+    changes: Mapping[str, Document | None],
+    before: Mapping[str, Document | None] | None = None,
+) -> None:
+    """Make the branch's rows match ``changes``; ``None`` deletes the entity (no rule
+    checks: :func:`ontology.workspace.apply` runs the rule set first).
+
+    ``before`` (optional): the documents the branch's rows hold now, e.g. a clean branch's
+    head for a merge. A document whose children (properties, struct fields, link
+    constraints) equal its ``before`` children has them neither read nor written, so a
+    merge that changes an object type's description costs one row, not its twenty
+    properties.
+    """
+    if not changes:
+        return
+    bid = branch.pk
+    before = before or {}
+    docs_by_kind: dict[str, dict[str, Document]] = defaultdict(dict)
+    for rid, doc in changes.items():
+        if doc is not None:
+            docs_by_kind[doc["kind"]][rid] = doc
+    # the documents whose children must be synchronised
+    child_docs: dict[str, dict[str, Document]] = defaultdict(dict)
+    for kind, (_, _, key) in _CHILD_SPECS.items():
+        for rid, doc in docs_by_kind.get(kind, {}).items():
+            old = before.get(rid)
+            if old is None or old.get("kind") != kind or old.get(key) != doc.get(key):
+                child_docs[kind][rid] = doc
+    deleted = [rid for rid, doc in changes.items() if doc is None]
+    resolver = _Resolver(bid)
+    with transaction.atomic():
+        rows: dict[str, dict[str, models.Model]] = {}
+        # 0. park what will be deleted (top-level rows and children dropped from a document)
+        doomed: dict[str, list[int]] = defaultdict(list)
+        for kind in _DELETE_ORDER:
+            model = KIND_MODEL[kind]
+            qs = model._default_manager.filter(branch_id=bid, rid__in=deleted)
+            ids = list(qs.values_list("id", flat=True))
+            if ids:
+                doomed[kind] = ids
+                _park(model._default_manager.filter(id__in=ids))
+        existing_children: dict[str, dict[str, Any]] = {}
+        dropped: dict[str, list[int]] = {}
+        for kind, (child_model, fk, key) in _CHILD_SPECS.items():
+            docs = child_docs.get(kind, {})
+            if not docs:
+                continue
+            current = child_model._default_manager.filter(
+                branch_id=bid, **{f"{fk}__rid__in": list(docs)}
+            )
+            existing_children[kind] = _rows_by_rid(current)
+            keep = {crid for d in docs.values() for crid in d.get(key, {})}
+            # decided here, from the rows just read: no NOT IN over every kept child's rid
+            dropped[kind] = [
+                c.id for crid, c in existing_children[kind].items() if crid not in keep
+            ]
+            if dropped[kind]:
+                _park(child_model._default_manager.filter(id__in=dropped[kind]))
+
+        # 1. top-level rows without references
+        for kind in _UPSERT_ORDER:
+            docs = docs_by_kind.get(kind, {})
+            if not docs:
+                continue
+            model = KIND_MODEL[kind]
+            existing = _rows_by_rid(
+                model._default_manager.filter(branch_id=bid, rid__in=list(docs))
+            )
+            items = {rid: _plain_fields(kind, doc) for rid, doc in docs.items()}
+            if kind == "linkType":
+                resolver.prime(ObjectType, [d["source"] for d in docs.values()])
+                resolver.prime(ObjectType, [d["target"] for d in docs.values()])
+                for rid, doc in docs.items():
+                    items[rid]["source_id"] = resolver.id(ObjectType, doc["source"])
+                    items[rid]["target_id"] = resolver.id(ObjectType, doc["target"])
+            rows[kind] = _bulk_upsert(model, bid, items, existing)
+            resolver.cache[model].update({rid: r.id for rid, r in rows[kind].items()})
+
+        # 2. children (properties, struct fields, link constraints)
+        _apply_children(bid, child_docs, rows, existing_children, resolver)
+
+        # 3. references between top-level rows
+        _apply_references(bid, docs_by_kind, child_docs, rows, existing_children, resolver, before)
+
+        # 4. deletions: dropped children first, then top-level rows, dependants first
+        for kind, (child_model, _, _) in _CHILD_SPECS.items():
+            if dropped.get(kind):
+                child_model._default_manager.filter(id__in=dropped[kind]).delete()
+        for kind in _DELETE_ORDER:
+            if doomed.get(kind):
+                model = KIND_MODEL[kind]
+                if model is ObjectType:
+                    ObjectType.objects.filter(id__in=doomed[kind]).update(
+                        primary_key=None, title_property=None
+                    )
+                model._default_manager.filter(id__in=doomed[kind]).delete()
+
+
+def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> None:
+    # struct fields
+    items, existing = {}, existing_children.get("structType", {})
+    for rid, doc in docs_by_kind.get("structType", {}).items():
+        parent_id = rows["structType"][rid].id
+        for frid, f in doc.get("fields", {}).items():
+            items[frid] = {
+                "struct_type_id": parent_id,
+                "api_name": f["apiName"],
+                "display_name": f.get("displayName", ""),
+                "description": f.get("description", ""),
+                "base_type": f["baseType"],
+                "required": f.get("required", False),
+                "position": f.get("position", 0),
+            }
+    if items:
+        _bulk_upsert(StructField, bid, items, existing)
+    # properties
+    items, existing = {}, existing_children.get("objectType", {})
+    ot_docs = docs_by_kind.get("objectType", {})
+    for model, key in ((ValueType, "valueType"), (StructType, "structType")):
+        resolver.prime(
+            model, (p.get(key) for d in ot_docs.values() for p in d["properties"].values())
+        )
+    resolver.prime(
+        SharedProperty,
+        (p.get("sharedProperty") for d in ot_docs.values() for p in d["properties"].values()),
+    )
+    for rid, doc in ot_docs.items():
+        parent_id = rows["objectType"][rid].id
+        for prid, p in doc.get("properties", {}).items():
+            values = {
+                "object_type_id": parent_id,
+                "api_name": p["apiName"],
+                "display_name": p.get("displayName", ""),
+                "description": p.get("description", ""),
+                "base_type": p["baseType"],
+                "item_type": p.get("itemType") or "",
+                "value_type_id": resolver.id(ValueType, p.get("valueType")),
+                "struct_type_id": resolver.id(StructType, p.get("structType")),
+                "shared_property_id": resolver.id(SharedProperty, p.get("sharedProperty")),
+                "required": p.get("required", False),
+                "pii": p.get("pii", False),
+                "position": p.get("position", 0),
+            }
+            values.update(_deprecation_fields(p))
+            items[prid] = values
+    if items:
+        written = _bulk_upsert(Property, bid, items, existing)
+        resolver.cache[Property].update({r: row.id for r, row in written.items()})
+
+
+def _with_new_refs(
+    docs: Mapping[str, Document], before: Mapping[str, Document | None], *keys: str
+) -> dict[str, Document]:
+    """The documents whose references ``keys`` differ from what their rows hold now
+    (``before``): the others' reference columns are already right and are not looked up."""
+    out = {}
+    for rid, doc in docs.items():
+        old = before.get(rid)
+        if (
+            old is None
+            or old.get("kind") != doc.get("kind")
+            or any(doc.get(key) != old.get(key) for key in keys)
+        ):
+            out[rid] = doc
+    return out
+
+
+def _apply_references(
+    bid, docs_by_kind, child_docs, rows, existing_children, resolver, before
+) -> None:
+    all_ots = docs_by_kind.get("objectType", {})
+    ot_docs = _with_new_refs(all_ots, before, "primaryKey", "titleProperty", "replacedBy")
+    lt_docs = _with_new_refs(docs_by_kind.get("linkType", {}), before, "foreignKeyProperty")
+    # properties referred to by documents whose properties were not rewritten: in bulk
+    resolver.prime(
+        Property,
+        [
+            *(doc.get(key) for doc in ot_docs.values() for key in ("primaryKey", "titleProperty")),
+            *(doc.get("foreignKeyProperty") for doc in lt_docs.values()),
+        ],
+    )
+    # shared properties -> value / struct types
+    sp_docs = _with_new_refs(
+        docs_by_kind.get("sharedProperty", {}), before, "valueType", "structType"
+    )
+    refs = {
+        rid: {
+            "value_type_id": resolver.id(ValueType, doc.get("valueType")),
+            "struct_type_id": resolver.id(StructType, doc.get("structType")),
+        }
+        for rid, doc in sp_docs.items()
+    }
+    _bulk_upsert(SharedProperty, bid, refs, rows.get("sharedProperty", {}))
+
+    # object types -> keys, replacement, interfaces
+    refs = {
+        rid: {
+            "primary_key_id": resolver.id(Property, doc.get("primaryKey")),
+            "title_property_id": resolver.id(Property, doc.get("titleProperty")),
+            "replaced_by_id": resolver.id(ObjectType, doc.get("replacedBy")),
+        }
+        for rid, doc in ot_docs.items()
+    }
+    _bulk_upsert(ObjectType, bid, refs, rows.get("objectType", {}))
+    with_interfaces = _with_new_refs(all_ots, before, "interfaces")
+    if with_interfaces:
+        _set_m2m(ObjectType, "interfaces", Interface, with_interfaces, rows["objectType"], resolver)
+
+    # link types -> foreign key property
+    refs = {
+        rid: {"foreign_key_property_id": resolver.id(Property, doc.get("foreignKeyProperty"))}
+        for rid, doc in lt_docs.items()
+    }
+    _bulk_upsert(LinkType, bid, refs, rows.get("linkType", {}))
+
+    # interfaces -> extends, properties, link constraints
+    if_docs = docs_by_kind.get("interface", {})
+    extending = _with_new_refs(if_docs, before, "extends")
+    if extending:
+        _set_m2m(Interface, "extends", Interface, extending, rows["interface"], resolver)
+    with_properties = _with_new_refs(if_docs, before, "properties")
+    if with_properties:
+        _set_m2m(
+            Interface, "properties", SharedProperty, with_properties, rows["interface"], resolver
+        )
+    if_docs = child_docs.get("interface", {})
+    if if_docs:
+        existing = existing_children.get("interface", {})
+        items = {}
+        for rid, doc in if_docs.items():
+            for crid, c in doc.get("linkConstraints", {}).items():
+                items[crid] = {
+                    "interface_id": rows["interface"][rid].id,
+                    "api_name": c["apiName"],
+                    "display_name": c.get("displayName", ""),
+                    "description": c.get("description", ""),
+                    "target_object_type_id": resolver.id(ObjectType, c.get("targetObjectType")),
+                    "target_interface_id": resolver.id(Interface, c.get("targetInterface")),
+                    "cardinality": c.get("cardinality", "MANY"),
+                    "required": c.get("required", False),
+                }
+        if items:
+            _bulk_upsert(InterfaceLinkConstraint, bid, items, existing)
+
+
+def _set_m2m(model, name, target_model, docs, rows, resolver) -> None:
+    """Make the many-to-many ``name`` of these rows match their documents (diffed)."""
+    field = model._meta.get_field(name)
+    through = field.remote_field.through
+    own, other = field.m2m_field_name() + "_id", field.m2m_reverse_field_name() + "_id"
+    resolver.prime(target_model, (r for d in docs.values() for r in d.get(name, {})))
+    wanted = {
+        (rows[rid].id, resolver.id(target_model, ref))
+        for rid, doc in docs.items()
+        for ref in doc.get(name, {})
+    }
+    current_qs = through.objects.filter(**{f"{own}__in": [rows[rid].id for rid in docs]})
+    current = {(a, b): pk for pk, a, b in current_qs.values_list("pk", own, other)}
+    stale = [pk for pair, pk in current.items() if pair not in wanted]
+    if stale:
+        through.objects.filter(pk__in=stale).delete()
+    missing = sorted(wanted - set(current))
+    if missing:
+        through.objects.bulk_create(
+            [through(**{own: a, other: b}) for a, b in missing], batch_size=1000
+        )
+
+
+def as_stored(value: Any) -> Any:
+    """``value`` as a JSON column gives it back (value type constraints are one).
+
+    PostgreSQL's JSONB keeps numbers as exact decimals and prints them without exponent:
+    a float Python writes in exponent form that is a whole number comes back as an int
+    (``1e30`` -> ``10**30``, the decimal written, not the float's binary value), and
+    ``-0.0`` as ``0.0``. Any other float comes back equal. SQLite keeps the JSON text; the
+    same mapping is applied on every database so that documents do not depend on it."""
+    if isinstance(value, float):
+        if value == 0:
+            return 0.0
+        text = repr(value)
+        if "e" in text and value.is_integer():
+            return int(Decimal(text))
+        return value
+    if isinstance(value, dict):
+        return {key: as_stored(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_stored(item) for item in value]
+    return value
