@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ontology.compatibility import classify, constraint_changes, element_shift
+from ontology.compatibility import classify
+from ontology.compatibility_rules import constraint_changes, element_shift
 from tests.versioning.domain.builders import (
     interface,
     link_constraint,
