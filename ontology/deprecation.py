@@ -18,7 +18,7 @@ import events
 from . import metrics
 from .choices import Status
 from .compatibility import KIND_WORDS
-from .documents import TOP_LEVEL
+from .kinds import TOP_LEVEL
 from .models import Property
 
 DEPRECATION_OVERDUE = "com.oms.ontology.deprecation.overdue.v1"
@@ -30,7 +30,7 @@ def overdue(today: date | None = None) -> list[dict[str, Any]]:
     deadline before ``today``, most overdue first."""
     today = today or timezone.now().date()
     found = []
-    for model in (*TOP_LEVEL, Property):
+    for model in (*(kind.model for kind in TOP_LEVEL), Property):
         rows = model._default_manager.filter(
             branch__protected=True,
             branch__archived=False,

@@ -27,6 +27,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.factories import (
     BranchFactory,
@@ -83,5 +84,19 @@ def token(db, keep_connection, no_lockout):
     derandomize=True,
 )
 def test_every_operation_keeps_its_contract(case, token):
-    # no ``checks=``: every check schemathesis has
-    case.call_and_validate(headers={"Authorization": f"Token {token}"})
+    # no ``checks=``: every check schemathesis has, except where a schema-valid body names
+    # something that must exist and no schema can say which (see SEMANTIC_REFERENCES)
+    excluded = [positive_data_acceptance] if _names_existing_users(case) else []
+    case.call_and_validate(headers={"Authorization": f"Token {token}"}, excluded_checks=excluded)
+
+
+#: operations whose body names users by username: a generated name is schema-valid but
+#: names nobody, and the answer is the uniform 400 on the field (no username enumeration:
+#: tests/protection/test_defects.py, tests/test_api_schema_agreement.py). Every other check
+#: still runs on them.
+SEMANTIC_REFERENCES = {("POST", "/api/v1/proposals/"): "reviewers"}
+
+
+def _names_existing_users(case) -> bool:
+    key = SEMANTIC_REFERENCES.get((case.method.upper(), case.path))
+    return bool(key and isinstance(case.body, dict) and case.body.get(key))

@@ -24,7 +24,7 @@ import events
 
 from . import permissions
 from .domain.compatibility import ClassifiedChange, Compatibility
-from .exceptions import UnknownRefError, VersioningError
+from .exceptions import DuplicateNameError, UnknownRefError, VersioningError
 from .models import API_NAME_PATH_RE, Consumer, Release
 
 CONSUMER_BROKEN = "com.oms.versioning.consumer.broken.v1"
@@ -181,7 +181,7 @@ def save_consumer(consumer: Consumer | None, user: Any, **data: Any) -> Consumer
             if not name:
                 raise VersioningError("A consumer needs a name.", field="name")
             if Consumer.objects.filter(name=name).exclude(pk=consumer.pk).exists():
-                raise VersioningError(f"A consumer '{name}' exists.", field="name")
+                raise DuplicateNameError(f"A consumer '{name}' exists.", field="name")
             consumer.name = name
         if "owner" in data:
             consumer.owner = data["owner"]

@@ -30,6 +30,13 @@ class VersioningError(DomainError):
     """An error of versioning (a ref, a head, a proposal's state...)."""
 
 
+class DuplicateNameError(VersioningError):
+    """The name is taken by another row of its kind (409)."""
+
+    http_status = 409
+    code = "duplicate"
+
+
 class UnknownRefError(VersioningError):
     """No branch, commit or release by that name (404)."""
 

@@ -400,5 +400,7 @@ def test_a_patch_by_a_grantee_reads_the_grant_once_and_no_more_than_it_needs(b):
         assert sum("guardian_userobjectpermission" in q for q in sql) == 1
         assert not [q for q in sql if q.startswith('SELECT 1 AS "a" FROM "versioning_branch"')]
         counts.append(len(sql))
-    assert counts[0] == counts[1] <= 25, counts
+    # the bound: the grant, the row lock and write (about a dozen), plus the rule set's
+    # neighbourhood, one query per kind that may reference or be referenced (about 15)
+    assert counts[0] == counts[1] <= 32, counts
     assert ObjectType.objects.get(pk=many.pk).description == "new"

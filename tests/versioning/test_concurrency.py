@@ -104,7 +104,7 @@ def edit_during_the_copy(monkeypatch, source: Branch) -> list[str]:
     """Make the next branch copy let another steward add an object type with properties
     to ``source`` (committed, on its own connection) between the copy's object type and
     property statements; the returned list receives the new object type's rid."""
-    from ontology import workspace
+    from ontology import workspace_copy as workspace
     from ontology.models import ObjectType
     from tests.factories import ObjectTypeFactory
     from versioning.changes import mark_changed

@@ -136,13 +136,13 @@ def test_api_refuses_bad_input_with_the_field_named(main):
     def refused(body, status=400):
         return set(error(api.post(URL, body, format="json"), status)["fields"])
 
-    assert refused({"name": "x", "reads": ["not a path!"]}) == {"reads"}
+    assert refused({"name": "x", "reads": ["Ok", "not a path!"]}) == {"reads.1"}  # the item named
     assert refused({"name": "x", "reads": "Flight"}) == {"reads"}
     assert refused({"name": "x", "pinnedRelease": "9.9.9"}, 404) == {"pinnedRelease"}
     assert refused({"name": "x", "color": 1}) == {"color"}
     assert refused({"name": "x", "owner": "ghost"}) == {"owner"}
     register("taken", [])
-    assert refused({"name": "taken"}) == {"name"}
+    assert refused({"name": "taken"}, 409) == {"name"}  # a taken name is a conflict
     assert refused({"name": "   "}) == {"name"}
     assert not Consumer.objects.exclude(name="taken").exists()
 

@@ -99,7 +99,7 @@ class ConsumerListView(VersioningView):
         operation_id="consumers_create",
         summary="Register a consumer",
         request=ConsumerSerializer,
-        responses={201: ConsumerSerializer, **errors(400, 403, 404)},
+        responses={201: ConsumerSerializer, **errors(400, 403, 404, 409)},
         tags=["consumers"],
     )
     def post(self, request):
@@ -127,7 +127,7 @@ class ConsumerDetailView(VersioningView):
         summary="Change a consumer (only the fields sent)",
         parameters=[NAME],
         request=ConsumerUpdateSerializer,
-        responses={200: ConsumerSerializer, **errors(400, 403, 404)},
+        responses={200: ConsumerSerializer, **errors(400, 403, 404, 409)},
         tags=["consumers"],
     )
     def patch(self, request, name: str):
