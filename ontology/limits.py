@@ -10,12 +10,14 @@ docs/api.md lists them.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from oms_site.strict import UNWRITABLE as UNWRITABLE_TEXT
+from oms_site.strict import shown
 
 
 @dataclass(frozen=True)
@@ -84,16 +86,6 @@ def list_limit(name: str) -> dict[str, Any]:
 
 # --- the shape of a JSON body ----------------------------------------------------------
 
-#: lone surrogates (no database and no answer can encode them) and NUL (PostgreSQL refuses it)
-_UNWRITABLE = re.compile("[\ud800-\udfff\x00]")
-
-
-def shown(key: str) -> str:
-    """A key as it can be rendered in an error: lone surrogates and NUL escaped."""
-    if not _UNWRITABLE.search(key):
-        return key
-    return key.encode("unicode_escape").decode("ascii")
-
 
 def check_json(value: Any, path: str = "") -> dict[str, list[str]]:
     """Errors of a parsed JSON value that no field could report: nesting deeper than
@@ -103,7 +95,7 @@ def check_json(value: Any, path: str = "") -> dict[str, list[str]]:
     while stack:
         item, where, depth = stack.pop()
         if isinstance(item, str):
-            if _UNWRITABLE.search(item):
+            if UNWRITABLE_TEXT.search(item):
                 return {where or "non_field_errors": [UNWRITABLE]}
             continue
         if not isinstance(item, (dict, list)):
@@ -112,7 +104,7 @@ def check_json(value: Any, path: str = "") -> dict[str, list[str]]:
             return {where or "non_field_errors": [over_depth()]}
         if isinstance(item, dict):
             for key, child in item.items():
-                if _UNWRITABLE.search(key):
+                if UNWRITABLE_TEXT.search(key):
                     return {where or "non_field_errors": [f"The key '{shown(key)}': {UNWRITABLE}"]}
                 stack.append((child, f"{where}.{key}" if where else key, depth + 1))
         else:

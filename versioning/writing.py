@@ -67,17 +67,26 @@ def lock_branch(branch: Branch | str) -> Branch:
     return found
 
 
-def check_writable(branch: Branch, *, system: bool = False) -> None:
-    """The one rule for "may this branch change": never when archived; when protected,
-    only by a ``system`` write (a merge, a loader). Commits, merges, reverts, discards and
-    the ontology's row edits all ask it (403 :class:`ProtectedBranchError`)."""
+def write_refusal(branch: Branch, *, system: bool = False) -> str:
+    """The one rule for "may this branch change" ('' when it may): never when archived;
+    when protected, only by a ``system`` write (a merge, a loader). Commits, merges,
+    reverts, discards and the ontology's row edits ask it through :func:`check_writable`;
+    the admin asks it to show or hide its edit controls."""
     if branch.archived:
-        raise ProtectedBranchError(f"Branch '{branch.name}' is archived and cannot change.")
+        return f"Branch '{branch.name}' is archived and cannot change."
     if branch.protected and not system:
-        raise ProtectedBranchError(
+        return (
             f"Branch '{branch.name}' is protected: change it on another branch and merge a "
             "proposal."
         )
+    return ""
+
+
+def check_writable(branch: Branch, *, system: bool = False) -> None:
+    """:func:`write_refusal` as a 403 (:class:`ProtectedBranchError`)."""
+    refusal = write_refusal(branch, system=system)
+    if refusal:
+        raise ProtectedBranchError(refusal)
 
 
 def check_head(branch: Branch, expected_head: str | None) -> None:

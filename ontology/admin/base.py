@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
@@ -91,6 +93,16 @@ class ServiceRejected(Exception):
         super().__init__(str(error))
         self.error = error
         self.inline = inline
+
+
+@contextlib.contextmanager
+def _rejected_as_form_errors() -> Iterator[None]:
+    """A refusal raised as a change set closes (the rule set over every row the save wrote:
+    a dependent it breaks, say) is shown on the form like a service's, not a 500."""
+    try:
+        yield
+    except (ValidationError, DomainError) as exc:
+        raise ServiceRejected(as_validation_error(exc)) from exc
 
 
 class BranchFormMixin:
@@ -356,8 +368,9 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "oms_version": self.entity_version(object_id)}
         try:
-            # one steward save = one event per entity, however many inline rows it wrote
-            with services.change_set():
+            # one steward save = one event per entity, however many inline rows it wrote;
+            # the rule set runs over them all when the change set closes
+            with _rejected_as_form_errors(), services.change_set():
                 return super().changeform_view(request, object_id, form_url, extra_context)
         except ServiceRejected as rejected:
             # the save was rolled back; show the form again with the refusal on it

@@ -13,10 +13,11 @@ from guardian.shortcuts import get_objects_for_user
 
 from versioning.models import Branch
 from versioning.permissions import EDIT_BRANCH, can_edit_branch
+from versioning.writing import write_refusal
 
 
 def is_editable(branch: Branch) -> bool:
-    return not (branch.protected or branch.archived)
+    return not write_refusal(branch)
 
 
 def user_may_edit(request: HttpRequest, branch: Branch) -> bool:

@@ -4,7 +4,8 @@ Two branches edit one valid base with random edits, each accepted only if the ru
 (:func:`ontology.rule_set.validate` over the changed documents and their neighbourhood)
 passes, as every write door asks. After every edit the whole branch tree passes the rule
 set checked in full; and whenever the merge of the two reports no BLOCK, the merged tree
-passes it too.
+passes it too. "Passes" also means the hand-written invariants of :func:`broken`, so the
+test fails when the rule set is switched off altogether, not only when the merge skips it.
 """
 
 from __future__ import annotations
@@ -45,9 +46,80 @@ def base_tree() -> dict:
 
 
 def problems(tree: dict) -> list:
-    """The rule set over the whole tree (every document checked, every name compared)."""
+    """The rule set over the whole tree (every document checked, every name compared),
+    and the invariants the edits here can break, written out independently of it: a rule
+    set that accepted everything would otherwise judge its own trees valid."""
     graph = TreeGraph(tree)
-    return validate(graph, set(tree), lambda rid: None, graph.names)
+    return [*validate(graph, set(tree), lambda rid: None, graph.names), *broken(tree)]
+
+
+def _of(tree: dict, kind: str) -> dict:
+    return {rid: doc for rid, doc in tree.items() if doc["kind"] == kind}
+
+
+def broken(tree: dict) -> list[str]:
+    """The invariants of these trees, by hand: references resolve, names are unique per
+    kind, an implementer uses its interfaces' shared properties with their type and has
+    the links their required constraints ask for, a foreign key has its target's primary
+    key type, a primary key is of a key type."""
+    out: list[str] = []
+    for kind in {d["kind"] for d in tree.values()}:
+        names = [d["apiName"].lower() for d in _of(tree, kind).values()]
+        out += [f"two {kind}s named {n}" for n in set(names) if names.count(n) > 1]
+    links = _of(tree, "linkType")
+    for rid, link in links.items():
+        source, target = tree.get(link["source"]), tree.get(link["target"])
+        if source is None or target is None:
+            out.append(f"{rid}: an end is gone")
+            continue
+        if link["cardinality"] == "MANY_TO_MANY":
+            continue
+        fk = source["properties"].get(link["foreignKeyProperty"])
+        pk = target["properties"].get(target["primaryKey"])
+        if fk is None or pk is None or fk["baseType"] != pk["baseType"]:
+            out.append(f"{rid}: the foreign key does not hold the target's primary key")
+    for rid, iface in _of(tree, "interface").items():
+        out += [f"{rid}: {sp} is gone" for sp in iface["properties"] if sp not in tree]
+        for lc in iface["linkConstraints"].values():
+            if lc["targetObjectType"] not in tree:
+                out.append(f"{rid}: the constraint's target is gone")
+    for rid, ot in _of(tree, "objectType").items():
+        props = ot["properties"]
+        pk = props.get(ot["primaryKey"])
+        if pk is None or pk["baseType"] not in ("string", "integer"):
+            out.append(f"{rid}: no primary key of a key type")
+        used = {}
+        for p in props.values():
+            sp = p["sharedProperty"]
+            if sp is not None and sp not in tree:
+                out.append(f"{rid}: shared property {sp} is gone")
+            elif sp is not None:
+                used[sp] = p
+                if p["baseType"] != tree[sp]["baseType"]:
+                    out.append(f"{rid}: {p['apiName']} is not of its shared property's type")
+        for irid in ot["interfaces"]:
+            iface = tree.get(irid)
+            if iface is None:
+                out.append(f"{rid}: interface {irid} is gone")
+                continue
+            out += [f"{rid}: {irid} asks for {sp}" for sp in iface["properties"] if sp not in used]
+            for lc in iface["linkConstraints"].values():
+                if lc["required"] and not _linked(links, rid, lc):
+                    out.append(f"{rid}: {irid} asks for a link {lc['apiName']}")
+    return out
+
+
+def _linked(links: dict, rid: str, lc: dict) -> bool:
+    """A link from ``rid`` to the constraint's object type (one target for ONE)."""
+    to = lc["targetObjectType"]
+    for link in links.values():
+        one = {"source": ("ONE_TO_ONE", "ONE_TO_MANY"), "target": ("ONE_TO_ONE",)}
+        for side, other in (("source", "target"), ("target", "source")):
+            if link[side] != rid or link[other] != to:
+                continue
+            if lc["cardinality"] == "MANY" or link["cardinality"] in one[side]:
+                return True
+    return False
 
 
 OTS = st.sampled_from(["ot0", "ot1"])

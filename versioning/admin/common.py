@@ -18,6 +18,7 @@ from .. import permissions, services
 from ..exceptions import VersioningError
 from ..models import Branch, Commit, Proposal, ProposalStatus
 from ..selection import current_branch
+from ..writing import write_refusal
 from .display import conflict_label
 
 
@@ -27,7 +28,7 @@ def selected_branch(request: HttpRequest) -> Branch:
 
 
 def writable(branch: Branch) -> bool:
-    return not (branch.protected or branch.archived)
+    return not write_refusal(branch)
 
 
 # The rules are versioning.permissions' (the services enforce them); these add what the

@@ -14,6 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from oms_site.api import StrictCharField
+from oms_site.strict import StrictSerializer
 
 from .. import consumers, permissions
 from ..exceptions import UnknownRefError, VersioningError
@@ -23,7 +24,7 @@ from .views import VersioningView, errors
 NAME = OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH)
 
 
-class ConsumerSerializer(serializers.Serializer):
+class ConsumerSerializer(StrictSerializer):
     name = StrictCharField(max_length=100)
     owner = StrictCharField(
         required=False, allow_null=True, allow_blank=True, help_text="A username."
@@ -40,13 +41,8 @@ class ConsumerSerializer(serializers.Serializer):
     )
     description = StrictCharField(required=False, allow_blank=True)
 
-    def validate(self, attrs):
-        others = sorted(set(self.initial_data) - set(self.fields))
-        if others:
-            raise serializers.ValidationError(
-                {name: ["Not a field of a consumer."] for name in others}
-            )
-        return attrs
+    def unknown_key(self, key: str, writable: list[str]) -> str:
+        return "Not a field of a consumer."
 
 
 class ConsumerUpdateSerializer(ConsumerSerializer):

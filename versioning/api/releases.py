@@ -14,6 +14,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from oms_site.api import Pagination, StrictCharField
+from oms_site.strict import StrictSerializer
 
 from .. import permissions, releases
 from ..domain.compatibility import Compatibility
@@ -101,7 +102,7 @@ def _optional(max_length: int, help_text: str) -> serializers.CharField:
     )
 
 
-class ReleaseCreateSerializer(serializers.Serializer):
+class ReleaseCreateSerializer(StrictSerializer):
     branch = StrictCharField(max_length=100, default="main")
     version = _optional(
         100,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from oms_site.api import StrictCharField
+from oms_site.strict import StrictSerializer
 
 from .. import compat_modes, services
 from ..exceptions import VersioningError
@@ -44,7 +45,7 @@ class BranchDetailSerializer(BranchSerializer):
         fields = [*BranchSerializer.Meta.fields, "uncommittedChanges"]
 
 
-class BranchCreateSerializer(serializers.Serializer):
+class BranchCreateSerializer(StrictSerializer):
     name = StrictCharField(max_length=100)
     description = StrictCharField(required=False, allow_blank=True, default="")
     locals()["from"] = StrictCharField(
@@ -52,7 +53,7 @@ class BranchCreateSerializer(serializers.Serializer):
     )
 
 
-class BranchUpdateSerializer(serializers.Serializer):
+class BranchUpdateSerializer(StrictSerializer):
     """``PATCH branches/{b}/``: the settings to change; those left out stay as they are."""
 
     description = StrictCharField(required=False, allow_blank=True, max_length=10000)
@@ -79,17 +80,9 @@ class BranchUpdateSerializer(serializers.Serializer):
         except VersioningError as exc:
             raise serializers.ValidationError(str(exc)) from exc
 
-    def validate(self, attrs):
-        # anything else is refused, not ignored: a rename or a head moved would not happen
-        others = sorted(set(self.initial_data) - set(self.fields))
-        if others:
-            raise serializers.ValidationError(
-                {
-                    name: [services.NAME_IS_FIXED if name == "name" else services.NOT_A_SETTING]
-                    for name in others
-                }
-            )
-        return attrs
+    def unknown_key(self, key: str, writable: list[str]) -> str:
+        # refused, not ignored: a rename or a head moved would not happen
+        return services.NAME_IS_FIXED if key == "name" else services.NOT_A_SETTING
 
 
 class CommitSerializer(serializers.ModelSerializer):
@@ -133,7 +126,7 @@ class CommitPageSerializer(serializers.Serializer):
     next = StrictCharField(allow_null=True, help_text="Cursor for ?after= (last id).")
 
 
-class CommitCreateSerializer(serializers.Serializer):
+class CommitCreateSerializer(StrictSerializer):
     message = StrictCharField(max_length=10000)
     expectedHead = StrictCharField(
         max_length=64,
@@ -171,7 +164,7 @@ class ChangesSerializer(serializers.Serializer):
     changes = EntityChangeSerializer(many=True)
 
 
-class DiscardSerializer(serializers.Serializer):
+class DiscardSerializer(StrictSerializer):
     rids = serializers.ListField(
         child=serializers.UUIDField(),
         required=False,
@@ -312,7 +305,7 @@ class ProposalSerializer(serializers.ModelSerializer):
         return [a.user.username for a in proposal.approvals.all()]
 
 
-class ProposalCreateSerializer(serializers.Serializer):
+class ProposalCreateSerializer(StrictSerializer):
     source = StrictCharField(max_length=100)
     target = StrictCharField(max_length=100, default="main")
     title = StrictCharField(max_length=200)
@@ -322,7 +315,7 @@ class ProposalCreateSerializer(serializers.Serializer):
     )
 
 
-class ResolveSerializer(serializers.Serializer):
+class ResolveSerializer(StrictSerializer):
     conflictId = StrictCharField(max_length=2000)
     choice = serializers.ChoiceField(
         ["ours", "theirs", "value"], allow_null=True, help_text="null forgets the choice."
@@ -330,7 +323,7 @@ class ResolveSerializer(serializers.Serializer):
     value = serializers.JSONField(required=False, allow_null=True, default=None)
 
 
-class ProposalActionSerializer(serializers.Serializer):
+class ProposalActionSerializer(StrictSerializer):
     action = serializers.ChoiceField(["close"])
 
 
@@ -339,12 +332,12 @@ class MergeResultSerializer(serializers.Serializer):
     commit = CommitSerializer()
 
 
-class RevertSerializer(serializers.Serializer):
+class RevertSerializer(StrictSerializer):
     commit = StrictCharField(max_length=64, help_text="Commit id or prefix to revert.")
     expectedHead = StrictCharField(max_length=64, required=False, allow_null=True, default=None)
 
 
-class MergeSerializer(serializers.Serializer):
+class MergeSerializer(StrictSerializer):
     """``POST proposals/{id}/merge/``: an empty body merges; ``override`` goes ahead
     despite compatibility findings."""
 

@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Model
 from rest_framework import serializers
 
 from oms_site.api import StrictCharField
+from oms_site.strict import StrictSerializer
 
 from ... import limits
 from ...choices import Status
 from .refs import Resolver
-
-
-class StrictSerializer(serializers.Serializer):
-    """Refuses every key it does not write (unknown or read-only), naming each: nothing
-    a client sends is dropped silently."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            refused = refused_keys(self.fields, data)
-            if refused:
-                raise serializers.ValidationError(refused)
-        return super().to_internal_value(data)
-
-
-def refused_keys(fields: Mapping[str, serializers.Field], data: Mapping) -> dict[str, list[str]]:
-    """``{key: [why]}`` for the keys of ``data`` that are not writable ``fields``."""
-    writable = sorted(name for name, field in fields.items() if not field.read_only)
-    refused: dict[str, list[str]] = {}
-    for key in data:
-        if key in writable:
-            continue
-        field = fields.get(key)
-        refused[limits.shown(str(key))] = [
-            "This field is read-only."
-            if field is not None
-            else f"Unknown key; this object takes {', '.join(writable)}."
-        ]
-    return refused
 
 
 def description_field(**kwargs) -> serializers.CharField:
