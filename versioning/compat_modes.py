@@ -128,13 +128,17 @@ def _findings(
     gate: bool,
     last_changes: list[ClassifiedChange],
     before_result: Mapping[str, Document] | None = None,
+    upcoming: list[ClassifiedChange] | None = None,
 ) -> tuple[list[Finding], list[str]]:
     """Violations of ``result`` (the documents of ``rids`` checked) against the releases
     the mode names, newest first; with ``before_result`` (the target before a merge),
     those it already had are left out. Each violation is reported once, against the
     newest release it breaks; an earlier release is classified only for the rids whose
     document differs from every newer one's (20 releases that changed a few entities
-    each cost little more than one). The deprecation gate runs against the last release."""
+    each cost little more than one). The deprecation gate runs against the last release;
+    the release it names to deprecate in is the one ``upcoming`` (every change since the
+    last release, the branch's own included; default ``last_changes``) would make without
+    the refused removals."""
     rules = get_compatibility()
     last = history[-1]
     against = list(reversed(history if mode.transitive else [last]))
@@ -171,7 +175,8 @@ def _findings(
     removals = [f for f in out if f.violation.rule == "deprecation"]
     if removals:
         refused = {f.key[:3] for f in removals}
-        rest = [c for c in last_changes if (c.rid, c.path, c.kind) not in refused]
+        pending = last_changes if upcoming is None else upcoming
+        rest = [c for c in pending if (c.rid, c.path, c.kind) not in refused]
         version = _next(last, rest)
         out = [
             Finding(f.mode, f.release, f.violation, version)
@@ -237,6 +242,7 @@ def check_merge(target: Branch, merge: Any) -> Report:
             gate=target.protected,
             last_changes=[c for c in changes if c.rid in touched],
             before_result=head,
+            upcoming=changes,
         )
     return report
 

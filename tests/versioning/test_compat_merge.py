@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from events.models import OutboxEvent
-from tests.factories import UserFactory
+from tests.factories import ObjectTypeFactory, UserFactory
 from tests.versioning.support import delete_object_type, edit, seed_main, steward
 from tests.versioning.test_api import client_for, error
 from versioning import consumers, services
+from versioning.changes import mark_changed
 from versioning.compat_modes import CompatibilityError
 from versioning.exceptions import NotAllowedError
 from versioning.models import Branch
@@ -115,6 +116,24 @@ def test_removing_an_active_entity_at_merge_needs_an_earlier_deprecation(release
     )
     with pytest.raises(CompatibilityError):
         services.merge_proposal(proposal, reviewer)
+
+
+def test_the_release_to_deprecate_in_counts_what_the_target_has_not_released_yet(released, people):
+    """main gained an object type since 1.0.0 (a minor bump waiting): the deprecation
+    goes in 1.1.0, the release main would get next, not 1.0.1."""
+    author, reviewer = people
+    Branch.objects.filter(pk=released.pk).update(compatibility_mode="FORWARD")
+    released.refresh_from_db()
+    added = ObjectTypeFactory(branch=released, api_name="Added", properties=1)
+    mark_changed(released.pk, added.rid, "objectType")
+    services.commit_changes(released, None, "add", system=True)
+    proposal = proposal_for(
+        released, author, reviewer, lambda dev: delete_object_type(dev, "Type2")
+    )
+    run = services.dry_run(proposal)
+    (finding,) = run["compatibility"]["findings"]
+    assert (finding["rule"], finding["deprecateIn"]) == ("deprecation", "1.1.0")
+    assert finding["reason"].endswith("Deprecate it in release 1.1.0 first.")
 
 
 def test_no_release_no_findings_and_the_first_version(people):
