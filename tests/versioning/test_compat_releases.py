@@ -187,3 +187,32 @@ def prop_names(main: Branch) -> list[str]:
 
 def test_main_seeded_for_other_tests_checks_nothing():
     assert seed_main(2, link=False).compatibility_mode == "NONE"
+
+
+def test_api_publish_refuses_with_findings_and_overrides_with_the_permission(main, releaser):
+    from tests.versioning.test_api import client_for, error
+
+    set_mode(main, "BACKWARD")
+    publish_release(main, None)
+    edit(main, "Type1", api_name="Vessel")
+    commit(main)
+    body = {"branch": "main"}
+    refused = error(client_for(releaser).post("/api/v1/releases/", body, format="json"), 409)
+    assert refused["code"] == "compatibility"
+    assert [(f["mode"], f["entity"], f["kind"]) for f in refused["findings"]] == [
+        ("BACKWARD", "Vessel", "renamed")
+    ]
+    denied = error(
+        client_for(releaser).post("/api/v1/releases/", {**body, "override": True}, format="json"),
+        403,
+    )
+    assert denied["permission"] == "versioning.override_compatibility"
+    assert Release.objects.count() == 1
+    boss = UserFactory(
+        username="boss",
+        permissions=["versioning.release_branch", "versioning.override_compatibility"],
+    )
+    done = client_for(boss).post("/api/v1/releases/", {**body, "override": True}, format="json")
+    assert done.status_code == 201, done.content
+    event = OutboxEvent.objects.get(type=releases.RELEASE_PUBLISHED, subject="releases/2.0.0")
+    assert event.data["compatibilityOverride"]["by"] == "boss"
