@@ -279,3 +279,19 @@ def test_admin_branch_page_sets_the_mode_for_stewards_only(client, released):
     # left out of the form: unchanged
     assert client.post(url, {"description": "x", "protected": "on"}).status_code == 302
     assert Branch.objects.get(pk=released.pk).compatibility_mode == "FULL_TRANSITIVE"
+
+
+def test_admin_branch_page_keeps_the_mode_read_only_for_a_grant_on_the_branch(client, released):
+    from django.urls import reverse
+    from guardian.shortcuts import assign_perm
+
+    granted = staff("granted")
+    assign_perm("versioning.change_branch", granted, released)
+    client.force_login(granted)
+    url = reverse("admin:versioning_branch_change", args=[released.pk])
+    page = client.get(url).content.decode()
+    assert 'name="compatibility_mode"' not in page  # shown, not editable
+    form = {"description": "mine", "protected": "on", "compatibility_mode": "NONE"}
+    assert client.post(url, form).status_code == 302
+    branch = Branch.objects.get(pk=released.pk)
+    assert (branch.description, branch.compatibility_mode) == ("mine", "BACKWARD")
