@@ -54,7 +54,11 @@ def test_the_task_reports_overdue_items_of_protected_branches_as_metric_and_even
     event = OutboxEvent.objects.get(type=DEPRECATION_OVERDUE)
     assert event.subject == "branches/main/deprecations"
     items = event.data["items"]
-    assert [(i["kind"], i["daysOverdue"]) for i in items] == [("object type", 10), ("property", 1)]
+    assert [(i["kind"], i["entityKind"], i["daysOverdue"]) for i in items] == [
+        ("object type", "objectType", 10),
+        ("property", "property", 1),
+    ]
+    assert "pk" not in items[0]  # database ids stay out of events
     assert items[0]["entity"] == "Late" and items[0]["message"] == "Late goes"
     assert items[1]["entity"].startswith("Soon.")
     assert event.data["count"] == 2 and not event.data["truncated"]
