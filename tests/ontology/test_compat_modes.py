@@ -163,6 +163,21 @@ def test_every_kind_with_a_lifecycle_is_removed_only_after_a_deprecation(kind):
     ) and "ACTIVE in that release" in (violation.reason)
 
 
+def test_children_without_a_status_are_not_gated():
+    """Struct fields, link constraints and an interface's shared properties have no
+    lifecycle: their removal is the modes' business only."""
+    lost = [
+        (interface("if", "Trackable", properties=("sp",)), interface("if", "Trackable")),
+        (
+            struct_type("st", "Address", {"f1": struct_field("street"), "f2": struct_field("no")}),
+            struct_type("st", "Address", {"f1": struct_field("street")}),
+        ),
+    ]
+    for old, new in lost:
+        found = refused(old, new, Mode.NONE, deprecation=True)
+        assert found == [], found
+
+
 def test_a_deprecation_without_message_or_deadline_does_not_open_the_gate():
     for notice in (
         {"message": "", "deadline": None},
