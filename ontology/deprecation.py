@@ -2,9 +2,9 @@
 
 The removal side of the lifecycle (no removal without an earlier deprecation) is a rule
 of ``ontology/compat_policy.py``; this module lists what stayed deprecated past its
-deadline, for the daily task (``ontology.report_overdue_deprecations``: a metric and an
-event), the admin's *Overdue deprecations* page and the admin home's panel of the
-selected branch.
+deadline, for the daily task (``ontology.report_overdue_deprecations``: an event per
+branch), the metric (read at scrape time, ``ontology/metrics.py``), the admin's *Overdue
+deprecations* page and the admin home's panel of the selected branch.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.db.models import Count, Model, QuerySet
 from django.utils import timezone
 
 import events
 
-from . import metrics
 from .choices import Status
 from .compatibility import KIND_WORDS
 from .kinds import TOP_LEVEL
@@ -24,6 +24,35 @@ from .models import Property
 
 DEPRECATION_OVERDUE = "com.oms.ontology.deprecation.overdue.v1"
 _EVENT_ITEMS = 500
+
+
+#: the models with a deprecation lifecycle: every top-level kind, and properties
+MODELS = (*(kind.model for kind in TOP_LEVEL), Property)
+
+
+def _overdue_rows(model: type[Model], today: date, branch: Any = None) -> QuerySet:
+    """The rule: DEPRECATED with a deadline before ``today``, on ``branch`` or else on
+    every protected, active branch."""
+    where: dict[str, Any] = (
+        {"branch__protected": True, "branch__archived": False}
+        if branch is None
+        else {"branch": branch}
+    )
+    return model._default_manager.filter(
+        **where, status=Status.DEPRECATED, deprecation_deadline__lt=today
+    )
+
+
+def counts(today: date | None = None) -> dict[str, int]:
+    """How many are overdue per protected, active branch (the metric, read at scrape
+    time: one grouped count per model)."""
+    today = today or timezone.now().date()
+    out: dict[str, int] = {}
+    for model in MODELS:
+        rows = _overdue_rows(model, today).values("branch__name").annotate(n=Count("pk"))
+        for row in rows.order_by():
+            out[row["branch__name"]] = out.get(row["branch__name"], 0) + row["n"]
+    return out
 
 
 def overdue(
@@ -35,16 +64,9 @@ def overdue(
     overall). Each item also carries the row's ``pk`` and its ``entityKind`` (the kinds'
     name, ``property`` for a property), for links."""
     today = today or timezone.now().date()
-    where: dict[str, Any] = (
-        {"branch__protected": True, "branch__archived": False}
-        if branch is None
-        else {"branch": branch}
-    )
     found = []
-    for model in (*(kind.model for kind in TOP_LEVEL), Property):
-        rows = model._default_manager.filter(
-            **where, status=Status.DEPRECATED, deprecation_deadline__lt=today
-        ).order_by("deprecation_deadline")
+    for model in MODELS:
+        rows = _overdue_rows(model, today, branch).order_by("deprecation_deadline")
         fields = [
             "pk",
             "rid",
@@ -77,15 +99,14 @@ def overdue(
 
 
 def report(today: date | None = None) -> list[dict[str, Any]]:
-    """Set the overdue gauge and publish one event per branch with overdue items."""
+    """Publish one event per branch with overdue items (the gauge is read at scrape time,
+    ``ontology/metrics.py``)."""
     items = overdue(today)
     by_branch: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         by_branch.setdefault(item["branch"], []).append(item)
-    metrics.OVERDUE_DEPRECATIONS.clear()
     for branch, rows in by_branch.items():
         found = [{k: v for k, v in item.items() if k != "pk"} for item in rows]
-        metrics.OVERDUE_DEPRECATIONS.labels(branch).set(len(found))
         events.publish(
             DEPRECATION_OVERDUE,
             f"branches/{branch}/deprecations",
