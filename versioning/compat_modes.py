@@ -14,7 +14,8 @@ ontology (:func:`versioning.workspace.get_compatibility`); each violation become
 :class:`~versioning.domain.modes.Finding`. :func:`enforce` refuses them (409) unless the
 caller overrides, which needs ``override_compatibility`` on the branch (403) and is
 recorded (:func:`override_trailer` on the merge commit, the record in the event).
-NONE checks nothing, the deprecation gate included.
+NONE checks no direction; the deprecation gate holds on every protected branch, whatever
+its mode (a removal needs an earlier release that deprecated it).
 """
 
 from __future__ import annotations
@@ -229,7 +230,7 @@ def check_merge(target: Branch, merge: Any) -> Report:
     names = _Names(last.commit_id, merge.ours, merge.theirs)
     changes = rules.classify(last_docs, result, names)
     report = Report(target.name, mode, last, changes, checked=[])
-    if mode.checks and touched:
+    if (mode.checks or target.protected) and touched:
         mine = sorted(touched)
         head = {r: d for r in mine if (d := merge.ours_tree.get(r)) is not None}
         report.findings, report.checked = _findings(
@@ -257,7 +258,7 @@ def check_release(
     from .releases import _Names
 
     mode = mode_of(branch)
-    if not mode.checks or previous is None or not changes:
+    if not (mode.checks or branch.protected) or previous is None or not changes:
         return []
     history = releases_of(branch.name)
     rids = sorted({c.rid for c in changes})
@@ -287,8 +288,9 @@ def enforce(
     shown = [f.to_dict() for f in findings]
     if not override:
         raise CompatibilityError(
-            f"{len(findings)} change(s) break the {mode_of(branch).value} compatibility of "
-            f"'{branch.name}': fix them, or {action} with override_compatibility.",
+            f"{len(findings)} change(s) break the compatibility rules of '{branch.name}' "
+            f"(mode {mode_of(branch).value}, deprecation lifecycle): fix them, or {action} "
+            "with override_compatibility.",
             shown,
         )
     permissions.check(permissions.override_compatibility_refusal, user, branch)

@@ -118,6 +118,24 @@ def test_removing_an_active_entity_at_merge_needs_an_earlier_deprecation(release
         services.merge_proposal(proposal, reviewer)
 
 
+def test_a_protected_target_under_none_keeps_the_deprecation_gate(released, people):
+    author, reviewer = people
+    Branch.objects.filter(pk=released.pk).update(compatibility_mode="NONE")
+    released.refresh_from_db()
+
+    def rename_and_remove(dev):
+        rename(dev)  # no direction is checked under NONE
+        delete_object_type(dev, "Type2")
+
+    proposal = proposal_for(released, author, reviewer, rename_and_remove)
+    findings = services.dry_run(proposal)["compatibility"]["findings"]
+    assert [(f["mode"], f["rule"], f["entity"]) for f in findings] == [
+        ("NONE", "deprecation", "Type2")
+    ]
+    with pytest.raises(CompatibilityError):
+        services.merge_proposal(proposal, reviewer)
+
+
 def test_the_release_to_deprecate_in_counts_what_the_target_has_not_released_yet(released, people):
     """main gained an object type since 1.0.0 (a minor bump waiting): the deprecation
     goes in 1.1.0, the release main would get next, not 1.0.1."""

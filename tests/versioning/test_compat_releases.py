@@ -133,11 +133,18 @@ def test_removing_an_active_entity_needs_a_release_that_deprecated_it(main):
     assert publish_release(main, None).version == "2.0.0"
 
 
-def test_the_gate_is_off_under_none(main):
+def test_the_gate_holds_on_a_protected_branch_under_none(main):
+    """NONE checks no direction, but a protected branch keeps the deprecation lifecycle."""
+    assert main.compatibility_mode == "NONE" and main.protected
     publish_release(main, None)
+    edit(main, "Type1", api_name="Vessel")  # a direction's business: NONE lets it through
     delete_object_type(main, "Type2")
     commit(main)
-    assert publish_release(main, None).compatibility == "INCOMPATIBLE"
+    with pytest.raises(CompatibilityError) as refused:
+        publish_release(main, None)
+    assert [(f["mode"], f["rule"], f["entity"]) for f in refused.value.findings] == [
+        ("NONE", "deprecation", "Type2")
+    ]
 
 
 def test_a_transitive_mode_checks_every_earlier_release(main):
