@@ -74,7 +74,14 @@ CASES = {
 @pytest.mark.parametrize("name", CASES)
 @pytest.mark.parametrize(
     ("mode", "column"),
-    [(Mode.BACKWARD, 1), (Mode.FORWARD, 2), (Mode.FULL, 3), (Mode.FULL_TRANSITIVE, 3)],
+    [
+        (Mode.BACKWARD, 1),
+        (Mode.FORWARD, 2),
+        (Mode.FULL, 3),
+        (Mode.BACKWARD_TRANSITIVE, 1),
+        (Mode.FORWARD_TRANSITIVE, 2),
+        (Mode.FULL_TRANSITIVE, 3),
+    ],
 )
 def test_each_mode_allows_and_refuses_the_right_changes(name, mode, column):
     new = CASES[name][0]
