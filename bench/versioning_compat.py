@@ -12,8 +12,10 @@ For each size N (the generated branch of ``bench/versioning.py``):
   (``--runs`` times; target p95 <= 200 ms);
 - **combined dry run**: ``GET proposals/{id}/dry-run/`` (conflicts, compatibility report,
   migration plan, next version, consumer impact; target p95 <= 250 ms);
-- **transitive**: 20 releases on ``rel{N}`` (each a few changed descriptions), then the
-  same check under BACKWARD_TRANSITIVE (target <= 1 s).
+- **transitive**: 20 releases on ``rel{N}`` (each a few changed descriptions, and the
+  display name of 10 of the object types the source changes, so that those differ in
+  every release and are classified against all 20), then the same check under
+  BACKWARD_TRANSITIVE (target <= 1 s).
 """
 
 from __future__ import annotations
@@ -99,9 +101,17 @@ class CompatSize:
         from versioning import releases, services
         from versioning.models import Branch
 
+        # every release also renames the display of the same 10 object types the source
+        # changes (no conflict: another field), so that each earlier release differs for
+        # them and the transitive check classifies them against all 20, not only the last
+        shared = self.ots[:10]
         for run in range(19):  # 1.0.0 exists
             picked = self.ots[-(run + 1) * 5 :][:5]
-            edit(self.rel, {rid: change(self.docs[rid], f"release {run}") for rid in picked})
+            edits = {rid: change(self.docs[rid], f"release {run}") for rid in picked}
+            edits.update(
+                {rid: {**self.docs[rid], "displayName": f"Release {run}"} for rid in shared}
+            )
+            edit(self.rel, edits)
             services.commit_changes(self.rel, None, f"release {run}", system=True)
             self.rel.refresh_from_db()
             releases.publish_release(self.rel, None)

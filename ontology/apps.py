@@ -9,7 +9,7 @@ class OntologyConfig(AppConfig):
     def ready(self) -> None:
         from versioning import releases, workspace
 
-        from . import event_types
+        from . import event_types, metrics
         from .compat_policy import OntologyCompatibility
         from .compatibility import classify
         from .kinds import ROUTE_SEGMENTS
@@ -23,6 +23,7 @@ class OntologyConfig(AppConfig):
             route_segments=(*ROUTE_SEGMENTS.values(), "bundle"),
         )
         event_types.register()
+        metrics.register_collector()
         releases.register_classifier(classify)
         _register_downloads()
 

@@ -28,12 +28,35 @@ from versioning.domain.compatibility import Compatibility as C
 from versioning.domain.modes import Violation
 
 from .choices import Status
-from .compatibility import KIND_WORDS, classify
+from .compatibility import CHILDREN, KIND_WORDS, classify
+from .kinds import KINDS, TOP_LEVEL
+from .models.base import StatusFields
 
 Document = dict[str, Any]
 
-#: top-level kinds and children with a status, so with a deprecation lifecycle
-GATED_REMOVALS = {"removed": None, "property_removed": "properties"}
+#: (parent kind, document key) of the children with a status, so with a deprecation
+#: lifecycle (object types' properties), read from the one map of the kinds; every
+#: top-level kind has one
+GATED_CHILDREN = frozenset(
+    (kind.name, child.key)
+    for kind in TOP_LEVEL
+    for child in kind.children
+    if issubclass(KINDS[child.kind].model, StatusFields)
+)
+
+
+def _gated(change: ClassifiedChange) -> str | None:
+    """``""`` for the removal of a top-level entity, the document key of its children for
+    the removal of a child with a status, ``None`` for any other change."""
+    if change.kind == "removed" and not change.path:
+        return ""
+    if (
+        len(change.path) == 2
+        and change.kind.endswith("_removed")
+        and (change.entity_kind, change.path[0]) in GATED_CHILDREN
+    ):
+        return change.path[0]
+    return None
 
 
 def allowed_backward(change: ClassifiedChange) -> bool:
@@ -145,13 +168,13 @@ def _deprecation(
 ) -> list[Violation]:
     out = []
     for change in changes:
-        if change.kind not in GATED_REMOVALS:
+        children = _gated(change)
+        if children is None:
             continue
         doc = before.get(change.rid) or {}
-        children = GATED_REMOVALS[change.kind]
-        if children is not None:
+        if children:
             doc = doc.get(children, {}).get(change.path[-1]) or {}
-            word = "property"
+            word = CHILDREN[change.entity_kind][1]
         else:
             word = KIND_WORDS.get(change.entity_kind, "entity")
         status = doc.get("status", Status.ACTIVE)

@@ -14,7 +14,8 @@ ontology (:func:`versioning.workspace.get_compatibility`); each violation become
 :class:`~versioning.domain.modes.Finding`. :func:`enforce` refuses them (409) unless the
 caller overrides, which needs ``override_compatibility`` on the branch (403) and is
 recorded (:func:`override_trailer` on the merge commit, the record in the event).
-NONE checks nothing, the deprecation gate included.
+NONE checks no direction; the deprecation gate holds on every protected branch, whatever
+its mode (a removal needs an earlier release that deprecated it).
 """
 
 from __future__ import annotations
@@ -128,13 +129,17 @@ def _findings(
     gate: bool,
     last_changes: list[ClassifiedChange],
     before_result: Mapping[str, Document] | None = None,
+    upcoming: list[ClassifiedChange] | None = None,
 ) -> tuple[list[Finding], list[str]]:
     """Violations of ``result`` (the documents of ``rids`` checked) against the releases
     the mode names, newest first; with ``before_result`` (the target before a merge),
     those it already had are left out. Each violation is reported once, against the
     newest release it breaks; an earlier release is classified only for the rids whose
     document differs from every newer one's (20 releases that changed a few entities
-    each cost little more than one). The deprecation gate runs against the last release."""
+    each cost little more than one). The deprecation gate runs against the last release;
+    the release it names to deprecate in is the one ``upcoming`` (every change since the
+    last release, the branch's own included; default ``last_changes``) would make without
+    the refused removals."""
     rules = get_compatibility()
     last = history[-1]
     against = list(reversed(history if mode.transitive else [last]))
@@ -171,7 +176,8 @@ def _findings(
     removals = [f for f in out if f.violation.rule == "deprecation"]
     if removals:
         refused = {f.key[:3] for f in removals}
-        rest = [c for c in last_changes if (c.rid, c.path, c.kind) not in refused]
+        pending = last_changes if upcoming is None else upcoming
+        rest = [c for c in pending if (c.rid, c.path, c.kind) not in refused]
         version = _next(last, rest)
         out = [
             Finding(f.mode, f.release, f.violation, version)
@@ -224,7 +230,7 @@ def check_merge(target: Branch, merge: Any) -> Report:
     names = _Names(last.commit_id, merge.ours, merge.theirs)
     changes = rules.classify(last_docs, result, names)
     report = Report(target.name, mode, last, changes, checked=[])
-    if mode.checks and touched:
+    if (mode.checks or target.protected) and touched:
         mine = sorted(touched)
         head = {r: d for r in mine if (d := merge.ours_tree.get(r)) is not None}
         report.findings, report.checked = _findings(
@@ -237,6 +243,7 @@ def check_merge(target: Branch, merge: Any) -> Report:
             gate=target.protected,
             last_changes=[c for c in changes if c.rid in touched],
             before_result=head,
+            upcoming=changes,
         )
     return report
 
@@ -251,7 +258,7 @@ def check_release(
     from .releases import _Names
 
     mode = mode_of(branch)
-    if not mode.checks or previous is None or not changes:
+    if not (mode.checks or branch.protected) or previous is None or not changes:
         return []
     history = releases_of(branch.name)
     rids = sorted({c.rid for c in changes})
@@ -281,8 +288,9 @@ def enforce(
     shown = [f.to_dict() for f in findings]
     if not override:
         raise CompatibilityError(
-            f"{len(findings)} change(s) break the {mode_of(branch).value} compatibility of "
-            f"'{branch.name}': fix them, or {action} with override_compatibility.",
+            f"{len(findings)} change(s) break the compatibility rules of '{branch.name}' "
+            f"(mode {mode_of(branch).value}, deprecation lifecycle): fix them, or {action} "
+            "with override_compatibility.",
             shown,
         )
     permissions.check(permissions.override_compatibility_refusal, user, branch)

@@ -4,9 +4,9 @@ dead letters waiting for someone. Reads only; every panel links to where to act.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -15,8 +15,9 @@ from versioning import releases, services
 from versioning.models import MAIN_BRANCH, Branch, Proposal
 from versioning.selection import current_branch
 
-from ..choices import Status
-from ..models import StatusFields
+from .. import deprecation
+from ..kinds import KIND_MODEL
+from ..models import Property
 
 #: rows listed per panel; the panel links to the full list
 PANEL_ROWS = 10
@@ -43,31 +44,26 @@ def awaiting_review(user: Any) -> list[dict[str, Any]]:
 
 
 def overdue_deprecations(branch: Branch) -> list[dict[str, Any]]:
-    """Deprecated entities (and properties) of ``branch`` whose deadline has passed."""
-    today = timezone.localdate()
+    """Deprecated entities (and properties) of ``branch`` whose deadline has passed, most
+    overdue first (:func:`ontology.deprecation.overdue`, the daily report's rule)."""
     rows = []
-    for model in apps.get_app_config("ontology").get_models():
-        if not issubclass(model, StatusFields):
-            continue
-        found = model.objects.filter(
-            branch=branch, status=Status.DEPRECATED, deprecation_deadline__lt=today
-        ).order_by("deprecation_deadline")[:PANEL_ROWS]
-        for row in found:
-            try:
-                url = reverse(f"admin:ontology_{model._meta.model_name}_change", args=[row.pk])
-            except NoReverseMatch:
-                url = ""
-            rows.append(
-                {
-                    "kind": model._meta.verbose_name,
-                    "name": str(row),
-                    "deadline": row.deprecation_deadline,
-                    "days": (today - row.deprecation_deadline).days,
-                    "message": row.deprecation_message,
-                    "url": url,
-                }
-            )
-    return sorted(rows, key=lambda r: r["deadline"])[:PANEL_ROWS]
+    for item in deprecation.overdue(timezone.localdate(), branch=branch, limit=PANEL_ROWS):
+        model = Property if item["entityKind"] == "property" else KIND_MODEL[item["entityKind"]]
+        try:
+            url = reverse(f"admin:ontology_{model._meta.model_name}_change", args=[item["pk"]])
+        except NoReverseMatch:
+            url = ""
+        rows.append(
+            {
+                "kind": item["kind"],
+                "name": item["entity"],
+                "deadline": date.fromisoformat(item["deadline"]),
+                "days": item["daysOverdue"],
+                "message": item["message"],
+                "url": url,
+            }
+        )
+    return rows
 
 
 def home_context(request) -> dict[str, Any]:

@@ -6,8 +6,13 @@ import pytest
 
 from ontology.compat_policy import OntologyCompatibility
 from tests.versioning.domain.builders import (
+    interface,
+    link_type,
     object_type,
     prop,
+    shared_property,
+    struct_field,
+    struct_type,
     value_type,
     with_changes,
     with_prop,
@@ -69,7 +74,14 @@ CASES = {
 @pytest.mark.parametrize("name", CASES)
 @pytest.mark.parametrize(
     ("mode", "column"),
-    [(Mode.BACKWARD, 1), (Mode.FORWARD, 2), (Mode.FULL, 3), (Mode.FULL_TRANSITIVE, 3)],
+    [
+        (Mode.BACKWARD, 1),
+        (Mode.FORWARD, 2),
+        (Mode.FULL, 3),
+        (Mode.BACKWARD_TRANSITIVE, 1),
+        (Mode.FORWARD_TRANSITIVE, 2),
+        (Mode.FULL_TRANSITIVE, 3),
+    ],
 )
 def test_each_mode_allows_and_refuses_the_right_changes(name, mode, column):
     new = CASES[name][0]
@@ -117,9 +129,73 @@ def test_a_removal_deprecated_or_experimental_in_the_release_passes_the_gate():
     assert refused(seats, gone, Mode.FORWARD, deprecation=True) == []
 
 
+# the seven kinds with a lifecycle: (before, after removing it, the same deprecated first)
+def _property_gone(status: str = "ACTIVE", deprecation=None):
+    before = with_prop(FLIGHT, "p2", status=status, deprecation=deprecation)
+    return before, {**before, "properties": {"p1": before["properties"]["p1"]}}
+
+
+GATED = {
+    "objectType": FLIGHT,
+    "linkType": link_type("lt", "legs", "ot", "ot2"),
+    "valueType": value_type("vt", "Code"),
+    "structType": struct_type("st", "Address", {"f1": struct_field("street")}),
+    "sharedProperty": shared_property("sp", "createdAt", "timestamp"),
+    "interface": interface("if", "Trackable"),
+}
+
+
+@pytest.mark.parametrize("kind", [*GATED, "property"])
+def test_every_kind_with_a_lifecycle_is_removed_only_after_a_deprecation(kind):
+    if kind == "property":
+        active, gone = _property_gone()
+        deprecated, gone_after = _property_gone("DEPRECATED", DEPRECATION)
+        expected = [("deprecation", "property_removed")]
+    else:
+        active, gone = GATED[kind], None
+        deprecated = with_changes(active, status="DEPRECATED", deprecation=DEPRECATION)
+        gone_after = None
+        expected = [("deprecation", "removed")]
+    assert refused(active, gone, Mode.FORWARD, deprecation=True) == expected
+    assert refused(deprecated, gone_after, Mode.FORWARD, deprecation=True) == []
+    (violation,) = RULES.violations(
+        {active["rid"]: active},
+        {gone["rid"]: gone} if gone else {},
+        backward=False,
+        forward=False,
+        deprecation=True,
+    )
+    assert violation.change.entity_kind == (
+        "objectType" if kind == "property" else kind
+    ) and "ACTIVE in that release" in (violation.reason)
+
+
+def test_children_without_a_status_are_not_gated():
+    """Struct fields, link constraints and an interface's shared properties have no
+    lifecycle: their removal is the modes' business only."""
+    lost = [
+        (interface("if", "Trackable", properties=("sp",)), interface("if", "Trackable")),
+        (
+            struct_type("st", "Address", {"f1": struct_field("street"), "f2": struct_field("no")}),
+            struct_type("st", "Address", {"f1": struct_field("street")}),
+        ),
+    ]
+    for old, new in lost:
+        found = refused(old, new, Mode.NONE, deprecation=True)
+        assert found == [], found
+
+
 def test_a_deprecation_without_message_or_deadline_does_not_open_the_gate():
-    half = with_changes(FLIGHT, status="DEPRECATED", deprecation={"message": "", "deadline": None})
-    assert refused(half, None, Mode.FORWARD, deprecation=True) == [("deprecation", "removed")]
+    for notice in (
+        {"message": "", "deadline": None},
+        {"message": "", "deadline": "2027-01-01"},  # no message
+        {"message": "use Trip", "deadline": None},  # no deadline
+        None,
+    ):
+        half = with_changes(FLIGHT, status="DEPRECATED", deprecation=notice)
+        assert refused(half, None, Mode.FORWARD, deprecation=True) == [
+            ("deprecation", "removed")
+        ], notice
 
 
 def test_a_finding_names_mode_change_entity_reason_and_where_to_deprecate():

@@ -13,8 +13,9 @@ from versioning.models import Branch
 def seed_main(object_types: int = 3, *, link: bool = True) -> Branch:
     """``main`` with ``Type0..TypeN`` (3 properties each), a link Type0 -> Type1, committed.
 
-    Its compatibility mode is NONE: the BACKWARD its migration gives it is what
-    ``test_compat_enforcement.py`` tests; the other tests exercise other rules."""
+    Its compatibility mode is NONE (no direction checked; being protected, it keeps the
+    deprecation gate): the modes are what ``test_compat_releases.py``,
+    ``test_compat_merge.py`` and ``test_compat_transitive.py`` test."""
     main = BranchFactory(name="main", protected=True)  # as the migration makes it
     Branch.objects.filter(pk=main.pk).update(compatibility_mode="NONE")
     main.compatibility_mode = "NONE"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from events.models import OutboxEvent
-from tests.factories import UserFactory
+from tests.factories import ObjectTypeFactory, UserFactory
 from tests.versioning.support import delete_object_type, edit, seed_main, steward
 from tests.versioning.test_api import client_for, error
 from versioning import consumers, services
+from versioning.changes import mark_changed
 from versioning.compat_modes import CompatibilityError
 from versioning.exceptions import NotAllowedError
 from versioning.models import Branch
@@ -115,6 +116,42 @@ def test_removing_an_active_entity_at_merge_needs_an_earlier_deprecation(release
     )
     with pytest.raises(CompatibilityError):
         services.merge_proposal(proposal, reviewer)
+
+
+def test_a_protected_target_under_none_keeps_the_deprecation_gate(released, people):
+    author, reviewer = people
+    Branch.objects.filter(pk=released.pk).update(compatibility_mode="NONE")
+    released.refresh_from_db()
+
+    def rename_and_remove(dev):
+        rename(dev)  # no direction is checked under NONE
+        delete_object_type(dev, "Type2")
+
+    proposal = proposal_for(released, author, reviewer, rename_and_remove)
+    findings = services.dry_run(proposal)["compatibility"]["findings"]
+    assert [(f["mode"], f["rule"], f["entity"]) for f in findings] == [
+        ("NONE", "deprecation", "Type2")
+    ]
+    with pytest.raises(CompatibilityError):
+        services.merge_proposal(proposal, reviewer)
+
+
+def test_the_release_to_deprecate_in_counts_what_the_target_has_not_released_yet(released, people):
+    """main gained an object type since 1.0.0 (a minor bump waiting): the deprecation
+    goes in 1.1.0, the release main would get next, not 1.0.1."""
+    author, reviewer = people
+    Branch.objects.filter(pk=released.pk).update(compatibility_mode="FORWARD")
+    released.refresh_from_db()
+    added = ObjectTypeFactory(branch=released, api_name="Added", properties=1)
+    mark_changed(released.pk, added.rid, "objectType")
+    services.commit_changes(released, None, "add", system=True)
+    proposal = proposal_for(
+        released, author, reviewer, lambda dev: delete_object_type(dev, "Type2")
+    )
+    run = services.dry_run(proposal)
+    (finding,) = run["compatibility"]["findings"]
+    assert (finding["rule"], finding["deprecateIn"]) == ("deprecation", "1.1.0")
+    assert finding["reason"].endswith("Deprecate it in release 1.1.0 first.")
 
 
 def test_no_release_no_findings_and_the_first_version(people):
@@ -260,3 +297,19 @@ def test_admin_branch_page_sets_the_mode_for_stewards_only(client, released):
     # left out of the form: unchanged
     assert client.post(url, {"description": "x", "protected": "on"}).status_code == 302
     assert Branch.objects.get(pk=released.pk).compatibility_mode == "FULL_TRANSITIVE"
+
+
+def test_admin_branch_page_keeps_the_mode_read_only_for_a_grant_on_the_branch(client, released):
+    from django.urls import reverse
+    from guardian.shortcuts import assign_perm
+
+    granted = staff("granted")
+    assign_perm("versioning.change_branch", granted, released)
+    client.force_login(granted)
+    url = reverse("admin:versioning_branch_change", args=[released.pk])
+    page = client.get(url).content.decode()
+    assert 'name="compatibility_mode"' not in page  # shown, not editable
+    form = {"description": "mine", "protected": "on", "compatibility_mode": "NONE"}
+    assert client.post(url, form).status_code == 302
+    branch = Branch.objects.get(pk=released.pk)
+    assert (branch.description, branch.compatibility_mode) == ("mine", "BACKWARD")

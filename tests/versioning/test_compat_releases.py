@@ -133,11 +133,18 @@ def test_removing_an_active_entity_needs_a_release_that_deprecated_it(main):
     assert publish_release(main, None).version == "2.0.0"
 
 
-def test_the_gate_is_off_under_none(main):
+def test_the_gate_holds_on_a_protected_branch_under_none(main):
+    """NONE checks no direction, but a protected branch keeps the deprecation lifecycle."""
+    assert main.compatibility_mode == "NONE" and main.protected
     publish_release(main, None)
+    edit(main, "Type1", api_name="Vessel")  # a direction's business: NONE lets it through
     delete_object_type(main, "Type2")
     commit(main)
-    assert publish_release(main, None).compatibility == "INCOMPATIBLE"
+    with pytest.raises(CompatibilityError) as refused:
+        publish_release(main, None)
+    assert [(f["mode"], f["rule"], f["entity"]) for f in refused.value.findings] == [
+        ("NONE", "deprecation", "Type2")
+    ]
 
 
 def test_a_transitive_mode_checks_every_earlier_release(main):
@@ -187,3 +194,32 @@ def prop_names(main: Branch) -> list[str]:
 
 def test_main_seeded_for_other_tests_checks_nothing():
     assert seed_main(2, link=False).compatibility_mode == "NONE"
+
+
+def test_api_publish_refuses_with_findings_and_overrides_with_the_permission(main, releaser):
+    from tests.versioning.test_api import client_for, error
+
+    set_mode(main, "BACKWARD")
+    publish_release(main, None)
+    edit(main, "Type1", api_name="Vessel")
+    commit(main)
+    body = {"branch": "main"}
+    refused = error(client_for(releaser).post("/api/v1/releases/", body, format="json"), 409)
+    assert refused["code"] == "compatibility"
+    assert [(f["mode"], f["entity"], f["kind"]) for f in refused["findings"]] == [
+        ("BACKWARD", "Vessel", "renamed")
+    ]
+    denied = error(
+        client_for(releaser).post("/api/v1/releases/", {**body, "override": True}, format="json"),
+        403,
+    )
+    assert denied["permission"] == "versioning.override_compatibility"
+    assert Release.objects.count() == 1
+    boss = UserFactory(
+        username="boss",
+        permissions=["versioning.release_branch", "versioning.override_compatibility"],
+    )
+    done = client_for(boss).post("/api/v1/releases/", {**body, "override": True}, format="json")
+    assert done.status_code == 201, done.content
+    event = OutboxEvent.objects.get(type=releases.RELEASE_PUBLISHED, subject="releases/2.0.0")
+    assert event.data["compatibilityOverride"]["by"] == "boss"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from datetime import timedelta
 
 import pytest
@@ -82,6 +83,14 @@ def test_the_worst_change_decides_the_bump(main):
     assert (minor.version, minor.compatibility) == ("1.1.0", "BACKWARD_COMPATIBLE")
 
     edit(main, "Type1", api_name="Vessel")
+    # deprecated in the release before its removal: main is protected (the lifecycle)
+    edit(
+        main,
+        "Type2",
+        status="DEPRECATED",
+        deprecation_message="Use Vessel",
+        deprecation_deadline=datetime.date(2027, 6, 30),
+    )
     commit_on_main(main)
     major = publish_release(main, None)
     assert (major.version, major.compatibility) == ("2.0.0", "MIGRATION_REQUIRED")

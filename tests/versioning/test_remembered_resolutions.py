@@ -100,3 +100,21 @@ def test_forgetting_a_choice_forgets_it_for_later_proposals(sides):
     services.resolve(first, cid, None, None, author)
     assert not RememberedResolution.objects.exists()
     assert the_conflict(services.dry_run(first))["remembered"] is None
+
+
+def test_a_conflict_is_the_same_only_with_the_same_path_base_ours_and_theirs():
+    from versioning.resolutions import fingerprint
+
+    same = {"id": "rid:description", "base": "", "ours": "main's", "theirs": "dev's"}
+    key = fingerprint(same)
+    assert fingerprint(dict(same)) == key
+    for field, other in (
+        ("id", "rid:displayName"),
+        ("base", "old"),
+        ("ours", "main's too"),
+        ("theirs", "dev's too"),
+    ):
+        assert fingerprint({**same, field: other}) != key, field
+    # met the other way round (update from target): ours and theirs swap
+    swapped = {**same, "ours": same["theirs"], "theirs": same["ours"]}
+    assert fingerprint(swapped, flip=True) == key

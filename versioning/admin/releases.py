@@ -1,7 +1,10 @@
 """Releases in the steward admin: a read-only list and page (changelog and migration plan
 shown as tables), and the "Cut a release" page (the add view): preview the protected
 branch's changes since its previous release with their class and the suggested version,
-then publish through :func:`versioning.releases.publish_release`.
+then publish through :func:`versioning.releases.publish_release`. The page also shows the
+branch's compatibility mode with the findings publishing would meet
+(:func:`versioning.compat_modes.check_release`), the registered consumers the breaking
+changes touch, and, to a steward with ``override_compatibility``, the override checkbox.
 
 Publishing needs ``versioning.release_branch`` on the branch (``permissions.release_refusal``,
 the rule the API asks and ``publish_release`` enforces); a refusal (400/409) is shown as
@@ -21,7 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .. import permissions, releases, services
+from .. import compat_modes, permissions, releases, services
 from ..exceptions import VersioningError
 from ..models import MAIN_BRANCH, Branch, Release
 from .common import commit_url, refused, selected_branch
@@ -54,6 +57,11 @@ class CutForm(forms.Form):
         required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4, "cols": 80})
     )
     commit = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    override = forms.BooleanField(
+        required=False,
+        label="Publish despite the compatibility findings",
+        help_text="Needs versioning.override_compatibility; recorded in the release's event.",
+    )
 
 
 def release_url(release: Release) -> str:
@@ -148,6 +156,7 @@ class ReleaseAdmin(admin.ModelAdmin):
                         version=data["version"] or None,
                         commit=data["commit"],
                         notes=data["notes"],
+                        override=data["override"],
                     )
                 except VersioningError as exc:
                     refused(request, exc)
@@ -181,6 +190,9 @@ class ReleaseAdmin(admin.ModelAdmin):
         released = (
             previous is not None and preview is not None and (previous.commit_id == preview.commit)
         )
+        findings = []
+        if branch is not None and preview is not None and previous is not None and not released:
+            findings = compat_modes.check_release(branch, previous, preview.commit, preview.changes)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -195,6 +207,12 @@ class ReleaseAdmin(admin.ModelAdmin):
             "released": released,
             "dirty": branch is not None and services.has_uncommitted_changes(branch),
             "can_release": allowed,
+            "mode": compat_modes.mode_of(branch).value if branch is not None else None,
+            "findings": [f.to_dict() for f in findings],
+            "can_override": allowed
+            and permissions.allowed(
+                permissions.override_compatibility_refusal, request.user, branch
+            ),
             "form": form,
         }
         return TemplateResponse(

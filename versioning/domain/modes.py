@@ -7,7 +7,7 @@ earlier releases, and against which of them:
 - ``FORWARD``: consumers still on the old version keep working with what the new one holds;
 - ``FULL``: both;
 - ``*_TRANSITIVE``: the same, against every earlier release of the branch, not only the
-  last; ``NONE``: no check.
+  last; ``NONE``: no direction (a protected branch keeps the deprecation gate).
 
 What a direction allows, in terms of the four classes, is the domain's rule (the ontology
 registers it, see ``docs/releases.md``); this module only names the modes and shapes the
