@@ -322,17 +322,26 @@ def test_a_grant_adds_nothing_to_the_roles_called_without_one(db):
         assert set(matrix.BRANCH_GRANTS) <= held, role
 
 
-@pytest.mark.django_db
-def test_each_principal_is_allowed_exactly_what_the_table_says(settings):
-    """One world for every principal (building it is the slow part); every difference from
-    the table is reported, not only the first."""
+@pytest.fixture
+def quiet_refusals():
+    """Hundreds of 403s: Django logs each with its traceback, which costs seconds."""
     import logging
 
+    logger = logging.getLogger("django.request")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    yield
+    logger.setLevel(level)
+
+
+@pytest.mark.django_db
+def test_each_principal_is_allowed_exactly_what_the_table_says(settings, quiet_refusals):
+    """One world for every principal (building it is the slow part); every difference from
+    the table is reported, not only the first."""
     settings.AXES_ENABLED = False  # force_login/force_authenticate: no credentials to count
     # the operations endpoints open to a token or a network, never to a role
     settings.OMS_OPS_TOKEN = "matrix-ops-token"
     settings.OMS_OPS_NETWORKS = []
-    logging.getLogger("django.request").setLevel(logging.ERROR)  # hundreds of 403s
     world = _build_world()
     objects = matrix.admin_objects()
     wrong = []
