@@ -30,6 +30,11 @@ class Migration(migrations.Migration):
         ("ontology", "0004_overdue_deprecations_schedule"),
         ("versioning", "0010_branch_compatibility_mode"),
         ("events", "0008_webhook_secret_encrypted"),
+        # every app with an admin page: the admin role's "every permission" includes theirs
+        ("token_blacklist", "0013_alter_blacklistedtoken_options_and_more"),
+        ("axes", "0010_accessattemptexpiration"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+        ("guardian", "0003_remove_groupobjectpermission_guardian_gr_content_ae6aec_idx_and_more"),
     ]
 
     operations = [migrations.RunPython(create_role_groups, migrations.RunPython.noop)]

@@ -4,7 +4,8 @@
 Object types become object types (properties and both ends of each link as fields),
 interfaces become interfaces with ``implements``, struct types object types, value types
 custom scalars (an enum of names GraphQL accepts: an enum), deprecations
-``@deprecated(reason:)``. A ``Query`` root reads each object type by primary key and as a
+``@deprecated(reason:)``, fields of properties marked PII ``@pii`` (the directive is
+declared when the ontology has one). A ``Query`` root reads each object type by primary key and as a
 list. Whatever the ontology, the schema is valid: an implementation whose fields conflict
 with the interface's is left out (and said in the description).
 """
@@ -30,12 +31,16 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
+    parse,
     print_schema,
 )
 
 from .model import Document, Field, Ontology, deprecation_reason, unique
 
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
+PII_DIRECTIVE = '''"""Personal data: masked for users without the PII grant."""
+directive @pii on FIELD_DEFINITION'''
+_PII = {"pii": True}  # a field's extensions: the field holds a property marked PII
 _PLACEHOLDER = "_empty"
 
 _CUSTOM_SCALARS = {
@@ -146,7 +151,10 @@ class _Builder:
         if prop.get("required"):
             kind = GraphQLNonNull(kind)
         return GraphQLField(
-            kind, description=_describe(prop), deprecation_reason=deprecation_reason(prop)
+            kind,
+            description=_describe(prop),
+            deprecation_reason=deprecation_reason(prop),
+            extensions=_PII if self.onto.is_pii(prop) else None,
         )
 
     def link_field(self, field: Field) -> GraphQLField:
@@ -172,7 +180,10 @@ class _Builder:
         shared = [self.onto.get(r, "sharedProperty") for r in doc.get("properties") or {}]
         for sp in sorted((s for s in shared if s), key=lambda s: s["apiName"].lower()):
             out[unique(sp["apiName"], taken, "")] = GraphQLField(
-                self.typed(sp), description=_describe(sp), deprecation_reason=deprecation_reason(sp)
+                self.typed(sp),
+                description=_describe(sp),
+                deprecation_reason=deprecation_reason(sp),
+                extensions=_PII if self.onto.is_pii(sp) else None,
             )
         for _, lc in self.onto.link_constraints(doc):
             target = self.onto.get(lc.get("targetObjectType"), "objectType") or self.onto.get(
@@ -348,6 +359,36 @@ def schema(documents: Iterable[Document]) -> GraphQLSchema:
     return _Builder(documents).build()
 
 
+def _pii_fields(built: GraphQLSchema) -> dict[str, set[str]]:
+    """type name -> names of its fields marked PII (an interface's field marks its
+    implementations' too: they share the field)."""
+    out: dict[str, set[str]] = {}
+    for name, gtype in built.type_map.items():
+        if isinstance(gtype, (GraphQLObjectType, GraphQLInterfaceType)):
+            marked = {f for f, field in gtype.fields.items() if (field.extensions or {}).get("pii")}
+            if marked:
+                out[name] = marked
+    return out
+
+
+def _with_pii(sdl: str, marked: dict[str, set[str]]) -> str:
+    """``sdl`` with ``@pii`` after each marked field and the directive declared first
+    (graphql-core prints no applied directive but ``@deprecated``): inserted where the
+    parsed field definitions end, so the rest is printed as ``print_schema`` prints it."""
+    ends = [
+        field.loc.end
+        for definition in parse(sdl).definitions
+        for field in getattr(definition, "fields", None) or ()
+        if field.name.value in marked.get(getattr(definition, "name", None).value, ())
+    ]
+    for end in sorted(ends, reverse=True):
+        sdl = sdl[:end] + " @pii" + sdl[end:]
+    return PII_DIRECTIVE + "\n\n" + sdl
+
+
 def generate(documents: Iterable[Document]) -> str:
     """The GraphQL SDL of a tree's documents."""
-    return print_schema(schema(documents)) + "\n"
+    built = schema(documents)
+    sdl = print_schema(built)
+    marked = _pii_fields(built)
+    return (_with_pii(sdl, marked) if marked else sdl) + "\n"

@@ -3,7 +3,8 @@
 One ``$defs`` entry per object type, struct type and value type (named as in the GraphQL
 SDL); value-type constraints become ``pattern``, ``enum``, ``minimum``/``maximum``,
 ``minLength``/``maxLength``, ``minItems``/``maxItems``, ``uniqueItems`` and ``format``;
-required properties are ``required``; struct and value types are ``$ref`` s. An object
+required properties are ``required``; struct and value types are ``$ref`` s; a property
+marked PII (or based on a shared property that is) carries ``"x-pii": true``. An object
 type's links are not part of its data (a foreign key property holds them) and are not in
 its schema.
 """
@@ -45,6 +46,10 @@ _BASE: dict[str, dict[str, Any]] = {
     "vector": {"type": "array", "items": {"type": "number"}},
 }
 _FORMATS = {"uuid": {"format": "uuid"}, "rid": {"format": "uuid"}}
+
+
+#: the annotation of a property marked PII (JSON Schema and OpenAPI allow ``x-`` keywords)
+PII_KEYWORD = "x-pii"
 
 
 def _base(base: str | None) -> dict[str, Any]:
@@ -171,6 +176,8 @@ class _Generator:
         schema = self.typed(prop)
         if "$ref" in schema:  # annotations beside a $ref apply too in 2020-12
             schema = dict(schema)
+        if self.onto.is_pii(prop):
+            schema[PII_KEYWORD] = True
         return _annotate(schema, prop)
 
     def object_type(self, doc: Document) -> dict[str, Any]:

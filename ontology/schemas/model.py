@@ -121,6 +121,14 @@ class Ontology:
     def properties(self, doc: Mapping[str, Any]) -> list[tuple[str, Document]]:
         return _children(doc, "properties")
 
+    def is_pii(self, holder: Mapping[str, Any]) -> bool:
+        """A property or shared property marked PII; a property also when the shared
+        property it is based on is."""
+        if holder.get("pii"):
+            return True
+        shared = self.get(holder.get("sharedProperty"), "sharedProperty")
+        return bool(shared and shared.get("pii"))
+
     def struct_fields(self, doc: Mapping[str, Any]) -> list[tuple[str, Document]]:
         return _children(doc, "fields")
 

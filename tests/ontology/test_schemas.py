@@ -153,3 +153,93 @@ def clashing_ontologies(draw) -> list[dict]:
 @given(docs=clashing_ontologies())
 def test_all_three_are_valid_on_random_ontologies(docs):
     assert_valid(docs)
+
+
+# --- PII travels into the generated schemas ---------------------------------------------------
+
+
+def _pii_fields_in_sdl(sdl: str) -> set[str]:
+    from graphql import parse
+
+    return {
+        f"{definition.name.value}.{field.name.value}"
+        for definition in parse(sdl).definitions
+        for field in getattr(definition, "fields", None) or ()
+        if any(d.name.value == "pii" for d in field.directives or ())
+    }
+
+
+def _with_shared_pii(documents: list[dict]) -> tuple[list[dict], str]:
+    """The demo with its first shared property marked PII (not the property using it)."""
+    docs = json.loads(json.dumps(documents))
+    shared = sorted((d for d in docs if d["kind"] == "sharedProperty"), key=lambda d: d["apiName"])
+    shared[0]["pii"] = True
+    return docs, shared[0]["rid"]
+
+
+def test_pii_properties_are_marked_in_every_generated_schema():
+    docs = demo_documents()
+    sdl = graphql.generate(docs)
+    assert validate_schema(build_schema(sdl)) == []
+    marked = _pii_fields_in_sdl(sdl)
+    assert {"Passenger.email", "Passenger.dateOfBirth", "CrewMember.licenseNumber"} <= marked
+    assert "Passenger.passengerId" not in marked and "Flight.flightId" not in marked
+    defs = jsonschema.generate(docs)["$defs"]
+    components = openapi.generate(docs)["components"]["schemas"]
+    for schemas in (defs, components):
+        passenger = schemas["Passenger"]["properties"]
+        assert passenger["email"]["x-pii"] is True
+        assert "x-pii" not in passenger["passengerId"]
+    # exactly the documents' PII properties, in all three
+    expected = {
+        f"{jsonschema._Generator(docs, '').onto.name(d['rid'])}.{p['apiName']}"
+        for d in docs
+        if d["kind"] == "objectType"
+        for p in d["properties"].values()
+        if p["pii"]
+    }
+    in_json = {
+        f"{name}.{prop}"
+        for name, schema in defs.items()
+        for prop, spec in (schema.get("properties") or {}).items()
+        if spec.get("x-pii")
+    }
+    assert in_json == expected
+    # the SDL names types as the JSON Schema does; interfaces add their PII fields
+    assert expected <= marked
+
+
+def test_a_pii_shared_property_marks_its_interface_fields_and_the_properties_based_on_it():
+    docs, rid = _with_shared_pii(demo_documents())
+    shared = next(d for d in docs if d["rid"] == rid)
+    users = [
+        (d, p)
+        for d in docs
+        if d["kind"] == "objectType"
+        for p in d["properties"].values()
+        if p.get("sharedProperty") == rid
+    ]
+    assert users and not any(p["pii"] for _, p in users)
+    defs = jsonschema.generate(docs)["$defs"]
+    onto = jsonschema._Generator(docs, "").onto
+    for ot, prop in users:
+        assert defs[onto.name(ot["rid"])]["properties"][prop["apiName"]]["x-pii"] is True
+    marked = _pii_fields_in_sdl(graphql.generate(docs))
+    interfaces = [
+        d for d in docs if d["kind"] == "interface" and rid in (d.get("properties") or {})
+    ]
+    assert interfaces
+    for interface in interfaces:
+        assert f"{onto.name(interface['rid'])}.{shared['apiName']}" in marked
+
+
+def test_an_ontology_without_pii_declares_no_directive():
+    docs = json.loads(json.dumps(demo_documents()))
+    for doc in docs:
+        if doc["kind"] == "sharedProperty":
+            doc["pii"] = False
+        if doc["kind"] == "objectType":
+            for prop in doc["properties"].values():
+                prop["pii"] = False
+    sdl = graphql.generate(docs)
+    assert "@pii" not in sdl and "x-pii" not in json.dumps(jsonschema.generate(docs))
