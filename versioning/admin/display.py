@@ -307,6 +307,9 @@ def merge_blockers(run: Mapping[str, Any]) -> list[str]:
         )
     if run["needsApproval"]:
         out.append("the target is protected: it needs an approval by someone other than the author")
+    waiting = run.get("changesRequested") or []
+    if waiting:
+        out.append(f"{', '.join(waiting)} requested changes and must approve")
     if run["upToDate"]:
         out.append("the target already has every commit of the source")
     if run.get("status") not in Proposal.ACTIVE:
