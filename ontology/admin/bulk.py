@@ -107,6 +107,7 @@ def deprecate_selected(modeladmin, request, queryset):
         "title": f"Deprecate {opts.verbose_name_plural}",
         "opts": opts,
         "queryset": queryset,
+        "rows_label": f"{len(queryset)} {model_ngettext(opts, len(queryset))}",
         "form": form,
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "action": "deprecate_selected",
