@@ -33,6 +33,7 @@ from ..documents import document_version
 from ..exceptions import DomainError
 from . import bulk
 from .branching import is_editable, twin, user_may_edit
+from .marks import BranchMarksMixin
 
 BADGE_CLASSES = {
     "ACTIVE": "oms-badge-ok",
@@ -279,7 +280,7 @@ class ChildInline(BranchPermissionsMixin, admin.TabularInline):
 VERSION_FIELD = "_oms_version"
 
 
-class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
+class BranchScopedAdmin(BranchMarksMixin, BranchPermissionsMixin, admin.ModelAdmin):
     """Base admin of every ontology model."""
 
     change_form_template = "admin/oms/change_form.html"
