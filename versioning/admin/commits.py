@@ -35,7 +35,7 @@ from .common import (
     refused,
     selected_branch,
 )
-from .display import change_summary, docs_at, entity_cards, short_ref
+from .display import change_summary, docs_at, entity_cards, short_ref, words
 
 HISTORY_LIMITS = (25, 50, 100, 200)
 
@@ -170,7 +170,11 @@ class CommitAdmin(admin.ModelAdmin):
             return back
         if request.POST.get("confirm") != "yes":
             changes = services.changes(branch).to_dict()["changes"]
-            chosen = [c for c in changes if everything or c["rid"] in rids]
+            chosen = [
+                {**c, "entity_kind_text": words(c["entityKind"])}
+                for c in changes
+                if everything or c["rid"] in rids
+            ]
             context = self._context(
                 request,
                 f"Discard changes on '{branch.name}'?",
@@ -289,6 +293,7 @@ class CommitAdmin(admin.ModelAdmin):
                     "rid": rid,
                     "change": "added",
                     "entityKind": doc.get("kind", ""),
+                    "entity_kind_text": words(doc.get("kind", "")),
                     "apiName": doc.get("apiName", ""),
                     "fields": [],
                     "rows": None,

@@ -51,6 +51,23 @@ def ref_downloads(ref: str) -> str:
 # --- showing documents side by side ---------------------------------------------------------
 
 
+#: what each kind of conflict means, in a steward's words
+CONFLICT_WORDS = {
+    "modify_modify": "changed on both sides",
+    "delete_modify": "removed on one side, changed on the other",
+    "add_add": "added on both sides",
+    "rename_collision": "two entities take the same name",
+    "dangling_reference": "refers to something the other side removed",
+    "rule_violation": "the merged result breaks a rule",
+}
+
+
+def words(code: str) -> str:
+    """An internal code in plain words: ``objectType`` -> ``object type``,
+    ``MIGRATION_REQUIRED`` -> ``migration required``."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", code).replace("_", " ").lower()
+
+
 def as_json(value: Any) -> str:
     """A value as a steward reads it: JSON, indented for dicts and lists."""
     if value is None:
@@ -183,6 +200,7 @@ def entity_cards(
         rid = item["rid"]
         card = {
             **item,
+            "entity_kind_text": words(item.get("entityKind") or ""),
             "fieldCount": len(item.get("fields") or []),
             "rows": None,
         }
@@ -228,6 +246,8 @@ def conflict_groups(
                 {
                     **c,
                     "where": path_label(c["path"], (docs or {}).get(c["rid"])) or "(whole entity)",
+                    "entity_kind_text": words(c.get("entityKind") or ""),
+                    "kind_text": CONFLICT_WORDS.get(c["kind"], words(c["kind"])),
                     "base_json": shown["base"],
                     "ours_json": shown["ours"],
                     "theirs_json": shown["theirs"],

@@ -10,7 +10,6 @@ an error message, never a 500.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -27,19 +26,13 @@ from ..domain.compatibility import Compatibility
 from ..exceptions import VersioningError
 from ..models import MAIN_BRANCH, Branch, Release
 from .common import commit_url, refused, selected_branch
-from .display import ref_downloads
+from .display import ref_downloads, words
 
 
 def compatibility_badge(value: str) -> str:
     """The class as a badge; each class has its own colour (``oms-compat-*`` in
     static/oms/admin.css)."""
     return format_html('<span class="oms-badge oms-compat-{}">{}</span>', value, words(value))
-
-
-def words(code: str) -> str:
-    """An internal code in plain words: ``displayName_changed`` -> ``display name
-    changed``, ``MIGRATION_REQUIRED`` -> ``migration required``."""
-    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", code).replace("_", " ").lower()
 
 
 def changelog_rows(changelog: list[dict[str, Any]]) -> list[dict[str, Any]]:
