@@ -134,7 +134,7 @@ class CommitAdmin(admin.ModelAdmin):
                     return HttpResponseRedirect(commit_url(commit.id))
             branch.refresh_from_db()
         found = services.compare_working_copy(branch)
-        cards = entity_cards(found.diff, found.old, found.new)
+        cards = entity_cards(found.diff, found.old, found.new, ref=branch.name, branch=branch.name)
         context = self._context(
             request,
             f"Uncommitted changes on '{branch.name}'",
@@ -258,7 +258,7 @@ class CommitAdmin(admin.ModelAdmin):
         if a and b:
             try:
                 found = services.compare_commits(services.commit_id_of(a), services.commit_id_of(b))
-                cards = entity_cards(found.diff, found.old, found.new)
+                cards = entity_cards(found.diff, found.old, found.new, ref=b, branch=b)
             except VersioningError as exc:
                 refused(request, exc)
         context = self._context(
@@ -284,7 +284,9 @@ class CommitAdmin(admin.ModelAdmin):
         cards: list[dict] = []
         if commit.parent_id:
             found = services.compare_commits(commit.parent_id, commit.id)
-            cards = entity_cards(found.diff, found.old, found.new)
+            cards = entity_cards(
+                found.diff, found.old, found.new, ref=commit.id, branch=commit.branch_name
+            )
         else:
             rids = sorted(commit.delta)
             docs = docs_at(commit.id, rids)

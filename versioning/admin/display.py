@@ -9,7 +9,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from django.urls import reverse
 from django.utils.html import format_html_join
+from django.utils.http import urlencode
 
 from .. import services
 from ..domain.diff import EntityChange, TreeDiff
@@ -46,6 +48,25 @@ def ref_downloads(ref: str) -> str:
     return format_html_join(
         " · ", '<a href="{}" download>{}</a>', ((url(ref), label) for label, url in _ref_downloads)
     )
+
+
+# --- an entity's own page (the ontology knows where its rows are) ---------------------------
+
+_entity_urls: list[Callable[[str, list[str]], dict[str, str]]] = []
+
+
+def register_entity_urls(urls_of: Callable[[str, list[str]], dict[str, str]]) -> None:
+    """``urls_of(branch_name, rids) -> {rid: admin URL}`` of the entities that exist on the
+    branch; change cards link to them."""
+    if urls_of not in _entity_urls:
+        _entity_urls.append(urls_of)
+
+
+def entity_urls(branch_name: str, rids: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for urls_of in _entity_urls:
+        out.update(urls_of(branch_name, rids))
+    return out
 
 
 # --- showing documents side by side ---------------------------------------------------------
@@ -191,15 +212,24 @@ def entity_cards(
     diff: TreeDiff | Iterable[EntityChange | dict],
     old_docs: Mapping[str, Any],
     new_docs: Mapping[str, Any],
+    *,
+    ref: str | None = None,
+    branch: str | None = None,
 ) -> list[dict]:
-    """One card per entity change: what changed and the two documents side by side."""
+    """One card per entity change: what changed and the two documents side by side; with
+    ``ref``, a link to the entity's history up to it; with ``branch``, a link to the
+    entity's page there (when it exists on that branch)."""
     changes = diff.changes if isinstance(diff, TreeDiff) else list(diff)
+    items = [c.to_dict() if isinstance(c, EntityChange) else c for c in changes]
+    pages = entity_urls(branch, [i["rid"] for i in items[:MAX_CARDS]]) if branch else {}
+    history = reverse("admin:versioning_history")
     cards = []
-    for change in changes:
-        item = change.to_dict() if isinstance(change, EntityChange) else change
+    for item in items:
         rid = item["rid"]
         card = {
             **item,
+            "entity_url": pages.get(rid, ""),
+            "history_url": f"{history}?{urlencode({'ref': ref, 'rid': rid})}" if ref else "",
             "entity_kind_text": words(item.get("entityKind") or ""),
             "fieldCount": len(item.get("fields") or []),
             "rows": None,

@@ -173,7 +173,13 @@ class ProposalAdmin(admin.ModelAdmin):
         if run is not None:
             rids = [c["rid"] for c in run["diff"]]
             source_docs = docs_at(run["sourceHead"], rids)
-            cards = entity_cards(run["diff"], docs_at(run["base"], rids), source_docs)
+            cards = entity_cards(
+                run["diff"],
+                docs_at(run["base"], rids),
+                source_docs,
+                ref=run["sourceHead"],
+                branch=proposal.source_name,
+            )
             named = {**docs_at(run["targetHead"], [c["rid"] for c in run["conflicts"]])}
             named.update(docs_at(run["sourceHead"], [c["rid"] for c in run["conflicts"]]))
             groups = conflict_groups(run["conflicts"], proposal.resolutions, named)
