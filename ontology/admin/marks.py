@@ -1,7 +1,8 @@
 """Branch awareness in the ontology lists: on a branch other than main, each row of a
 top-level kind the branch changed is marked — *uncommitted* (a working change not yet
-committed) or *changed* (committed on the branch, not on main yet). Children (properties,
-struct fields, link constraints) are marked through their parent: *in a changed …*.
+committed) or *changed* (committed on the branch, not on main yet). The column appears
+only in a list where some row is marked (a laptop's width is precious); children
+(properties, struct fields, link constraints) are marked through their parent's list.
 
 The rids are computed once per list page (``changelist_view``) and read by the column
 from the queryset's annotation, so the column costs no query per row."""
@@ -15,7 +16,7 @@ from versioning import services
 from versioning.models import MAIN_BRANCH
 from versioning.selection import current_branch
 
-from ..kinds import KINDS, kind_of
+from ..kinds import kind_of
 
 #: the request attribute holding (uncommitted rids, committed rids) for the list
 ATTRIBUTE = "_oms_branch_marks"
@@ -43,8 +44,11 @@ class BranchMarksMixin:
 
     def changelist_view(self, request, extra_context=None):
         branch = current_branch(request)
-        if branch.name != MAIN_BRANCH:
-            setattr(request, ATTRIBUTE, branch_marks(branch))
+        if branch.name != MAIN_BRANCH and kind_of(self.model).parent is None:
+            uncommitted, committed = branch_marks(branch)
+            rows = self.model._default_manager.filter(branch=branch)
+            if rows.filter(rid__in=uncommitted | committed).exists():
+                setattr(request, ATTRIBUTE, (uncommitted, committed))
         return super().changelist_view(request, extra_context)
 
     def get_list_display(self, request):
@@ -58,22 +62,18 @@ class BranchMarksMixin:
         marks = getattr(request, ATTRIBUTE, None)
         if marks is None:
             return queryset
-        kind = kind_of(self.model)
-        rid_field = "rid" if kind.parent is None else f"{kind.parent_field}__rid"
         uncommitted, committed = marks
         return queryset.annotate(
-            oms_uncommitted=_flag(rid_field, uncommitted),
-            oms_committed=_flag(rid_field, committed),
+            oms_uncommitted=_flag("rid", uncommitted), oms_committed=_flag("rid", committed)
         )
 
-    @admin.display(description="on this branch")
+    @admin.display(description="branch")
     def branch_mark(self, obj) -> str:
+        """*uncommitted* or *changed* against main (the header is short: lists are tight)."""
         from .base import badge  # base builds its admin on this mixin
 
-        kind = kind_of(self.model)
-        where = "" if kind.parent is None else f"in a changed {KINDS[kind.parent].label}: "
         if getattr(obj, "oms_uncommitted", False):
-            return badge(f"{where}uncommitted", "oms-badge-warn")
+            return badge("uncommitted", "oms-badge-warn")
         if getattr(obj, "oms_committed", False):
-            return badge(f"{where}changed", "oms-badge-info")
+            return badge("changed", "oms-badge-info")
         return ""

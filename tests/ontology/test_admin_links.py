@@ -41,7 +41,7 @@ def test_change_cards_link_the_entity_and_its_history(admin_client):
     edit(dev, "Type0", display_name="Changed")
     type0 = ObjectType.objects.get(branch=dev, api_name="Type0")
     page = admin_client.get(reverse("admin:versioning_changes") + "?branch=dev").content.decode()
-    card = page.split(f'id="entity-{type0.rid}"')[1].split("</summary>")[0]
+    card = page.split(f'id="entity-{type0.rid}"')[1].split("</details>")[0]
     entity = reverse("admin:ontology_objecttype_change", args=[type0.pk])
     assert f'<a href="{entity}">open Type0</a>' in card
     history = reverse("admin:versioning_history") + f"?ref=dev&amp;rid={type0.rid}"
