@@ -12,8 +12,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import BooleanField, Case, Q, Value, When
 
-from versioning import services
-from versioning.models import MAIN_BRANCH
+from versioning import services, store
+from versioning.domain.graph import merge_base
+from versioning.models import MAIN_BRANCH, Branch
 from versioning.selection import current_branch
 
 from ..kinds import kind_of
@@ -23,11 +24,14 @@ ATTRIBUTE = "_oms_branch_marks"
 
 
 def branch_marks(branch) -> tuple[set[str], set[str]]:
-    """(rids with uncommitted changes, rids changed by the branch's commits against main)."""
+    """(rids with uncommitted changes, rids the branch's own commits changed since it
+    diverged from main — not what main did meanwhile)."""
     uncommitted = {c.rid for c in services.changes(branch).changes}
     committed: set[str] = set()
+    main = Branch.objects.filter(name=MAIN_BRANCH).values_list("head_id", flat=True).first()
     if branch.head_id:
-        committed = {c.rid for c in services.diff(MAIN_BRANCH, branch.name).changes}
+        base = merge_base(main, branch.head_id, store.Graph()) if main else None
+        committed = {c.rid for c in services.compare_commits(base, branch.head_id).diff.changes}
     return uncommitted, committed
 
 

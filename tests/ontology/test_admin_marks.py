@@ -28,6 +28,8 @@ def test_rows_the_branch_changed_are_marked_in_the_lists(admin_client):
     edit(dev, "Type1", display_name="Committed on dev")
     services.commit_changes(dev, None, "dev's commit", system=True)
     edit(dev, "Type0", display_name="Not committed yet")
+    edit(main, "Type2", display_name="Changed on main")  # main moves on meanwhile
+    services.commit_changes(main, None, "main's change", system=True)
 
     select(admin_client, dev)
     response = admin_client.get(reverse("admin:ontology_objecttype_changelist"))
@@ -36,7 +38,7 @@ def test_rows_the_branch_changed_are_marked_in_the_lists(admin_client):
     shown = marks(response)
     assert ">uncommitted<" in shown["Type0"] and "oms-badge-warn" in shown["Type0"]
     assert ">changed<" in shown["Type1"] and "oms-badge-info" in shown["Type1"]
-    assert shown["Type2"] == ""
+    assert shown["Type2"] == ""  # changed on main, not on the branch
     assert html.count(">uncommitted<") == 1 and html.count(">changed<") == 1
 
     untouched = admin_client.get(reverse("admin:ontology_linktype_changelist"))
