@@ -91,6 +91,8 @@ def test_a_merged_proposal_keeps_its_diff_conflicts_resolutions_and_approvals(cl
     assert "✓ resolved: theirs" in html and "(by author)" in html
     assert "reviewer2" in html.split('id="approvals"')[1].split("</dd>")[0]
     assert 'class="oms-resolve"' not in html  # a record: nothing to decide any more
+    # the target's compatibility check belongs to an open proposal; the record has none
+    assert 'id="compatibility"' not in html and "has no release yet" not in html
 
 
 def test_conflicts_and_cards_name_kinds_in_words_not_codes(client, proposal):  # noqa: F811
