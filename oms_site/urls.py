@@ -11,6 +11,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/select-branch/", include("ontology.admin_views")),
     path("admin/ontology/overdue-deprecations/", include("ontology.admin_deprecations")),
+    path("admin/ontology/search/", include("ontology.admin_search")),
     path("admin/", admin.site.urls),
     path("api/v1/events/", include("events.api.urls")),
     path("api/v1/", include("versioning.api.urls")),

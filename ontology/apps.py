@@ -26,6 +26,7 @@ class OntologyConfig(AppConfig):
         metrics.register_collector()
         releases.register_classifier(classify)
         _register_downloads()
+        _register_entity_urls()
 
 
 def _register_downloads() -> None:
@@ -45,3 +46,28 @@ def _register_downloads() -> None:
         register_ref_download(
             label, lambda ref, name=name, query=query: reverse(name, kwargs={"ref": ref}) + query
         )
+
+
+def _register_entity_urls() -> None:
+    """Change cards on the versioning pages link to the entity's admin page (the kinds of
+    :data:`ontology.kinds.KINDS` that are top-level)."""
+    from versioning.admin.display import register_entity_urls
+
+    register_entity_urls(entity_admin_urls)
+
+
+def entity_admin_urls(branch_name: str, rids: list[str]) -> dict[str, str]:
+    """``{rid: admin change URL}`` of the top-level entities of ``rids`` on the branch."""
+    from django.urls import reverse
+
+    from .kinds import TOP_LEVEL
+
+    out: dict[str, str] = {}
+    for kind in TOP_LEVEL:
+        if len(out) == len(rids):
+            break
+        opts = kind.model._meta
+        rows = kind.model._default_manager.filter(branch__name=branch_name, rid__in=rids)
+        for pk, rid in rows.values_list("pk", "rid"):
+            out[str(rid)] = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
+    return out

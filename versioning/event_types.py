@@ -58,6 +58,9 @@ _PROPOSAL = _schema(
         "conflictId": _STR,
         "severity": {"enum": ["WARN", "ERROR"]},
         "choice": {"enum": ["ours", "theirs", "value", None]},
+        # proposal.commented: the comment's id and whether it requests changes
+        "comment": {"type": "integer"},
+        "requestsChanges": {"type": "boolean"},
         # proposal.merged despite compatibility findings
         "compatibilityOverride": _OVERRIDE,
     },
@@ -142,6 +145,12 @@ TYPES: dict[str, tuple[dict[str, Any], str]] = {
         _PROPOSAL,
         "A steward chose ours, theirs or an edited value for one conflict of a proposal "
         "(choice null: the choice was forgotten). The edited value itself stays on the "
+        "proposal.",
+    ),
+    s.PROPOSAL_COMMENTED: (
+        _PROPOSAL,
+        "Someone commented on a proposal (comment: its id); requestsChanges: a reviewer "
+        "asked for changes, and the merge waits for their approval. The text stays on the "
         "proposal.",
     ),
     releases.RELEASE_PUBLISHED: (

@@ -276,6 +276,26 @@ class Approval(models.Model):
         return f"{self.user} approved #{self.proposal_id}"
 
 
+class ProposalComment(models.Model):
+    """One message of a proposal's discussion. ``requests_changes``: a reviewer's verdict
+    that the proposal needs changes; it holds the merge until that reviewer approves."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(max_length=150)
+    body = models.TextField()
+    requests_changes = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.author_name} on #{self.proposal_id}"
+
+
 class CompatibilityClass(models.TextChoices):
     COMPATIBLE = "COMPATIBLE", "Compatible"
     BACKWARD_COMPATIBLE = "BACKWARD_COMPATIBLE", "Backward compatible"

@@ -163,6 +163,23 @@ def approve_refusal(user: Any, proposal: Proposal) -> Refusal:
     return _needs(user, APPROVE_PROPOSAL)
 
 
+def comment_refusal(user: Any, proposal: Proposal) -> Refusal:
+    """Comment on a proposal: its author, or whoever may open proposals (``add_proposal``)
+    or approve them (``approve_proposal``). Requesting changes is a reviewer's verdict:
+    ``approve_refusal``."""
+    if (
+        _is_author(user, proposal)
+        or has_branch_perm(user, ADD_PROPOSAL)
+        or has_branch_perm(user, APPROVE_PROPOSAL)
+    ):
+        return None
+    return NotAllowedError(
+        f"Only its author or a user with the '{ADD_PROPOSAL}' or '{APPROVE_PROPOSAL}' "
+        f"permission may comment on proposal #{proposal.pk}.",
+        permission=ADD_PROPOSAL,
+    )
+
+
 REVIEWERS_MESSAGE = (
     f"Every reviewer must be an active user with the '{APPROVE_PROPOSAL}' permission."
 )

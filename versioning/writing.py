@@ -41,6 +41,8 @@ PROPOSAL_CLOSED = f"{EVENT_PREFIX}.proposal.closed.v1"
 
 PROPOSAL_RESOLVED = f"{EVENT_PREFIX}.proposal.resolved.v1"
 
+PROPOSAL_COMMENTED = f"{EVENT_PREFIX}.proposal.commented.v1"
+
 CHANGES_DISCARDED = f"{EVENT_PREFIX}.changes.discarded.v1"
 
 EVENT_RIDS = 1000

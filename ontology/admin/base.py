@@ -33,7 +33,9 @@ from versioning.selection import current_branch
 from .. import services
 from ..documents import document_version
 from ..exceptions import DomainError
+from . import bulk
 from .branching import is_editable, twin, user_may_edit
+from .marks import BranchMarksMixin
 
 BADGE_CLASSES = {
     "ACTIVE": "oms-badge-ok",
@@ -290,7 +292,7 @@ class ChildInline(BranchPermissionsMixin, admin.TabularInline):
 VERSION_FIELD = "_oms_version"
 
 
-class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
+class BranchScopedAdmin(BranchMarksMixin, BranchPermissionsMixin, admin.ModelAdmin):
     """Base admin of every ontology model."""
 
     change_form_template = "admin/oms/change_form.html"
@@ -304,6 +306,11 @@ class BranchScopedAdmin(BranchPermissionsMixin, admin.ModelAdmin):
     #: a child's page (a property, a struct field, ...) names its parent's field: saving it
     #: returns to the parent's page, where the steward came from
     parent_field: str | None = None
+
+    def __init__(self, model, admin_site) -> None:
+        super().__init__(model, admin_site)
+        # deprecate / set visibility, where the model has those fields (ontology/admin/bulk.py)
+        self.actions = [*self.actions, *bulk.actions_for(model)]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(branch=current_branch(request))

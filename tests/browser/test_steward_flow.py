@@ -1,6 +1,7 @@
 """The steward's whole flow in a real browser, with two stewards: create a branch, edit an
-object type on it, commit, open a proposal, resolve its conflict, approve (the second
-steward), merge (confirming), cut a release. Every main page on the way is audited at
+object type on it (search, a bulk deprecation's confirmation), commit, open a proposal,
+resolve its conflict, request changes and discuss, approve (the second steward), merge
+(confirming), cut a release. Every main page on the way is audited at
 1280×800 in light and dark mode: no horizontal overflow, no serious or critical axe-core
 violation (colour contrast included)."""
 
@@ -77,6 +78,16 @@ def flow(base_url: str, browser) -> list[str]:
     for kind in ("property", "linktype", "valuetype"):
         alice.go(f"/admin/ontology/{kind}/")
         alice.audit(f"{kind}-list")
+    # search every kind; deprecate a property in bulk (then take it back: a confirmation only)
+    alice.go("/admin/ontology/search/?q=seats")  # the property's new description
+    assert "Type0." in page.locator(".oms-search-group").first.inner_text()
+    alice.audit("search")
+    alice.go("/admin/ontology/property/")
+    page.locator("input[name=_selected_action]").first.check()
+    page.select_option("select[name=action]", "deprecate_selected")
+    alice.submit("button[name=index]")
+    assert page.locator("#deprecate-form").count() == 1
+    alice.audit("deprecate-confirm")
 
     # the changes page shows the field change; commit it
     alice.go("/admin/versioning/commit/changes/")
@@ -127,6 +138,17 @@ def flow(base_url: str, browser) -> list[str]:
 
     # bob approves and merges, confirming the merge
     bob = Steward(browser, base_url, "bob")
+    bob.go(f"/admin/versioning/proposal/{proposal.pk}/change/")
+    # bob first asks for a change in the discussion, which holds the merge
+    bob.page.fill("#id_comment_body", "Please say why the name changes")
+    bob.submit("input[name=request_changes]")
+    assert "You requested changes" in bob.messages()
+    assert "bob" in bob.page.inner_text("#changes-requested")
+    alice.go(f"/admin/versioning/proposal/{proposal.pk}/change/")
+    page.fill("#id_comment_body", "Stewards asked for a clearer name")
+    alice.submit("input[name=comment]")
+    assert page.locator("ul.oms-comments li").count() == 2
+    alice.audit("proposal-discussion")
     bob.go(f"/admin/versioning/proposal/{proposal.pk}/change/")
     bob.submit("input[name=approve]")
     assert "You approved" in bob.messages()

@@ -46,6 +46,12 @@ def test_the_list_shows_state_ahead_behind_uncommitted_and_proposals(client):
     assert ">1</a>" in dev_row and "source_name=dev" in dev_row
     assert ">merged<" in done_row and "0 ahead · 1 behind" in done_row
     assert ">active<" in dev_row and "icon-no.svg" in done_row
+    # the merged branch's own page suggests archiving it; an active one's does not
+    page = client.get(reverse("admin:versioning_branch_change", args=[done.pk])).content.decode()
+    state = page.split('id="branch-state"')[1].split("</div>")[0]
+    assert ">merged<" in state and "archive it" in state
+    page = client.get(reverse("admin:versioning_branch_change", args=[dev.pk])).content.decode()
+    assert "archive it" not in page.split('id="branch-state"')[1].split("</div>")[0]
 
     archive = {"action": "archive_selected", "_selected_action": [done.pk], "index": 0}
     response = client.post(reverse("admin:versioning_branch_changelist"), archive, follow=True)

@@ -4,11 +4,15 @@ proposal that keeps its record (diff, conflicts with who resolved them how, appr
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from tests.versioning.support import edit
 from versioning import services
+from versioning.models import Branch
 
 from .test_admin_conflict_groups import fix_the_block, proposal  # noqa: F401  (the fixture)
 from .test_admin_pages import login, select, staff_steward
@@ -87,3 +91,23 @@ def test_a_merged_proposal_keeps_its_diff_conflicts_resolutions_and_approvals(cl
     assert "✓ resolved: theirs" in html and "(by author)" in html
     assert "reviewer2" in html.split('id="approvals"')[1].split("</dd>")[0]
     assert 'class="oms-resolve"' not in html  # a record: nothing to decide any more
+    # the target's compatibility check belongs to an open proposal; the record has none
+    assert 'id="compatibility"' not in html and "has no release yet" not in html
+
+
+def test_conflicts_and_cards_name_kinds_in_words_not_codes(client, proposal):  # noqa: F811
+    proposal, author = proposal
+    fix_the_block(proposal, author)
+    login(client, author)
+    html = page(client, proposal.pk).content.decode()
+    heads = re.findall(r'<div class="oms-conflict-head">(.*?)</div>', html, flags=re.S)
+    assert heads and all("object type" in h for h in heads)
+    assert any("changed on both sides" in h for h in heads)
+    for code in ("modify_modify", "objectType"):
+        assert all(code not in h for h in heads), code
+    summaries = re.findall(r"<summary>(.*?)</summary>", html, flags=re.S)
+    assert summaries and all('class="oms-kind">object type<' in s for s in summaries)
+    edit(Branch.objects.get(name="dev"), "Type0", description="Not committed")
+    changes = client.get(reverse("admin:versioning_changes") + "?branch=dev").content.decode()
+    discard = changes.split('class="oms-discard-choices"')[1].split("</ul>")[0]
+    assert 'class="oms-kind">object type<' in discard

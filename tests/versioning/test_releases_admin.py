@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from guardian.shortcuts import assign_perm
 
 from tests.factories import UserFactory
-from tests.versioning.support import edit
+from tests.versioning.support import delete_object_type, edit
 from versioning import services
+from versioning.domain.compatibility import Compatibility
 from versioning.models import Branch, Release
 from versioning.releases import publish_release
 
@@ -42,7 +45,7 @@ def test_cut_page_previews_and_publishes(client, main):
     page = client.get(CUT)
     assert page.status_code == 200
     html = page.content.decode()
-    assert "BACKWARD COMPATIBLE" in html and "<strong>1.0.0</strong>" in html
+    assert "backward compatible" in html and "<strong>1.0.0</strong>" in html
     assert "none: this is the first release" in html and 'id="release-form"' in html
     assert "New object type Type0." in html
     posted = client.post(
@@ -58,7 +61,7 @@ def test_cut_page_previews_and_publishes(client, main):
     edit(main, "Type1", api_name="Vessel")
     services.commit_changes(main, None, "rename", system=True)
     page = client.get(CUT).content.decode()
-    assert "MIGRATION REQUIRED" in page and "<strong>2.0.0</strong>" in page
+    assert "migration required" in page and "<strong>2.0.0</strong>" in page
     assert "Migration plan" in page and "The object type Type1 is now called Vessel." in page
     main.refresh_from_db()
     low = client.post(CUT, {"branch": "main", "commit": main.head_id, "version": "1.1.0"})
@@ -79,7 +82,7 @@ def test_release_page_is_read_only_and_readable(client, main):
     logged_in(client, staff("viewer"))
     listed = client.get(LIST)
     assert listed.status_code == 200
-    assert "0.2.0" in listed.content.decode() and "MIGRATION REQUIRED" in listed.content.decode()
+    assert "0.2.0" in listed.content.decode() and "migration required" in listed.content.decode()
     assert 'href="/admin/versioning/release/add/"' not in listed.content.decode()
     page = client.get(reverse("admin:versioning_release_change", args=[release.pk]))
     assert page.status_code == 200
@@ -90,6 +93,29 @@ def test_release_page_is_read_only_and_readable(client, main):
         client.post(reverse("admin:versioning_release_delete", args=[release.pk])).status_code
         == 403
     )
+
+
+def test_the_changelog_reads_worst_first_in_plain_words(client, main):
+    publish_release(main, None, version="1.0.0")
+    edit(main, "Type0", description="Seats and more")  # compatible
+    edit(main, "Type2", api_name="Vessel")  # migration required
+    delete_object_type(main, "Type1")  # incompatible
+    services.commit_changes(main, None, "three kinds of change", system=True)
+    logged_in(client, staff("viewer"))
+    pages = [client.get(CUT)]  # the preview, then the published release
+    release = publish_release(main, None)
+    pages.append(client.get(reverse("admin:versioning_release_change", args=[release.pk])))
+    for response in pages:
+        html = response.content.decode().split('class="oms-release-changes"')[1]
+        html = html.split("</table>")[0]
+        classes = re.findall(r'oms-compat-(\w+)">([^<]*)<', html)
+        ranks = [Compatibility(code).rank for code, _ in classes]
+        assert ranks == sorted(ranks, reverse=True) and len(set(ranks)) >= 3, classes
+        assert classes[0] == ("INCOMPATIBLE", "incompatible")
+        assert ("MIGRATION_REQUIRED", "migration required") in classes
+        assert "description changed" in html and "removed" in html, html
+        assert "_" not in re.sub(r"<[^>]*>", "", html), "an internal code is shown"
+        assert "objectType" not in html
 
 
 def test_cut_page_permissions(client, main):

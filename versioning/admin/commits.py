@@ -35,7 +35,7 @@ from .common import (
     refused,
     selected_branch,
 )
-from .display import change_summary, docs_at, entity_cards, short_ref
+from .display import change_summary, docs_at, entity_cards, short_ref, words
 
 HISTORY_LIMITS = (25, 50, 100, 200)
 
@@ -134,7 +134,7 @@ class CommitAdmin(admin.ModelAdmin):
                     return HttpResponseRedirect(commit_url(commit.id))
             branch.refresh_from_db()
         found = services.compare_working_copy(branch)
-        cards = entity_cards(found.diff, found.old, found.new)
+        cards = entity_cards(found.diff, found.old, found.new, ref=branch.name, branch=branch.name)
         context = self._context(
             request,
             f"Uncommitted changes on '{branch.name}'",
@@ -170,7 +170,11 @@ class CommitAdmin(admin.ModelAdmin):
             return back
         if request.POST.get("confirm") != "yes":
             changes = services.changes(branch).to_dict()["changes"]
-            chosen = [c for c in changes if everything or c["rid"] in rids]
+            chosen = [
+                {**c, "entity_kind_text": words(c["entityKind"])}
+                for c in changes
+                if everything or c["rid"] in rids
+            ]
             context = self._context(
                 request,
                 f"Discard changes on '{branch.name}'?",
@@ -254,7 +258,7 @@ class CommitAdmin(admin.ModelAdmin):
         if a and b:
             try:
                 found = services.compare_commits(services.commit_id_of(a), services.commit_id_of(b))
-                cards = entity_cards(found.diff, found.old, found.new)
+                cards = entity_cards(found.diff, found.old, found.new, ref=b, branch=b)
             except VersioningError as exc:
                 refused(request, exc)
         context = self._context(
@@ -280,7 +284,9 @@ class CommitAdmin(admin.ModelAdmin):
         cards: list[dict] = []
         if commit.parent_id:
             found = services.compare_commits(commit.parent_id, commit.id)
-            cards = entity_cards(found.diff, found.old, found.new)
+            cards = entity_cards(
+                found.diff, found.old, found.new, ref=commit.id, branch=commit.branch_name
+            )
         else:
             rids = sorted(commit.delta)
             docs = docs_at(commit.id, rids)
@@ -289,6 +295,7 @@ class CommitAdmin(admin.ModelAdmin):
                     "rid": rid,
                     "change": "added",
                     "entityKind": doc.get("kind", ""),
+                    "entity_kind_text": words(doc.get("kind", "")),
                     "apiName": doc.get("apiName", ""),
                     "fields": [],
                     "rows": None,

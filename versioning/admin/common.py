@@ -56,6 +56,15 @@ def can_approve(user: Any, proposal: Proposal) -> bool:
     )
 
 
+def can_comment(user: Any, proposal: Proposal) -> bool:
+    return permissions.allowed(permissions.comment_refusal, user, proposal)
+
+
+def can_request_changes(user: Any, proposal: Proposal) -> bool:
+    """Active, and the user may review it (the rule of approving)."""
+    return proposal.is_active and permissions.allowed(permissions.approve_refusal, user, proposal)
+
+
 def can_merge(user: Any, proposal: Proposal) -> bool:
     return (
         proposal.is_active

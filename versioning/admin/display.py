@@ -9,7 +9,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from django.urls import reverse
 from django.utils.html import format_html_join
+from django.utils.http import urlencode
 
 from .. import services
 from ..domain.diff import EntityChange, TreeDiff
@@ -48,7 +50,43 @@ def ref_downloads(ref: str) -> str:
     )
 
 
+# --- an entity's own page (the ontology knows where its rows are) ---------------------------
+
+_entity_urls: list[Callable[[str, list[str]], dict[str, str]]] = []
+
+
+def register_entity_urls(urls_of: Callable[[str, list[str]], dict[str, str]]) -> None:
+    """``urls_of(branch_name, rids) -> {rid: admin URL}`` of the entities that exist on the
+    branch; change cards link to them."""
+    if urls_of not in _entity_urls:
+        _entity_urls.append(urls_of)
+
+
+def entity_urls(branch_name: str, rids: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for urls_of in _entity_urls:
+        out.update(urls_of(branch_name, rids))
+    return out
+
+
 # --- showing documents side by side ---------------------------------------------------------
+
+
+#: what each kind of conflict means, in a steward's words
+CONFLICT_WORDS = {
+    "modify_modify": "changed on both sides",
+    "delete_modify": "removed on one side, changed on the other",
+    "add_add": "added on both sides",
+    "rename_collision": "two entities take the same name",
+    "dangling_reference": "refers to something the other side removed",
+    "rule_violation": "the merged result breaks a rule",
+}
+
+
+def words(code: str) -> str:
+    """An internal code in plain words: ``objectType`` -> ``object type``,
+    ``MIGRATION_REQUIRED`` -> ``migration required``."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", code).replace("_", " ").lower()
 
 
 def as_json(value: Any) -> str:
@@ -174,15 +212,25 @@ def entity_cards(
     diff: TreeDiff | Iterable[EntityChange | dict],
     old_docs: Mapping[str, Any],
     new_docs: Mapping[str, Any],
+    *,
+    ref: str | None = None,
+    branch: str | None = None,
 ) -> list[dict]:
-    """One card per entity change: what changed and the two documents side by side."""
+    """One card per entity change: what changed and the two documents side by side; with
+    ``ref``, a link to the entity's history up to it; with ``branch``, a link to the
+    entity's page there (when it exists on that branch)."""
     changes = diff.changes if isinstance(diff, TreeDiff) else list(diff)
+    items = [c.to_dict() if isinstance(c, EntityChange) else c for c in changes]
+    pages = entity_urls(branch, [i["rid"] for i in items[:MAX_CARDS]]) if branch else {}
+    history = reverse("admin:versioning_history")
     cards = []
-    for change in changes:
-        item = change.to_dict() if isinstance(change, EntityChange) else change
+    for item in items:
         rid = item["rid"]
         card = {
             **item,
+            "entity_url": pages.get(rid, ""),
+            "history_url": f"{history}?{urlencode({'ref': ref, 'rid': rid})}" if ref else "",
+            "entity_kind_text": words(item.get("entityKind") or ""),
             "fieldCount": len(item.get("fields") or []),
             "rows": None,
         }
@@ -228,6 +276,8 @@ def conflict_groups(
                 {
                     **c,
                     "where": path_label(c["path"], (docs or {}).get(c["rid"])) or "(whole entity)",
+                    "entity_kind_text": words(c.get("entityKind") or ""),
+                    "kind_text": CONFLICT_WORDS.get(c["kind"], words(c["kind"])),
                     "base_json": shown["base"],
                     "ours_json": shown["ours"],
                     "theirs_json": shown["theirs"],
@@ -307,6 +357,9 @@ def merge_blockers(run: Mapping[str, Any]) -> list[str]:
         )
     if run["needsApproval"]:
         out.append("the target is protected: it needs an approval by someone other than the author")
+    waiting = run.get("changesRequested") or []
+    if waiting:
+        out.append(f"{', '.join(waiting)} requested changes and must approve")
     if run["upToDate"]:
         out.append("the target already has every commit of the source")
     if run.get("status") not in Proposal.ACTIVE:

@@ -28,8 +28,10 @@ from ..models import MAIN_BRANCH, Branch, Proposal
 from .common import (
     can_approve,
     can_close,
+    can_comment,
     can_merge,
     can_override,
+    can_request_changes,
     can_resolve,
     can_update,
     commit_url,
@@ -96,6 +98,7 @@ class ProposalAdmin(admin.ModelAdmin):
         return [
             path("<int:pk>/resolve/", wrap(self.resolve_view), name="versioning_proposal_resolve"),
             path("<int:pk>/act/", wrap(self.act_view), name="versioning_proposal_act"),
+            path("<int:pk>/comment/", wrap(self.comment_view), name="versioning_proposal_comment"),
             *super().get_urls(),
         ]
 
@@ -170,7 +173,13 @@ class ProposalAdmin(admin.ModelAdmin):
         if run is not None:
             rids = [c["rid"] for c in run["diff"]]
             source_docs = docs_at(run["sourceHead"], rids)
-            cards = entity_cards(run["diff"], docs_at(run["base"], rids), source_docs)
+            cards = entity_cards(
+                run["diff"],
+                docs_at(run["base"], rids),
+                source_docs,
+                ref=run["sourceHead"],
+                branch=proposal.source_name,
+            )
             named = {**docs_at(run["targetHead"], [c["rid"] for c in run["conflicts"]])}
             named.update(docs_at(run["sourceHead"], [c["rid"] for c in run["conflicts"]]))
             groups = conflict_groups(run["conflicts"], proposal.resolutions, named)
@@ -203,6 +212,12 @@ class ProposalAdmin(admin.ModelAdmin):
             and run["base"] != run["targetHead"],
             can_close=can_close(user, proposal),
             can_resolve=can_resolve(user, proposal),
+            comments=proposal.comments.all(),
+            can_comment=can_comment(user, proposal),
+            can_request_changes=can_request_changes(user, proposal),
+            changes_requested=services.changes_requested(proposal),
+            comment_draft=request.session.pop("oms_comment_draft", ""),
+            max_comment=services.MAX_COMMENT,
             merge_blockers=merge_blockers(run) if run and proposal.is_active else [],
         )
         return TemplateResponse(request, "admin/versioning/proposal.html", context)
@@ -245,6 +260,32 @@ class ProposalAdmin(admin.ModelAdmin):
                 request, f"Conflict on {_conflict_name(proposal, conflict_id)}: {what}."
             )
         return HttpResponseRedirect(url + "#conflicts")
+
+    def comment_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Add a comment, or (the *Request changes* button) a reviewer's request for
+        changes, through ``services.comment``; a refusal is a message, the text is kept."""
+        proposal = get_object_or_404(Proposal.objects.select_related("target"), pk=pk)
+        url = proposal_url(pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(url)
+        request_changes = "request_changes" in request.POST
+        allowed = can_request_changes if request_changes else can_comment
+        if not allowed(request.user, proposal):
+            raise PermissionDenied
+        body = request.POST.get("body", "")
+        try:
+            services.comment(proposal, request.user, body, request_changes=request_changes)
+        except VersioningError as exc:
+            refused(request, exc)
+            request.session["oms_comment_draft"] = body[: services.MAX_COMMENT + 1]
+        else:
+            messages.success(
+                request,
+                "You requested changes: the merge waits for your approval."
+                if request_changes
+                else "Comment added.",
+            )
+        return HttpResponseRedirect(url + "#discussion")
 
     def act_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         proposal = get_object_or_404(Proposal.objects.select_related("source", "target"), pk=pk)

@@ -25,18 +25,39 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .. import compat_modes, permissions, releases, services
+from ..domain.compatibility import Compatibility
 from ..exceptions import VersioningError
 from ..models import MAIN_BRANCH, Branch, Release
 from .common import commit_url, refused, selected_branch
-from .display import ref_downloads
+from .display import ref_downloads, words
 
 
 def compatibility_badge(value: str) -> str:
     """The class as a badge; each class has its own colour (``oms-compat-*`` in
     static/oms/admin.css)."""
-    return format_html(
-        '<span class="oms-badge oms-compat-{}">{}</span>', value, value.replace("_", " ")
-    )
+    return format_html('<span class="oms-badge oms-compat-{}">{}</span>', value, words(value))
+
+
+def changelog_rows(changelog: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A changelog as a steward reads it: worst class first (entity order within a class),
+    its codes in plain words."""
+    rows = [
+        {
+            **change,
+            "kind_text": words(change["kind"]),
+            "class_text": words(change["compatibility"]),
+            "entity_kind_text": words(change["entityKind"]),
+        }
+        for change in changelog
+    ]
+    rows.sort(key=lambda row: -Compatibility(row["compatibility"]).rank)
+    return rows
+
+
+def plan_rows(plan: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A migration plan's steps with their action in words (``wrap_in_list`` -> ``wrap in
+    list``)."""
+    return [{**step, "action_text": words(step["action"])} for step in plan]
 
 
 def releasable_branches(user: Any) -> list[Branch]:
@@ -113,7 +134,7 @@ class ReleaseAdmin(admin.ModelAdmin):
     def changes_table(self, obj: Release) -> str:
         return render_to_string(
             "admin/versioning/release_changes.html",
-            {"changelog": obj.changelog, "plan": obj.migration_plan},
+            {"changelog": changelog_rows(obj.changelog), "plan": plan_rows(obj.migration_plan)},
         )
 
     def get_queryset(self, request: HttpRequest):
@@ -193,6 +214,7 @@ class ReleaseAdmin(admin.ModelAdmin):
         findings = []
         if branch is not None and preview is not None and previous is not None and not released:
             findings = compat_modes.check_release(branch, previous, preview.commit, preview.changes)
+        shown = preview.to_dict() if preview else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -202,7 +224,9 @@ class ReleaseAdmin(admin.ModelAdmin):
             "branches": branches,
             "cut_branch": branch,
             "previous": previous,
-            "preview": preview.to_dict() if preview else None,
+            "preview": shown,
+            "changelog": changelog_rows(shown["changelog"]) if shown else [],
+            "plan": plan_rows(shown["migrationPlan"]) if shown else [],
             "badge": compatibility_badge(preview.compatibility.value) if preview else "",
             "released": released,
             "dirty": branch is not None and services.has_uncommitted_changes(branch),

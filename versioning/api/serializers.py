@@ -248,6 +248,11 @@ class DryRunSerializer(serializers.Serializer):
     canMerge = serializers.BooleanField(help_text="No unresolved ERROR and no BLOCK.")
     needsApproval = serializers.BooleanField()
     approvals = serializers.ListField(child=StrictCharField())
+    changesRequested = serializers.ListField(
+        child=StrictCharField(),
+        help_text="Reviewers who requested changes and have not approved since: the merge "
+        "waits for them.",
+    )
     sourceHasUncommittedChanges = serializers.BooleanField()
     mergeable = serializers.BooleanField(
         help_text="Active, can merge, approved where needed, and no compatibility finding."

@@ -13,7 +13,8 @@ whole tree unless asked for one: see :mod:`versioning.store`.
 
 By domain: :mod:`.reading` (refs, the past, diffs), :mod:`.commits` (commit, discard,
 revert), :mod:`.branches` (create, delete, settings), :mod:`.proposals` (open, dry run,
-resolve, approve, merge, update from target, close). Merge, update from target and revert
+resolve, approve, merge, update from target, close), :mod:`.reviews` (comments, requests
+for changes). Merge, update from target and revert
 share one sequence, :mod:`versioning.merging`; every head moves through
 :mod:`versioning.writing`. Everything is re-exported here: call ``services.name``.
 """
@@ -28,6 +29,7 @@ from ..writing import (
     EVENT_PREFIX,
     PROPOSAL_APPROVED,
     PROPOSAL_CLOSED,
+    PROPOSAL_COMMENTED,
     PROPOSAL_MERGED,
     PROPOSAL_OPENED,
     PROPOSAL_RESOLVED,
@@ -50,6 +52,7 @@ from .proposals import (
     RESOLUTION_CHOICES,
     approve,
     approved_by_other,
+    changes_requested,
     close_proposal,
     current_approvals,
     dry_run,
@@ -74,6 +77,7 @@ from .reading import (
     resolve_ref,
     tree_at,
 )
+from .reviews import MAX_COMMENT, comment
 
 __all__ = [
     "BRANCH_CREATED",
@@ -83,11 +87,13 @@ __all__ = [
     "CHANGES_DISCARDED",
     "COMMIT_CREATED",
     "EVENT_PREFIX",
+    "MAX_COMMENT",
     "MIN_PREFIX",
     "NAME_IS_FIXED",
     "NOT_A_SETTING",
     "PROPOSAL_APPROVED",
     "PROPOSAL_CLOSED",
+    "PROPOSAL_COMMENTED",
     "PROPOSAL_MERGED",
     "PROPOSAL_OPENED",
     "PROPOSAL_RESOLVED",
@@ -100,7 +106,9 @@ __all__ = [
     "archive_branch",
     "branch_update_refusals",
     "changes",
+    "changes_requested",
     "close_proposal",
+    "comment",
     "commit_changes",
     "commit_id_of",
     "compare_commits",

@@ -16,7 +16,7 @@ from ..domain.diff import TreeDiff, diff_trees
 from ..domain.policy import Severity
 from ..exceptions import InvalidStateError, NotAllowedError, ProtectedBranchError, VersioningError
 from ..merging import Merge, land, resolutions_from, three_way
-from ..models import Approval, Branch, Commit, Proposal, ProposalStatus
+from ..models import Approval, Branch, Commit, Proposal, ProposalComment, ProposalStatus
 from ..permissions import APPROVE_PROPOSAL, check
 from ..workspace import get_workspace
 from ..writing import (
@@ -116,6 +116,19 @@ def approved_by_other(proposal: Proposal, source_head: str | None = None) -> boo
     return current_approvals(proposal, source_head).exclude(user_id=proposal.author_id).exists()
 
 
+def changes_requested(proposal: Proposal) -> list[str]:
+    """The reviewers whose request for changes stands: they asked for changes and have
+    not approved since (requesting changes withdraws one's approval)."""
+    approvers = Approval.objects.filter(proposal_id=proposal.pk).values("user_id")
+    names = (
+        ProposalComment.objects.filter(proposal_id=proposal.pk, requests_changes=True)
+        .exclude(author=None)
+        .exclude(author_id__in=approvers)
+        .values_list("author_name", flat=True)
+    )
+    return sorted(set(names))
+
+
 def dry_run(proposal: Proposal) -> dict[str, Any]:
     """What merging the proposal now would do: the source's changes, the conflicts with
     their severities and proposed resolutions (stored choices applied), and whether it can
@@ -140,6 +153,7 @@ def _dry_run_dict(proposal: Proposal, source: Branch, target: Branch, merge: Mer
     for conflict in result.conflicts:
         counts[conflict.severity.value] += 1
     needs_approval = target.protected and not approved_by_other(proposal, merge.theirs)
+    waiting = changes_requested(proposal)
     source_changes = diff_trees(merge.base_tree, merge.theirs_tree, changed=merge.theirs_changed)
     merged = _merge_changes(merge, source_changes)
     return {
@@ -159,9 +173,14 @@ def _dry_run_dict(proposal: Proposal, source: Branch, target: Branch, merge: Mer
         "approvals": list(
             current_approvals(proposal, merge.theirs).values_list("user__username", flat=True)
         ),
+        "changesRequested": waiting,
         "sourceHasUncommittedChanges": has_uncommitted_changes(source),
         "mergeable": (
-            proposal.is_active and result.can_merge and not needs_approval and not merge.up_to_date
+            proposal.is_active
+            and result.can_merge
+            and not needs_approval
+            and not waiting
+            and not merge.up_to_date
         ),
     }
 
@@ -302,6 +321,11 @@ def merge_proposal(proposal: Proposal, user: Any, *, override: bool = False) -> 
             raise InvalidStateError(
                 f"'{target.name}' is protected: the proposal needs an approval of the "
                 "source's latest commit from someone other than its author."
+            )
+        waiting = changes_requested(proposal)
+        if waiting:
+            raise InvalidStateError(
+                f"{', '.join(waiting)} requested changes: the merge waits for their approval."
             )
         merge, _ = resolutions.with_memory(
             lambda chosen: three_way(target.head_id, source.head_id, chosen, operation="merge"),
