@@ -62,6 +62,8 @@ POLICIES = {
     "admin_change_edit_branch": _row("login", "view", "view", "view", "edit", "edit", "edit"),
     "admin_post_branch_grant": _row("login", "403", "ok", "403", "ok", "ok", "ok"),
     "admin_post_edit_branch": _row("login", "403", "403", "403", "ok", "ok", "ok"),
+    # a proposal's discussion: the author, add_proposal (editors) or approve_proposal
+    "admin_post_editor": _row("login", "403", "403", "ok", "ok", "ok", "ok"),
     # django-guardian's grant pages: stewards (change_branch model-wide)
     "admin_grants": _row("login", "index", "index", "index", "index", "ok", "ok"),
     "to_admin_index": _row("index", "index", "index", "index", "index", "index", "index"),
@@ -235,6 +237,7 @@ OTHER_ROUTES = {
     "/": "to_admin_index",
     "oms-select-branch": "admin_list",
     "oms-overdue-deprecations": "admin_list",
+    "oms-search": "admin_list",
     "auth_user_password_change": "admin_list_admin",
     "versioning_branch_permissions": "admin_grants",
     "versioning_branch_permissions_manage_user": "admin_grants",
@@ -246,6 +249,7 @@ OTHER_ROUTES = {
     "versioning_revert": "admin_post_edit_branch",
     "versioning_proposal_resolve": "admin_post_branch_grant",
     "versioning_proposal_act": "admin_post_branch_grant",  # merge: merge_branch on main
+    "versioning_proposal_comment": "admin_post_editor",
     "ontology_graph": "admin_list",
     "schema": "public",
     "swagger-ui": "public",

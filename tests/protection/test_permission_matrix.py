@@ -175,7 +175,13 @@ def _build_world() -> dict:
             f"/admin/versioning/proposal/{proposal.pk}/act/",
             {"action": "merge"},
         ),
+        "versioning_proposal_comment": (
+            "post",
+            f"/admin/versioning/proposal/{proposal.pk}/comment/",
+            {"body": "Looks right."},
+        ),
         "ontology_graph": ("get", "/admin/ontology/objecttype/graph/", None),
+        "oms-search": ("get", "/admin/ontology/search/?q=Flight", None),
         "auth_user_password_change": ("get", f"/admin/auth/user/{somebody.pk}/password/", None),
         "/": ("get", "/", None),
         "health-live": ("get", "/health/live", None),
