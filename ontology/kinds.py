@@ -299,6 +299,12 @@ def references(doc: Mapping[str, Any]) -> Iterator[tuple[Path, Any, Reference]]:
         yield from _walk(doc, ref.path, (), ref)
 
 
+def referenced(doc: Mapping[str, Any], ref: Reference) -> Iterator[tuple[Path, Any, Reference]]:
+    """(path, referenced rid, ``ref``) of the references ``doc`` makes through ``ref``
+    alone (a reference of its kind): :func:`references` narrowed to one path."""
+    yield from _walk(doc, ref.path, (), ref)
+
+
 def _walk(
     value: Any, rest: Path, at: Path, ref: Reference
 ) -> Iterator[tuple[Path, Any, Reference]]:

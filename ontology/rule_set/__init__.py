@@ -17,10 +17,11 @@ texts (descriptions and display names), since those are all that others never re
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..kinds import KINDS, REFERRER_KINDS, references
+from ..kinds import KINDS, REFERRER_KINDS, Reference, referenced
 from .checks import Doc, Graph, Violation, check_document
 
 __all__ = ["Graph", "TreeGraph", "Violation", "validate"]
@@ -145,6 +146,44 @@ def _dependents(graph: Graph, rids: set[str], docs: list[Doc], unknown: bool) ->
     return out
 
 
+def _layers(tree: Mapping[str, Doc]) -> tuple[Any, Mapping[str, Doc | None]]:
+    """``(a commit's tree, the changes laid over it)`` when ``tree`` is a store's tree of
+    a commit (``commit_id``), alone or under a merge's changes; else ``(None, {})``."""
+    ours, changes = getattr(tree, "ours", None), getattr(tree, "changes", None)
+    if getattr(ours, "commit_id", None) and isinstance(changes, Mapping):
+        return ours, changes
+    if getattr(tree, "commit_id", None):
+        return tree, {}
+    return None, {}
+
+
+#: (commit id, referring kind, reference path) -> referenced rid -> referring rids
+_COMMIT_INDEXES: OrderedDict[tuple[str, str, tuple[str, ...]], dict[str, set[str]]] = OrderedDict()
+_COMMIT_INDEX_LIMIT = 64
+
+
+def _commit_index(tree: Any, kind: str, ref: Reference) -> dict[str, set[str]]:
+    """Who of ``kind`` refers to whom through ``ref`` in the tree of ``tree.commit_id``,
+    kept for the process (a commit is content-addressed: its tree never changes); the
+    least recently used of :data:`_COMMIT_INDEX_LIMIT` indexes is dropped first."""
+    key = (tree.commit_id, kind, ref.path)
+    index = _COMMIT_INDEXES.get(key)
+    if index is not None:
+        _COMMIT_INDEXES.move_to_end(key)
+        return index
+    of_kind = [rid for rid, (k, _) in tree.names().items() if k == kind]
+    tree.prefetch(of_kind)
+    index = {}
+    for rid in of_kind:
+        for _, target, _ in referenced(tree.get(rid) or {}, ref):
+            if target is not None:
+                index.setdefault(target, set()).add(rid)
+    _COMMIT_INDEXES[key] = index
+    while len(_COMMIT_INDEXES) > _COMMIT_INDEX_LIMIT:
+        _COMMIT_INDEXES.popitem(last=False)
+    return index
+
+
 class TreeGraph:
     """A :class:`Graph` over a mapping ``rid -> document`` (a merged tree, a branch's
     tree). Who refers to whom is indexed on first use, per referring kind, from the
@@ -154,8 +193,11 @@ class TreeGraph:
     def __init__(self, tree: Mapping[str, Doc]) -> None:
         self.tree = tree
         self._kinds: dict[str, list[str]] | None = None
-        self._index: dict[str, dict[str, set[str]]] = {}  # referring kind -> target -> rids
+        #: (referring kind, reference path) -> referenced rid -> referring rids
+        self._index: dict[tuple[str, tuple[str, ...]], dict[str, set[str]]] = {}
+        self._fetched: set[str] = set()  # kinds whose documents were read in bulk
         self._names: dict[tuple[Any, str], list[str]] | None = None
+        self._base, self._changes = _layers(tree)
 
     def get(self, rid: Any) -> Doc | None:
         if not isinstance(rid, str):
@@ -176,19 +218,55 @@ class TreeGraph:
         return {rid: (doc.get("kind"), doc.get("apiName")) for rid, doc in self.tree.items()}
 
     def referrers(self, rids: set[str], kinds: frozenset[str]) -> set[str]:
+        """The documents of ``kinds`` that refer to any of ``rids``. Only the references
+        that can point at the rids' kinds are indexed (a change of object types reads
+        the object types' ``replacedBy``, not their 40,000 properties' value types); a
+        rid of no known kind (gone, or a child) is looked for through every reference.
+
+        Over a commit's tree (alone or under a merge's changes) the index of the commit
+        is kept per process (:func:`_commit_index`: a commit's tree never changes) and the
+        changed documents are laid over it."""
+        targets = {(self.get(rid) or {}).get("kind") for rid in rids}
+        wanted = None if None in targets else targets
         out: set[str] = set()
         for kind in sorted(kinds):
-            index = self._index.get(kind)
-            if index is None:
-                index = self._index[kind] = {}
-                for rid in self._rids_by_kind().get(kind, ()):
-                    doc = self.tree.get(rid)
-                    for _, ref, _ in references(doc or {}):
-                        if ref is not None:
-                            index.setdefault(ref, set()).add(rid)
-            for rid in rids:
-                out |= index.get(rid, set())
+            for ref in KINDS[kind].references:
+                if wanted is not None and ref.target not in wanted:
+                    continue
+                if self._base is None:
+                    index = self._index.get((kind, ref.path))
+                    if index is None:
+                        index = self._index[(kind, ref.path)] = self._indexed(kind, ref)
+                    for rid in rids:
+                        out |= index.get(rid, set())
+                    continue
+                changes = self._changes
+                index = _commit_index(self._base, kind, ref)
+                for rid in rids:
+                    out |= {r for r in index.get(rid, ()) if r not in changes}
+                for crid, doc in changes.items():
+                    if (
+                        doc is not None
+                        and doc.get("kind") == kind
+                        and any(target in rids for _, target, _ in referenced(doc, ref))
+                    ):
+                        out.add(crid)
         return out
+
+    def _indexed(self, kind: str, ref: Reference) -> dict[str, set[str]]:
+        """referenced rid -> the documents of ``kind`` referring to it through ``ref``."""
+        of_kind = self._rids_by_kind().get(kind, ())
+        if of_kind and kind not in self._fetched:
+            self._fetched.add(kind)
+            fetch = getattr(self.tree, "prefetch", None)
+            if callable(fetch):  # a store tree: every document of the kind in bulk, once
+                fetch(of_kind)
+        index: dict[str, set[str]] = {}
+        for rid in of_kind:
+            for _, target, _ in referenced(self.tree.get(rid) or {}, ref):
+                if target is not None:
+                    index.setdefault(target, set()).add(rid)
+        return index
 
     def names(self, kind: str, wanted: set[str]) -> dict[str, list[str]]:
         if self._names is None:

@@ -89,6 +89,13 @@ class MergedView(Mapping[str, Any]):
         doc = self.changes[rid] if rid in self.changes else self.ours.get(rid)
         return default if doc is None else doc
 
+    def prefetch(self, rids: Iterable[str]) -> None:
+        """Let ``ours`` read the documents of ``rids`` it will be asked for in bulk, when
+        it can (a store tree reads them in a few queries instead of one per ``get``)."""
+        fetch = getattr(self.ours, "prefetch", None)
+        if callable(fetch):
+            fetch([rid for rid in rids if rid not in self.changes])
+
     def __contains__(self, rid: object) -> bool:
         if rid in self.changes:
             return self.changes[rid] is not None

@@ -1,0 +1,74 @@
+"""Who refers to whom, over a commit's tree: the per-commit index of the rule set's graph
+(``ontology.rule_set._commit_index``) with a merge's changes laid over it answers exactly
+what a plain mapping of the same documents answers, for every kind and every rid."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ontology import rule_set
+from ontology.kinds import KINDS, REFERRER_KINDS
+from ontology.rule_set import TreeGraph
+from tests.factories import ObjectTypeFactory
+from tests.versioning.support import rid_of, seed_main
+from versioning import services
+from versioning.changes import mark_changed
+from versioning.domain.merge import MergedView
+from versioning.store import TreeView
+
+pytestmark = pytest.mark.django_db
+
+
+def _answers(graph: TreeGraph, rids: list[str]) -> dict:
+    return {
+        (rid, kind): graph.referrers({rid}, REFERRER_KINDS[kind])
+        for rid in rids
+        for kind in sorted(KINDS)
+        if REFERRER_KINDS.get(kind)
+    }
+
+
+def test_the_commit_index_under_changes_answers_as_the_plain_tree():
+    main = seed_main(4)  # Type0..Type3, typeLink Type0 -> Type1
+    old = ObjectTypeFactory(branch=main, api_name="Old", properties=1)
+    mark_changed(main.pk, old.rid, "objectType")
+    services.commit_changes(main, None, "one more", system=True)
+    main.refresh_from_db()
+    tree = TreeView(main.head_id)
+    docs = dict(tree.items())
+    link = next(rid for rid, d in docs.items() if d["kind"] == "linkType")
+    t0, t1, t2, t3 = (rid_of(main, f"Type{i}") for i in range(4))
+    changes = {
+        # the link now ends at Type2: Type1 is no longer referred to by it, Type2 is
+        link: {**docs[link], "target": t2},
+        # Type3 now says Old replaces it; Type0 is gone
+        t3: {**docs[t3], "replacedBy": str(old.rid)},
+        t0: None,
+        # a new object type replaced by Type1
+        "00000000-0000-4000-8000-000000000001": {
+            **copy.deepcopy(docs[t2]),
+            "rid": "00000000-0000-4000-8000-000000000001",
+            "apiName": "Fresh",
+            "properties": {},
+            "primaryKey": None,
+            "titleProperty": None,
+            "replacedBy": t1,
+        },
+    }
+    merged = MergedView(tree, changes)
+    plain = TreeGraph({rid: doc for rid, doc in merged.items()})
+    rids = [t0, t1, t2, t3, str(old.rid), link, "00000000-0000-4000-8000-000000000001"]
+    rule_set._COMMIT_INDEXES.clear()
+    cold = _answers(TreeGraph(merged), rids)
+    warm = _answers(TreeGraph(MergedView(TreeView(main.head_id), changes)), rids)
+    assert rule_set._COMMIT_INDEXES, "the commit's index was not used"
+    expected = _answers(plain, rids)
+    assert cold == expected
+    assert warm == expected
+    # and the answers are not trivially empty: the changes are seen
+    assert expected[(t2, "objectType")] >= {link}
+    assert link not in expected[(t1, "objectType")]
+    assert "00000000-0000-4000-8000-000000000001" in expected[(t1, "objectType")]
+    assert t3 in expected[(str(old.rid), "objectType")]
