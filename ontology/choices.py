@@ -27,6 +27,7 @@ class BaseType(models.TextChoices):
     BYTE = "byte", "Byte"
     DATE = "date", "Date"
     TIMESTAMP = "timestamp", "Timestamp"
+    TIME = "time", "Time of day"
     GEOPOINT = "geopoint", "Geopoint"
     GEOSHAPE = "geoshape", "Geoshape"
     ATTACHMENT = "attachment", "Attachment"
@@ -52,6 +53,7 @@ STRUCT_FIELD_TYPES = [
     BaseType.LONG,
     BaseType.SHORT,
     BaseType.STRING,
+    BaseType.TIME,
     BaseType.TIMESTAMP,
 ]
 StructFieldType = models.TextChoices(

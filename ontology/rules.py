@@ -40,7 +40,7 @@ ANY_CASE = "any"
 
 NUMERIC_TYPES = frozenset({"integer", "short", "long", "float", "double", "decimal", "byte"})
 INTEGRAL_TYPES = frozenset({"integer", "short", "long", "byte"})
-TEMPORAL_TYPES = frozenset({"date", "timestamp"})
+TEMPORAL_TYPES = frozenset({"date", "time", "timestamp"})
 PRIMITIVE_TYPES = NUMERIC_TYPES | TEMPORAL_TYPES | {"string", "boolean"}
 
 PRIMARY_KEY_TYPES = frozenset({"string", "integer", "short"})
@@ -149,6 +149,8 @@ def _coerce(value: Any, base_type: str) -> Any:
             return dt.date.fromisoformat(str(value))
         except ValueError:
             raise ValueError(f"{_show(value)} is not an ISO date (YYYY-MM-DD)") from None
+    if base_type == "time":
+        return _time_of_day(value)
     if base_type == "timestamp":
         try:
             parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
@@ -164,6 +166,19 @@ def _coerce(value: Any, base_type: str) -> Any:
             raise ValueError(f"{_show(value)} is not a boolean")
         return value
     raise ValueError(f"{base_type} values cannot be constrained this way")
+
+
+#: a time of day (the ``time`` base type): 24-hour, optional seconds and fraction, no offset
+TIME_OF_DAY_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+_TIME_OF_DAY = re.compile(TIME_OF_DAY_PATTERN)
+
+
+def _time_of_day(value: Any) -> dt.time:
+    """A time of day: ``HH:MM``, ``HH:MM:SS`` or ``HH:MM:SS.ffffff``, 24-hour, no offset
+    (a time of day names the same moment of any day wherever it is read)."""
+    if not isinstance(value, str) or not _TIME_OF_DAY.match(value):
+        raise ValueError(f"{_show(value)} is not a time of day (HH:MM[:SS[.ffffff]], no offset)")
+    return dt.time.fromisoformat(value)
 
 
 def _bounds(
@@ -301,7 +316,10 @@ def check_constraints(
                 seen.add(key)
     if "range" in constraints:
         if base_type not in NUMERIC_TYPES | TEMPORAL_TYPES:
-            refuse("range", f"a range applies to numbers, dates and timestamps, not {base_type}.")
+            refuse(
+                "range",
+                f"a range applies to numbers, dates, times and timestamps, not {base_type}.",
+            )
         else:
             _bounds(constraints["range"], f"{where}range", base_type, errors)
     if "length" in constraints:

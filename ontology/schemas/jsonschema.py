@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..rules import TIME_OF_DAY_PATTERN
 from .model import Document, Ontology
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -31,6 +32,12 @@ _BASE: dict[str, dict[str, Any]] = {
     "boolean": {"type": "boolean"},
     "date": {"type": "string", "format": "date"},
     "timestamp": {"type": "string", "format": "date-time"},
+    # not ``format: time``: RFC 3339's full-time requires an offset, a time of day has none
+    "time": {
+        "type": "string",
+        "pattern": TIME_OF_DAY_PATTERN,
+        "description": "A time of day, ISO 8601 without offset.",
+    },
     "geopoint": {
         "type": "object",
         "properties": {
@@ -108,7 +115,7 @@ def constrained(schema: dict[str, Any], constraints: Any, base: str | None) -> d
             value = bounds.get(key)
             if numeric and _number(value):
                 out[word] = value
-            elif isinstance(value, str):  # dates and timestamps: no such bound in JSON Schema
+            elif isinstance(value, str):  # dates, times, timestamps: no such bound
                 _note(out, f"{word}: {value}.")
     if constraints.get("format") in _FORMATS:
         out.update(_FORMATS[constraints["format"]])

@@ -40,8 +40,10 @@ _names = itertools.count()
 ON_POSTGRESQL = "postgresql" in django_settings.DATABASES["default"]["ENGINE"]
 
 TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)
-BASE_TYPES = st.sampled_from(["string", "integer", "long", "double", "date", "boolean", "array"])
-ITEM_TYPES = st.sampled_from(["string", "integer", "timestamp"])
+BASE_TYPES = st.sampled_from(
+    ["string", "integer", "long", "double", "date", "time", "boolean", "array"]
+)
+ITEM_TYPES = st.sampled_from(["string", "integer", "timestamp", "time"])
 # numbers PostgreSQL's JSONB keeps as they are (see test_jsonb_keeps_the_canonical_bytes)
 NUMBERS = st.one_of(
     st.integers(-(2**70), 2**70),
