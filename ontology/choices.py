@@ -40,8 +40,10 @@ class BaseType(models.TextChoices):
 ITEM_TYPES = [c for c in BaseType if c not in (BaseType.VECTOR, BaseType.ARRAY)]
 ItemType = models.TextChoices("ItemType", [(c.name, (c.value, c.label)) for c in ITEM_TYPES])
 
-# The types a struct field may have.
+# The types a struct field may have: primitives, and arrays of them (no struct, vector,
+# geoshape or attachment inside a struct).
 STRUCT_FIELD_TYPES = [
+    BaseType.ARRAY,
     BaseType.BOOLEAN,
     BaseType.BYTE,
     BaseType.DATE,
@@ -58,6 +60,11 @@ STRUCT_FIELD_TYPES = [
 ]
 StructFieldType = models.TextChoices(
     "StructFieldType", [(c.name, (c.value, c.label)) for c in STRUCT_FIELD_TYPES]
+)
+# What an array struct field may hold: any other struct field type.
+STRUCT_FIELD_ITEM_TYPES = [c for c in STRUCT_FIELD_TYPES if c != BaseType.ARRAY]
+StructFieldItemType = models.TextChoices(
+    "StructFieldItemType", [(c.name, (c.value, c.label)) for c in STRUCT_FIELD_ITEM_TYPES]
 )
 
 

@@ -59,7 +59,16 @@ class ValueTypeAdmin(StatusColumn, BranchScopedAdmin):
 
 class StructFieldInline(ChildInline):
     model = StructField
-    fields = ("api_name", "display_name", "base_type", "required", "position", "description")
+    fields = (
+        "api_name",
+        "display_name",
+        "base_type",
+        "item_type",
+        "value_type",
+        "required",
+        "position",
+        "description",
+    )
     ordering = ("position", "api_name")
     min_num = 1
     max_num = MAX_STRUCT_FIELDS
@@ -124,6 +133,8 @@ class StructFieldAdmin(BranchScopedAdmin):
                     "display_name",
                     "description",
                     "base_type",
+                    "item_type",
+                    "value_type",
                     "required",
                     "position",
                 )

@@ -214,9 +214,7 @@ class _Builder:
         for doc in onto.of("structType"):
             fields = {
                 f["apiName"]: GraphQLField(
-                    GraphQLNonNull(self.element(f.get("baseType"), None))
-                    if f.get("required")
-                    else self.element(f.get("baseType"), None),
+                    GraphQLNonNull(self.typed(f)) if f.get("required") else self.typed(f),
                     description=_describe(f),
                 )
                 for _, f in onto.struct_fields(doc)

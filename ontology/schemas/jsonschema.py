@@ -165,7 +165,7 @@ class _Generator:
     def struct_type(self, doc: Document) -> dict[str, Any]:
         props, required = {}, []
         for _, field in self.onto.struct_fields(doc):
-            props[field["apiName"]] = _annotate(_base(field.get("baseType")), field)
+            props[field["apiName"]] = self.property_schema(field)
             if field.get("required"):
                 required.append(field["apiName"])
         schema: dict[str, Any] = {"type": "object", "properties": props}
