@@ -13,7 +13,7 @@ from ontology.bundles_import import import_bundle, parse
 from ontology.compatibility import classify
 from ontology.documents import to_documents
 from ontology.merge_policy import OntologyPolicy
-from ontology.models import StructType, ValueType
+from ontology.models import StructField, StructType, ValueType
 from ontology.schemas import graphql, jsonschema
 from tests.factories import BranchFactory, ValueTypeFactory
 from tests.ontology.conftest import url
@@ -267,3 +267,5 @@ def test_admin_types_a_field_by_value_type_and_refuses_a_mismatch(admin_client):
     fields = {f.api_name: f for f in contact.fields.all()}
     assert fields["gender"].value_type == ValueType.objects.get(pk=gender.pk)
     assert (fields["lines"].base_type, fields["lines"].item_type) == ("array", "string")
+    listing = admin_client.get(admin_url(StructField, "changelist")).content.decode()
+    assert "array&lt;string&gt;" in listing and ">Gender<" in listing
