@@ -269,3 +269,17 @@ def test_admin_types_a_field_by_value_type_and_refuses_a_mismatch(admin_client):
     assert (fields["lines"].base_type, fields["lines"].item_type) == ("array", "string")
     listing = admin_client.get(admin_url(StructField, "changelist")).content.decode()
     assert "array&lt;string&gt;" in listing and ">Gender<" in listing
+
+
+@pytest.mark.django_db
+def test_a_value_type_change_that_breaks_a_field_using_it_is_refused(api, dev):
+    api.post(url("dev", "value-types"), GENDER_BODY, format="json")
+    api.post(url("dev", "struct-types"), CONTACT_BODY, format="json")
+    body = {"baseType": "integer", "constraints": {}}
+    response = api.patch(url("dev", "value-types", "Gender"), body, format="json")
+    assert response.status_code == 400, response.json()
+    contact = StructType.objects.get(branch=dev, api_name="Contact")
+    [(key, messages)] = response.json()["error"]["fields"].items()
+    assert key.startswith(f"{contact.rid}.fields.") and key.endswith(".valueType")
+    assert "rule value-type-match" in messages[0]
+    assert ValueType.objects.get(branch=dev, api_name="Gender").base_type == "string"
