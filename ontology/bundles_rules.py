@@ -156,7 +156,7 @@ _RELATED = {
     ObjectType: ("replaced_by", "primary_key", "title_property"),
     Property: ("object_type", "value_type", "struct_type", "shared_property"),
     SharedProperty: ("value_type", "struct_type"),
-    StructField: ("struct_type",),
+    StructField: ("struct_type", "value_type"),
     InterfaceLinkConstraint: ("interface",),
     LinkType: ("source", "target__primary_key", "foreign_key_property"),
 }
