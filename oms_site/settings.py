@@ -294,6 +294,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BaseTypeEnum": "ontology.choices.BaseType",
         "StructFieldTypeEnum": "ontology.choices.StructFieldType",
+        "ItemTypeEnum": "ontology.choices.ItemType",
+        "StructFieldItemTypeEnum": "ontology.choices.StructFieldItemType",
         "CardinalityEnum": "ontology.choices.Cardinality",
         "ConstraintCardinalityEnum": "ontology.choices.ConstraintCardinality",
     },

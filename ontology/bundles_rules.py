@@ -2,12 +2,10 @@
 
 The documents are checked before anything is written: their shape (what the workspace
 needs to write them), every api name (``rules.check_api_name`` with each kind's case rule)
-and the merge policy's rules of a tree (references, primary keys, names used twice, struct
-sizes). :func:`validate_rows` then runs the models' own ``full_clean`` on the rows written
-for the bundle, inside the import's transaction, which rolls back on any error.
-
-When the one document rule set of ``ontology`` lands, :func:`validate` calls it instead
-and :func:`validate_rows` goes: no rule is declared here.
+and the ontology's one rule set over the whole tree (:mod:`ontology.rule_set`, through
+``OntologyPolicy.validate_tree``, as a merge checks its merged tree). :func:`validate_rows`
+then runs the models' own ``full_clean`` on the rows written for the bundle, inside the
+import's transaction, which rolls back on any error. No rule is declared here.
 """
 
 from __future__ import annotations
@@ -158,7 +156,7 @@ _RELATED = {
     ObjectType: ("replaced_by", "primary_key", "title_property"),
     Property: ("object_type", "value_type", "struct_type", "shared_property"),
     SharedProperty: ("value_type", "struct_type"),
-    StructField: ("struct_type",),
+    StructField: ("struct_type", "value_type"),
     InterfaceLinkConstraint: ("interface",),
     LinkType: ("source", "target__primary_key", "foreign_key_property"),
 }

@@ -27,6 +27,7 @@ class BaseType(models.TextChoices):
     BYTE = "byte", "Byte"
     DATE = "date", "Date"
     TIMESTAMP = "timestamp", "Timestamp"
+    TIME = "time", "Time of day"
     GEOPOINT = "geopoint", "Geopoint"
     GEOSHAPE = "geoshape", "Geoshape"
     ATTACHMENT = "attachment", "Attachment"
@@ -39,8 +40,10 @@ class BaseType(models.TextChoices):
 ITEM_TYPES = [c for c in BaseType if c not in (BaseType.VECTOR, BaseType.ARRAY)]
 ItemType = models.TextChoices("ItemType", [(c.name, (c.value, c.label)) for c in ITEM_TYPES])
 
-# The types a struct field may have.
+# The types a struct field may have: primitives, and arrays of them (no struct, vector,
+# geoshape or attachment inside a struct).
 STRUCT_FIELD_TYPES = [
+    BaseType.ARRAY,
     BaseType.BOOLEAN,
     BaseType.BYTE,
     BaseType.DATE,
@@ -52,10 +55,16 @@ STRUCT_FIELD_TYPES = [
     BaseType.LONG,
     BaseType.SHORT,
     BaseType.STRING,
+    BaseType.TIME,
     BaseType.TIMESTAMP,
 ]
 StructFieldType = models.TextChoices(
     "StructFieldType", [(c.name, (c.value, c.label)) for c in STRUCT_FIELD_TYPES]
+)
+# What an array struct field may hold: any other struct field type.
+STRUCT_FIELD_ITEM_TYPES = [c for c in STRUCT_FIELD_TYPES if c != BaseType.ARRAY]
+StructFieldItemType = models.TextChoices(
+    "StructFieldItemType", [(c.name, (c.value, c.label)) for c in STRUCT_FIELD_ITEM_TYPES]
 )
 
 

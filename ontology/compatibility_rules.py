@@ -71,6 +71,8 @@ def element_shift(a: Any, b: Any) -> tuple[C, str, str]:
         return C.MIGRATION_REQUIRED, "type_converted", "a date becomes its midnight UTC"
     if (a, b) == ("timestamp", "date"):
         return C.MIGRATION_REQUIRED, "type_converted", "a timestamp becomes its UTC date"
+    if (a, b) == ("timestamp", "time"):
+        return C.MIGRATION_REQUIRED, "type_converted", "a timestamp becomes its UTC time of day"
     if b == "string" and a in PRIMITIVE_TYPES:
         return C.MIGRATION_REQUIRED, "type_converted", f"format {a} values as text"
     return C.INCOMPATIBLE, "type_changed", ""

@@ -86,20 +86,29 @@ def value_type_document(row: ValueType) -> Document:
     return doc
 
 
+def struct_field_document(f: StructField) -> Document:
+    """A struct field; ``itemType`` and ``valueType`` (added after the first release) are
+    there only when set, so the documents, and hashes, of fields without them never
+    changed (docs/documents.md)."""
+    doc = {
+        "apiName": f.api_name,
+        "displayName": f.display_name,
+        "description": f.description,
+        "baseType": f.base_type,
+        "required": f.required,
+        "position": f.position,
+    }
+    if f.item_type:
+        doc["itemType"] = f.item_type
+    if f.value_type_id:
+        doc["valueType"] = str(f.value_type.rid)
+    return doc
+
+
 def struct_type_document(row: StructType) -> Document:
     doc = _common(row)
     doc["displayName"] = row.display_name
-    doc["fields"] = {
-        str(f.rid): {
-            "apiName": f.api_name,
-            "displayName": f.display_name,
-            "description": f.description,
-            "baseType": f.base_type,
-            "required": f.required,
-            "position": f.position,
-        }
-        for f in row.fields.all()
-    }
+    doc["fields"] = {str(f.rid): struct_field_document(f) for f in row.fields.all()}
     return doc
 
 
@@ -315,7 +324,12 @@ def _querysets(branch_id: int) -> dict[str, Any]:
     return {
         "valueType": ValueType.objects.filter(branch_id=branch_id),
         "structType": StructType.objects.filter(branch_id=branch_id).prefetch_related(
-            Prefetch("fields", queryset=StructField.objects.order_by("position", "api_name"))
+            Prefetch(
+                "fields",
+                queryset=StructField.objects.select_related("value_type").order_by(
+                    "position", "api_name"
+                ),
+            )
         ),
         "sharedProperty": SharedProperty.objects.filter(branch_id=branch_id).select_related(
             "value_type", "struct_type"

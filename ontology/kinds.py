@@ -121,6 +121,17 @@ KINDS: dict[str, Kind] = {
             route="struct-types",
             event="struct_type",
             document="struct_type_document",
+            references=_refs(
+                "structType",
+                (
+                    ("fields", "*", "valueType"),
+                    "valueType",
+                    StructField,
+                    "value_type",
+                    "struct field",
+                    {"top": "struct_type__rid"},
+                ),
+            ),
         ),
         Kind(
             "structField",

@@ -19,20 +19,30 @@ from .choices import BaseType
 API_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 PASCAL_RE = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
 CAMEL_RE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
-RESERVED_API_NAMES = frozenset(
-    n.lower()
-    for n in (
-        "ontology",
-        "object",
-        "property",
-        "link",
-        "relation",
-        "rid",
-        "primaryKey",
-        "typeId",
-        "ontologyObject",
-    )
-)
+#: api names no entity, child or link side may take, each with why (docs/documents.md
+#: "Reserved words"); compared case-insensitively
+RESERVED_WORDS: dict[str, str] = {
+    "ontology": "it names the whole schema: the generated OpenAPI's title and the generated "
+    "JSON Schema's $id (urn:oms:ontology:...), and the root of the clients built on them",
+    "object": "it is the generic object of the generated schemas and REST surface "
+    "(/objects/...) and the root class of most target languages (Object)",
+    "property": "it is the metamodel's word for an object type's fields; a type or field "
+    "so named reads as the metamodel in generated code and queries",
+    "link": "it is the metamodel's word for a link between objects: the generated REST "
+    "surface reads links under /links/",
+    "relation": "it is the metamodel's other word for a link (the link types of generated "
+    "clients); a type or field so named hides which one is meant",
+    "rid": "every entity's identity in documents, bundles, events and API references "
+    "({rid, apiName}) is its rid",
+    "primaryKey": "it is the key naming an object type's primary key in documents and the "
+    "path parameter of every object in the generated OpenAPI (/objects/{Type}/{primaryKey})",
+    "typeId": "it is kept for the type discriminator of an object read through an "
+    "interface (which object type it is)",
+    "ontologyObject": "it is kept for the base type every object of the ontology shares in "
+    "generated clients",
+}
+RESERVED_API_NAMES = frozenset(word.lower() for word in RESERVED_WORDS)
+_RESERVED_BY_LOWER = {word.lower(): word for word in RESERVED_WORDS}
 
 PASCAL = "PascalCase"
 CAMEL = "camelCase"
@@ -40,7 +50,7 @@ ANY_CASE = "any"
 
 NUMERIC_TYPES = frozenset({"integer", "short", "long", "float", "double", "decimal", "byte"})
 INTEGRAL_TYPES = frozenset({"integer", "short", "long", "byte"})
-TEMPORAL_TYPES = frozenset({"date", "timestamp"})
+TEMPORAL_TYPES = frozenset({"date", "time", "timestamp"})
 PRIMITIVE_TYPES = NUMERIC_TYPES | TEMPORAL_TYPES | {"string", "boolean"}
 
 PRIMARY_KEY_TYPES = frozenset({"string", "integer", "short"})
@@ -62,12 +72,27 @@ def check_api_name(name: str, case: str = ANY_CASE) -> list[str]:
     if not API_NAME_RE.match(name):
         return ["An API name uses letters, digits and underscore, starting with a letter."]
     if name.lower() in RESERVED_API_NAMES:
-        return [f"'{name}' is a reserved word and cannot be an API name."]
+        word = _RESERVED_BY_LOWER[name.lower()]
+        return [
+            f"'{name}' is a reserved word and cannot be an API name: {RESERVED_WORDS[word]}. "
+            f"Use '{safe_name(name, case)}' instead."
+        ]
     if case == PASCAL and not PASCAL_RE.match(name):
         return [f"'{name}' must be PascalCase (start with an upper-case letter)."]
     if case == CAMEL and not CAMEL_RE.match(name):
         return [f"'{name}' must be camelCase (start with a lower-case letter)."]
     return []
+
+
+def safe_name(name: str, case: str = ANY_CASE) -> str:
+    """The name suggested for a reserved ``name``: the reserved word as it is spelled,
+    with ``Entity`` (PascalCase, for types) or ``Value`` (camelCase, for properties, fields
+    and link sides) appended, which no reserved word ends with."""
+    word = _RESERVED_BY_LOWER.get(name.lower(), name)
+    pascal = case == PASCAL or (case == ANY_CASE and name[:1].isupper())
+    if pascal:
+        return word[:1].upper() + word[1:] + "Entity"
+    return word[:1].lower() + word[1:] + "Value"
 
 
 def check_type_shape(
@@ -149,6 +174,8 @@ def _coerce(value: Any, base_type: str) -> Any:
             return dt.date.fromisoformat(str(value))
         except ValueError:
             raise ValueError(f"{_show(value)} is not an ISO date (YYYY-MM-DD)") from None
+    if base_type == "time":
+        return _time_of_day(value)
     if base_type == "timestamp":
         try:
             parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
@@ -164,6 +191,19 @@ def _coerce(value: Any, base_type: str) -> Any:
             raise ValueError(f"{_show(value)} is not a boolean")
         return value
     raise ValueError(f"{base_type} values cannot be constrained this way")
+
+
+#: a time of day (the ``time`` base type): 24-hour, optional seconds and fraction, no offset
+TIME_OF_DAY_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+_TIME_OF_DAY = re.compile(TIME_OF_DAY_PATTERN)
+
+
+def _time_of_day(value: Any) -> dt.time:
+    """A time of day: ``HH:MM``, ``HH:MM:SS`` or ``HH:MM:SS.ffffff``, 24-hour, no offset
+    (a time of day names the same moment of any day wherever it is read)."""
+    if not isinstance(value, str) or not _TIME_OF_DAY.match(value):
+        raise ValueError(f"{_show(value)} is not a time of day (HH:MM[:SS[.ffffff]], no offset)")
+    return dt.time.fromisoformat(value)
 
 
 def _bounds(
@@ -301,7 +341,10 @@ def check_constraints(
                 seen.add(key)
     if "range" in constraints:
         if base_type not in NUMERIC_TYPES | TEMPORAL_TYPES:
-            refuse("range", f"a range applies to numbers, dates and timestamps, not {base_type}.")
+            refuse(
+                "range",
+                f"a range applies to numbers, dates, times and timestamps, not {base_type}.",
+            )
         else:
             _bounds(constraints["range"], f"{where}range", base_type, errors)
     if "length" in constraints:

@@ -331,7 +331,12 @@ def write(
 def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> None:
     # struct fields
     items, existing = {}, existing_children.get("structType", {})
-    for rid, doc in docs_by_kind.get("structType", {}).items():
+    st_docs = docs_by_kind.get("structType", {})
+    resolver.prime(
+        ValueType,
+        (f.get("valueType") for d in st_docs.values() for f in (d.get("fields") or {}).values()),
+    )
+    for rid, doc in st_docs.items():
         parent_id = rows["structType"][rid].id
         for frid, f in doc.get("fields", {}).items():
             items[frid] = {
@@ -340,6 +345,8 @@ def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> Non
                 "display_name": f.get("displayName", ""),
                 "description": f.get("description", ""),
                 "base_type": f["baseType"],
+                "item_type": f.get("itemType") or "",
+                "value_type_id": resolver.id(ValueType, f.get("valueType")),
                 "required": f.get("required", False),
                 "position": f.get("position", 0),
             }

@@ -59,7 +59,16 @@ class ValueTypeAdmin(StatusColumn, BranchScopedAdmin):
 
 class StructFieldInline(ChildInline):
     model = StructField
-    fields = ("api_name", "display_name", "base_type", "required", "position", "description")
+    fields = (
+        "api_name",
+        "display_name",
+        "base_type",
+        "item_type",
+        "value_type",
+        "required",
+        "position",
+        "description",
+    )
     ordering = ("position", "api_name")
     min_num = 1
     max_num = MAX_STRUCT_FIELDS
@@ -109,11 +118,24 @@ class StructTypeAdmin(StatusColumn, BranchScopedAdmin):
 @admin.register(StructField)
 class StructFieldAdmin(BranchScopedAdmin):
     parent_field = "struct_type"
-    list_display = ("api_name", "struct_type", "display_name", "base_type", "required", "position")
+    list_display = (
+        "api_name",
+        "struct_type",
+        "display_name",
+        "type_column",
+        "value_type",
+        "required",
+        "position",
+    )
     list_filter = ("base_type", "required", ("struct_type", admin.RelatedOnlyFieldListFilter))
-    list_select_related = ("struct_type",)
+    list_select_related = ("struct_type", "value_type")
     search_fields = ("api_name", "display_name", "struct_type__api_name")
     ordering = ("struct_type__api_name", "position", "api_name")
+
+    @admin.display(description="type", ordering="base_type")
+    def type_column(self, obj):
+        return obj.type_label
+
     fieldsets = (
         (
             None,
@@ -124,6 +146,8 @@ class StructFieldAdmin(BranchScopedAdmin):
                     "display_name",
                     "description",
                     "base_type",
+                    "item_type",
+                    "value_type",
                     "required",
                     "position",
                 )

@@ -228,7 +228,12 @@ class ValueTypeViewSet(BranchScopedViewSet):
 @_detail_schema("struct types")
 class StructTypeViewSet(BranchScopedViewSet):
     queryset = StructType.objects.prefetch_related(
-        Prefetch("fields", queryset=StructField.objects.order_by("position", "api_name"))
+        Prefetch(
+            "fields",
+            queryset=StructField.objects.select_related("value_type").order_by(
+                "position", "api_name"
+            ),
+        )
     )
     serializer_class = s.StructTypeSerializer
     filterset_class = ontology_filters.StructTypeFilterSet

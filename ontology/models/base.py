@@ -123,6 +123,24 @@ class StatusFields(models.Model):
         return errors
 
 
+def value_type_errors(row) -> dict[str, list[str]]:
+    """A typed row's value type (property, shared property, struct field): on its branch,
+    and of the row's own type."""
+    if not row.value_type_id:
+        return {}
+    vt = row.value_type
+    if vt.branch_id != row.branch_id:
+        return {"value_type": ["The value type belongs to another branch."]}
+    if (vt.base_type, vt.item_type or "") != (row.base_type, row.item_type or ""):
+        return {
+            "value_type": [
+                f"The value type '{vt.api_name}' is of type {vt.type_label}, "
+                f"but this is {row.type_label}."
+            ]
+        }
+    return {}
+
+
 class TypedFields(models.Model):
     """A base type, the item type of an array and the struct type of a struct."""
 
@@ -160,17 +178,7 @@ class TypedFields(models.Model):
         errors = rules.check_type_shape(
             self.base_type, self.item_type or None, bool(self.struct_type_id)
         )
-        if self.value_type_id:
-            vt = self.value_type
-            if vt.branch_id != self.branch_id:
-                errors.setdefault("value_type", []).append(
-                    "The value type belongs to another branch."
-                )
-            elif (vt.base_type, vt.item_type or "") != (self.base_type, self.item_type or ""):
-                errors.setdefault("value_type", []).append(
-                    f"The value type '{vt.api_name}' is of type {vt.type_label}, "
-                    f"but this is {self.type_label}."
-                )
+        errors.update(value_type_errors(self))
         if self.struct_type_id and self.struct_type.branch_id != self.branch_id:
             errors.setdefault("struct_type", []).append(
                 "The struct type belongs to another branch."

@@ -9,9 +9,18 @@ from .. import rules
 from ..choices import (
     BaseType,
     ItemType,
+    StructFieldItemType,
     StructFieldType,
 )
-from .base import BranchScoped, StatusFields, TypedFields, _raise, unique_per_branch, where_set
+from .base import (
+    BranchScoped,
+    StatusFields,
+    TypedFields,
+    _raise,
+    unique_per_branch,
+    value_type_errors,
+    where_set,
+)
 
 
 class ValueType(BranchScoped, StatusFields):
@@ -89,11 +98,21 @@ class StructField(BranchScoped):
     display_name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     base_type = models.CharField(max_length=20, choices=StructFieldType.choices)
+    item_type = models.CharField(max_length=20, choices=StructFieldItemType.choices, blank=True)
+    value_type = models.ForeignKey(
+        ValueType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
     required = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["struct_type_id", "position", "api_name"]
+        indexes = where_set("structfield", "value_type")
         constraints = [
             models.UniqueConstraint(fields=["branch", "rid"], name="uniq_structfield_rid"),
             models.UniqueConstraint(
@@ -108,6 +127,16 @@ class StructField(BranchScoped):
         if not self.struct_type_id:
             return None
         return StructField.objects.filter(struct_type_id=self.struct_type_id)
+
+    @property
+    def type_label(self) -> str:
+        return f"array<{self.item_type}>" if self.base_type == BaseType.ARRAY else self.base_type
+
+    def clean(self) -> None:
+        super().clean()
+        errors = rules.check_type_shape(self.base_type, self.item_type or None, False)
+        errors.update(value_type_errors(self))
+        _raise(errors)
 
 
 class SharedProperty(BranchScoped, StatusFields, TypedFields):

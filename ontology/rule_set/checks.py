@@ -19,6 +19,7 @@ from ..choices import (
     ConstraintCardinality,
     ItemType,
     Status,
+    StructFieldItemType,
     StructFieldType,
     Visibility,
 )
@@ -33,6 +34,7 @@ _VISIBILITIES = frozenset(Visibility.values)
 _BASE_TYPES = frozenset(BaseType.values)
 _ITEM_TYPES = frozenset(ItemType.values)
 _FIELD_TYPES = frozenset(StructFieldType.values)
+_FIELD_ITEM_TYPES = frozenset(StructFieldItemType.values)
 _CARDINALITIES = frozenset(Cardinality.values)
 _CONSTRAINT_CARDINALITIES = frozenset(ConstraintCardinality.values)
 #: link cardinalities with which the source side sees at most one target / the target side
@@ -179,6 +181,11 @@ class _Check:
             key = {"item_type": "itemType", "struct_type": "structType"}[name]
             for message in messages:
                 yield self.v((*at, key), "type-shape", message)
+        yield from self.value_type_match(at, holder)
+
+    def value_type_match(self, at: Path, holder: Doc) -> Iterator[Violation]:
+        """A property's, shared property's or struct field's value type is of its type."""
+        base, item = holder.get("baseType"), holder.get("itemType") or None
         vt = self.graph.get(holder.get("valueType")) if holder.get("valueType") else None
         matches = vt is None or vt.get("kind") != "valueType"
         if not matches and (vt.get("baseType"), vt.get("itemType") or None) != (base, item):
@@ -211,10 +218,16 @@ class _Check:
             yield self.v(("fields",), "struct-fields", message)
         yield from self.child_names("fields", KINDS["structField"].api_name_case)
         for frid, field in fields.items():
-            if isinstance(field, Mapping):
-                yield from self.choice(
-                    ("fields", frid, "baseType"), field.get("baseType"), _FIELD_TYPES
-                )
+            if not isinstance(field, Mapping):
+                continue
+            at = ("fields", frid)
+            base, item = field.get("baseType"), field.get("itemType") or None
+            yield from self.choice((*at, "baseType"), base, _FIELD_TYPES)
+            if item is not None:
+                yield from self.choice((*at, "itemType"), item, _FIELD_ITEM_TYPES)
+            for message in rules.check_type_shape(base, item, False).get("item_type", ()):
+                yield self.v((*at, "itemType"), "type-shape", message)
+            yield from self.value_type_match(at, field)
 
     def check_sharedProperty(self) -> Iterator[Violation]:
         yield from self.typed((), self.doc)

@@ -48,6 +48,7 @@ _CUSTOM_SCALARS = {
     "decimal": ("Decimal", "An arbitrary-precision decimal number, as a string."),
     "date": ("Date", "A calendar date, ISO 8601 (YYYY-MM-DD)."),
     "timestamp": ("Timestamp", "A point in time, ISO 8601 with offset."),
+    "time": ("Time", "A time of day, ISO 8601 without offset (HH:MM[:SS[.ffffff]])."),
     "geopoint": ("GeoPoint", "A WGS 84 point: {lat, lon}."),
     "geoshape": ("GeoShape", "A GeoJSON geometry."),
     "attachment": ("Attachment", "A reference to an attached file."),
@@ -224,9 +225,7 @@ class _Builder:
         for doc in onto.of("structType"):
             fields = {
                 f["apiName"]: GraphQLField(
-                    GraphQLNonNull(self.element(f.get("baseType"), None))
-                    if f.get("required")
-                    else self.element(f.get("baseType"), None),
+                    GraphQLNonNull(self.typed(f)) if f.get("required") else self.typed(f),
                     description=_describe(f),
                 )
                 for _, f in onto.struct_fields(doc)

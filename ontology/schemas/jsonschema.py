@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..rules import TIME_OF_DAY_PATTERN
 from .model import Document, Ontology
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -32,6 +33,12 @@ _BASE: dict[str, dict[str, Any]] = {
     "boolean": {"type": "boolean"},
     "date": {"type": "string", "format": "date"},
     "timestamp": {"type": "string", "format": "date-time"},
+    # not ``format: time``: RFC 3339's full-time requires an offset, a time of day has none
+    "time": {
+        "type": "string",
+        "pattern": TIME_OF_DAY_PATTERN,
+        "description": "A time of day, ISO 8601 without offset.",
+    },
     "geopoint": {
         "type": "object",
         "properties": {
@@ -113,7 +120,7 @@ def constrained(schema: dict[str, Any], constraints: Any, base: str | None) -> d
             value = bounds.get(key)
             if numeric and _number(value):
                 out[word] = value
-            elif isinstance(value, str):  # dates and timestamps: no such bound in JSON Schema
+            elif isinstance(value, str):  # dates, times, timestamps: no such bound
                 _note(out, f"{word}: {value}.")
     if constraints.get("format") in _FORMATS:
         out.update(_FORMATS[constraints["format"]])
@@ -163,7 +170,7 @@ class _Generator:
     def struct_type(self, doc: Document) -> dict[str, Any]:
         props, required = {}, []
         for _, field in self.onto.struct_fields(doc):
-            props[field["apiName"]] = _annotate(_base(field.get("baseType")), field)
+            props[field["apiName"]] = self.property_schema(field)
             if field.get("required"):
                 required.append(field["apiName"])
         schema: dict[str, Any] = {"type": "object", "properties": props}

@@ -29,6 +29,7 @@ BUILT_IN_NAMES = frozenset(
         "Decimal",
         "Date",
         "Timestamp",
+        "Time",
         "GeoPoint",
         "GeoShape",
         "Attachment",

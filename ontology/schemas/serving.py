@@ -35,10 +35,10 @@ FORMATS = {
 }
 FILE_NAMES = {"graphql": "schema.graphql", "json": "schema.json", "openapi": "openapi.json"}
 
-#: a fingerprint of the generators' code: a new version never answers from an old cache
-_CODE = hashlib.sha256(
-    b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))
-).hexdigest()[:12]
+#: a fingerprint of the generators' code and of the rules they read (the time-of-day
+#: pattern): a new version never answers from an old cache
+_SOURCES = [*sorted(Path(__file__).parent.glob("*.py")), Path(__file__).parent.parent / "rules.py"]
+_CODE = hashlib.sha256(b"".join(p.read_bytes() for p in _SOURCES)).hexdigest()[:12]
 _COMMIT_TTL = 7 * 24 * 3600
 _BRANCH_TTL = 3600
 #: bytes of answers each process keeps in memory in front of the shared cache (a key names

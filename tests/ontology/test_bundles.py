@@ -16,7 +16,7 @@ from ontology import bundles
 from ontology.bundles_import import import_bundle, parse
 from ontology.documents import to_documents
 from ontology.models import ObjectType, Property, ValueType
-from tests.factories import BranchFactory
+from tests.factories import BranchFactory, ValueTypeFactory
 from versioning.models import Branch, WorkingChange
 
 pytestmark = pytest.mark.django_db
@@ -298,3 +298,28 @@ def test_yaml_dates_written_without_quotes_are_read_as_text(demo, empty):
     assert f"deadline: {deadline}\n" in text
     do_import(empty, bundles.loads(text))
     assert to_documents(empty.pk)[deprecated["rid"]]["deprecation"]["deadline"] == deadline
+
+
+def test_the_commands_export_yaml_and_import_with_progress_and_commit(tmp_path):
+    source = BranchFactory(name="source")
+    ValueTypeFactory(branch=source, api_name="Code", base_type="time")
+    path = tmp_path / "bundle.yaml"
+    run("export_ontology", "--ref", "source", "--format", "yaml", "--output", str(path))
+    target = BranchFactory(name="target")
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "import_ontology",
+        str(path),
+        "--branch",
+        "target",
+        "--commit",
+        "--message",
+        "Seed",
+        stdout=out,
+        stderr=err,
+    )
+    target.refresh_from_db()
+    assert f"Committed as {target.head_id[:12]}." in out.getvalue()
+    assert target.head.message == "Seed"
+    assert "4/4" in err.getvalue()  # the progress bar, on standard error
+    assert ValueType.objects.get(branch=target, api_name="Code").base_type == "time"

@@ -40,8 +40,10 @@ _names = itertools.count()
 ON_POSTGRESQL = "postgresql" in django_settings.DATABASES["default"]["ENGINE"]
 
 TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)
-BASE_TYPES = st.sampled_from(["string", "integer", "long", "double", "date", "boolean", "array"])
-ITEM_TYPES = st.sampled_from(["string", "integer", "timestamp"])
+BASE_TYPES = st.sampled_from(
+    ["string", "integer", "long", "double", "date", "time", "boolean", "array"]
+)
+ITEM_TYPES = st.sampled_from(["string", "integer", "timestamp", "time"])
 # numbers PostgreSQL's JSONB keeps as they are (see test_jsonb_keeps_the_canonical_bytes)
 NUMBERS = st.one_of(
     st.integers(-(2**70), 2**70),
@@ -123,6 +125,24 @@ def _subset(draw, rids: list[str]) -> dict[str, bool]:
     return dict.fromkeys(draw(st.lists(st.sampled_from(rids), unique=True)) if rids else [], True)
 
 
+def _struct_field(draw, api_name: str, position: int, refs: dict[str, list[str]]) -> dict:
+    """A struct field; ``itemType`` and ``valueType`` only when set, as documents have them."""
+    field = {
+        "apiName": api_name,
+        "displayName": draw(TEXT),
+        "description": draw(TEXT),
+        "baseType": draw(st.sampled_from([t.value for t in STRUCT_FIELD_TYPES])),
+        "required": draw(st.booleans()),
+        "position": position,
+    }
+    if field["baseType"] == "array":
+        field["itemType"] = draw(ITEM_TYPES)
+    value_type = draw(st.sampled_from([None, *refs["valueType"]]))
+    if value_type is not None:
+        field["valueType"] = value_type
+    return field
+
+
 @st.composite
 def ontologies(draw) -> dict[str, dict]:
     """A tree ``{rid: document}`` shaped as docs/documents.md whose references all resolve."""
@@ -144,14 +164,7 @@ def ontologies(draw) -> dict[str, dict]:
     for name in _names_of(draw, draw(st.integers(0, 2)), "St"):
         doc = _top(draw, "structType", rid(), name)
         doc["fields"] = {
-            rid(): {
-                "apiName": field,
-                "displayName": draw(TEXT),
-                "description": draw(TEXT),
-                "baseType": draw(st.sampled_from([t.value for t in STRUCT_FIELD_TYPES])),
-                "required": draw(st.booleans()),
-                "position": position,
-            }
+            rid(): _struct_field(draw, field, position, refs)
             for position, field in enumerate(_names_of(draw, draw(st.integers(1, 3)), "f"))
         }
         docs[doc["rid"]] = doc

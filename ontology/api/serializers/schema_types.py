@@ -9,7 +9,7 @@ from rest_framework import serializers
 from oms_site.api import StrictCharField
 
 from ... import limits, services
-from ...choices import BaseType, ItemType, StructFieldType
+from ...choices import BaseType, ItemType, StructFieldItemType, StructFieldType
 from ...models import StructType, ValueType
 from .base import (
     ChildRidField,
@@ -22,6 +22,8 @@ from .base import (
     null_to_blank,
     timestamps,
 )
+from .object_types import resolve_items
+from .refs import RefField, ref
 
 
 class ValueTypeSerializer(EntitySerializer):
@@ -64,6 +66,21 @@ class StructFieldSerializer(StrictSerializer):
     displayName = StrictCharField(source="display_name", max_length=200)
     description = description_field()
     baseType = serializers.ChoiceField(StructFieldType.choices, source="base_type")
+    itemType = serializers.ChoiceField(
+        StructFieldItemType.choices,
+        source="item_type",
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="What an array field holds (a primitive).",
+    )
+    valueType = RefField(
+        source="value_type",
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="A value type of the field's type: its constraints apply to the field.",
+    )
     required = serializers.BooleanField(required=False, default=False)
 
 
@@ -81,6 +98,8 @@ class StructTypeSerializer(EntitySerializer):
                 "displayName": f.display_name,
                 "description": f.description,
                 "baseType": f.base_type,
+                "itemType": f.item_type or None,
+                "valueType": ref(f.value_type) if f.value_type_id else None,
                 "required": f.required,
             }
             for f in row.fields.all()
@@ -93,6 +112,9 @@ class StructTypeSerializer(EntitySerializer):
         fields = values.pop("fields", None)
         if fields is not None:
             fields = [dict(f, position=i) for i, f in enumerate(fields)]
+            resolve_items(self.resolver, fields, "fields.", (("value_type", ValueType),))
+            for item in fields:
+                null_to_blank(item, "item_type")
             if instance is not None:
                 fill_child_names(instance.fields.all(), fields, "fields")
         return services.save_struct_type(
