@@ -303,8 +303,14 @@ def test_proposal_page_groups_conflicts_and_resolves_each(client, author, review
     (group,) = response.context["groups"]
     assert group["severity"] == "ERROR"
     (conflict,) = group["items"]
-    assert (conflict["ours_json"], conflict["theirs_json"]) == ('"Main name"', '"Dev name"')
+    # the sides read as labels, not JSON literals; the edit box takes JSON
+    assert (conflict["ours_json"], conflict["theirs_json"]) == ("Main name", "Dev name")
     html = response.content.decode()
+    assert (
+        "<pre>Main name</pre>" in html
+        and "&quot;Main name&quot;"
+        not in html.split("<textarea")[0].split('id="severity-ERROR"')[1]
+    )
     assert 'id="severity-ERROR"' in html and "Merge into main" in html
     assert not response.context["can_approve"]  # the author
     assert re.search(r'name="merge"[^>]*disabled', html)

@@ -271,7 +271,8 @@ def conflict_groups(
                 continue
             resolution = c.get("resolution") or {}
             chosen = (stored or {}).get(c["id"]) or {}
-            shown = {side: as_json(c[side]) for side in ("base", "ours", "theirs")}
+            # simple values as labels (long, true, Main name); the edit box stays JSON
+            shown = {side: as_label(c[side]) for side in ("base", "ours", "theirs")}
             items.append(
                 {
                     **c,
