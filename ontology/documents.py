@@ -86,6 +86,10 @@ def value_type_document(row: ValueType) -> Document:
     return doc
 
 
+#: keys a document carries only when set (absent means unset: null in REST), per kind
+SET_ONLY_KEYS: dict[str, tuple[str, ...]] = {"structField": ("itemType", "valueType")}
+
+
 def struct_field_document(f: StructField) -> Document:
     """A struct field; ``itemType`` and ``valueType`` (added after the first release) are
     there only when set, so the documents, and hashes, of fields without them never

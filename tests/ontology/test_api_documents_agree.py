@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ontology.documents import to_documents
+from ontology.documents import SET_ONLY_KEYS, to_documents
 from ontology.kinds import KINDS
 from tests.factories import (
     InterfaceFactory,
@@ -24,6 +24,7 @@ from tests.factories import (
     ObjectTypeFactory,
     PropertyFactory,
     SharedPropertyFactory,
+    StructFieldFactory,
     StructTypeFactory,
     ValueTypeFactory,
 )
@@ -44,6 +45,11 @@ def ontology(dev):
         branch=dev, api_name="Code", constraints={"length": {"min": 1, "max": 8}}
     )
     address = StructTypeFactory(branch=dev, api_name="Address", fields=2)
+    # typed fields too: one through a value type, one an array of a primitive
+    StructFieldFactory(struct_type=address, api_name="zip", value_type=code, position=2)
+    StructFieldFactory(
+        struct_type=address, api_name="lines", base_type="array", item_type="string", position=3
+    )
     tag = SharedPropertyFactory(branch=dev, api_name="tag", value_type=code)
     base = InterfaceFactory(branch=dev, api_name="Named")
     InterfaceFactory(branch=dev, api_name="Tagged", properties=[tag], extends=[base])
@@ -88,8 +94,10 @@ def expected(doc: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     for child in kind.children:
         items = sorted(out[child.key].items(), key=_in_order)
         own.update({crid: c["apiName"] for crid, c in items})
+        unset = dict.fromkeys(SET_ONLY_KEYS.get(child.kind, ()))  # absent: null in REST
         out[child.key] = [
-            {"rid": crid, **{k: v for k, v in c.items() if k != "position"}} for crid, c in items
+            {"rid": crid, **unset, **{k: v for k, v in c.items() if k != "position"}}
+            for crid, c in items
         ]
     known = {**names, **own}
 
