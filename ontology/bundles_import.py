@@ -327,11 +327,14 @@ def _write(branch, changes, current, pointers, result: ImportResult, user) -> No
             raise BundleError(errors)
         after = to_documents(branch.pk, touched)
         created = set(result.created)
-        for rid, doc in changes.items():
-            new = after.get(rid) if doc is not None else None
-            old = current.get(rid)
-            if rid not in created and doc is not None and old != new:
-                result.updated.append(rid)
-            services.record_change(branch, (new or old)["kind"], rid, old, new, user)
+        # one change set: the rule set runs once over every change and its neighbourhood
+        # (not once per entity), then one event per entity
+        with services.change_set():
+            for rid, doc in changes.items():
+                new = after.get(rid) if doc is not None else None
+                old = current.get(rid)
+                if rid not in created and doc is not None and old != new:
+                    result.updated.append(rid)
+                services.record_change(branch, (new or old)["kind"], rid, old, new, user)
     result.updated.sort()
     result.created.sort()
