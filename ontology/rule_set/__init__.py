@@ -17,6 +17,7 @@ texts (descriptions and display names), since those are all that others never re
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -160,6 +161,7 @@ def _layers(tree: Mapping[str, Doc]) -> tuple[Any, Mapping[str, Doc | None]]:
 #: (commit id, referring kind, reference path) -> referenced rid -> referring rids
 _COMMIT_INDEXES: OrderedDict[tuple[str, str, tuple[str, ...]], dict[str, set[str]]] = OrderedDict()
 _COMMIT_INDEX_LIMIT = 64
+_COMMIT_INDEX_LOCK = threading.Lock()  # gthread workers share the process's indexes
 
 
 def _commit_index(tree: Any, kind: str, ref: Reference) -> dict[str, set[str]]:
@@ -167,10 +169,11 @@ def _commit_index(tree: Any, kind: str, ref: Reference) -> dict[str, set[str]]:
     kept for the process (a commit is content-addressed: its tree never changes); the
     least recently used of :data:`_COMMIT_INDEX_LIMIT` indexes is dropped first."""
     key = (tree.commit_id, kind, ref.path)
-    index = _COMMIT_INDEXES.get(key)
-    if index is not None:
-        _COMMIT_INDEXES.move_to_end(key)
-        return index
+    with _COMMIT_INDEX_LOCK:
+        index = _COMMIT_INDEXES.get(key)
+        if index is not None:
+            _COMMIT_INDEXES.move_to_end(key)
+            return index
     of_kind = [rid for rid, (k, _) in tree.names().items() if k == kind]
     tree.prefetch(of_kind)
     index = {}
@@ -178,9 +181,10 @@ def _commit_index(tree: Any, kind: str, ref: Reference) -> dict[str, set[str]]:
         for _, target, _ in referenced(tree.get(rid) or {}, ref):
             if target is not None:
                 index.setdefault(target, set()).add(rid)
-    _COMMIT_INDEXES[key] = index
-    while len(_COMMIT_INDEXES) > _COMMIT_INDEX_LIMIT:
-        _COMMIT_INDEXES.popitem(last=False)
+    with _COMMIT_INDEX_LOCK:
+        _COMMIT_INDEXES[key] = index
+        while len(_COMMIT_INDEXES) > _COMMIT_INDEX_LIMIT:
+            _COMMIT_INDEXES.popitem(last=False)
     return index
 
 
