@@ -37,7 +37,7 @@ from .domain.compatibility import (
     worst,
 )
 from .domain.graph import is_ancestor
-from .exceptions import InvalidStateError, UnknownRefError, VersioningError
+from .exceptions import DuplicateNameError, InvalidStateError, UnknownRefError, VersioningError
 from .models import Branch, Release
 from .writing import lock_branch
 
@@ -49,11 +49,8 @@ Classifier = Callable[
 RELEASE_PUBLISHED = f"{services.EVENT_PREFIX}.release.published.v1"
 
 
-class DuplicateReleaseError(VersioningError):
+class DuplicateReleaseError(DuplicateNameError):
     """The version is taken, or the commit is already released (409)."""
-
-    http_status = 409
-    code = "duplicate"
 
 
 _registry: dict[str, Classifier] = {}

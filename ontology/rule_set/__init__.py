@@ -164,6 +164,18 @@ _COMMIT_INDEX_LIMIT = 64
 _COMMIT_INDEX_LOCK = threading.Lock()  # gthread workers share the process's indexes
 
 
+def _reference_index(
+    tree: Mapping[str, Doc], rids: Iterable[str], ref: Reference
+) -> dict[str, set[str]]:
+    """referenced rid -> those of ``rids`` whose documents refer to it through ``ref``."""
+    index: dict[str, set[str]] = {}
+    for rid in rids:
+        for _, target, _ in referenced(tree.get(rid) or {}, ref):
+            if target is not None:
+                index.setdefault(target, set()).add(rid)
+    return index
+
+
 def _commit_index(tree: Any, kind: str, ref: Reference) -> dict[str, set[str]]:
     """Who of ``kind`` refers to whom through ``ref`` in the tree of ``tree.commit_id``,
     kept for the process (a commit is content-addressed: its tree never changes); the
@@ -176,11 +188,7 @@ def _commit_index(tree: Any, kind: str, ref: Reference) -> dict[str, set[str]]:
             return index
     of_kind = [rid for rid, (k, _) in tree.names().items() if k == kind]
     tree.prefetch(of_kind)
-    index = {}
-    for rid in of_kind:
-        for _, target, _ in referenced(tree.get(rid) or {}, ref):
-            if target is not None:
-                index.setdefault(target, set()).add(rid)
+    index = _reference_index(tree, of_kind, ref)
     with _COMMIT_INDEX_LOCK:
         _COMMIT_INDEXES[key] = index
         while len(_COMMIT_INDEXES) > _COMMIT_INDEX_LIMIT:
@@ -265,12 +273,7 @@ class TreeGraph:
             fetch = getattr(self.tree, "prefetch", None)
             if callable(fetch):  # a store tree: every document of the kind in bulk, once
                 fetch(of_kind)
-        index: dict[str, set[str]] = {}
-        for rid in of_kind:
-            for _, target, _ in referenced(self.tree.get(rid) or {}, ref):
-                if target is not None:
-                    index.setdefault(target, set()).add(rid)
-        return index
+        return _reference_index(self.tree, of_kind, ref)
 
     def names(self, kind: str, wanted: set[str]) -> dict[str, list[str]]:
         if self._names is None:
