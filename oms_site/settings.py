@@ -308,6 +308,11 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # strict bodies: an unknown key is a 400 naming it (oms_site/auth/jwt.py)
+    "TOKEN_OBTAIN_SERIALIZER": "oms_site.auth.jwt.TokenObtainPairSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "oms_site.auth.jwt.TokenRefreshSerializer",
+    "TOKEN_VERIFY_SERIALIZER": "oms_site.auth.jwt.TokenVerifySerializer",
+    "TOKEN_BLACKLIST_SERIALIZER": "oms_site.auth.jwt.TokenBlacklistSerializer",
 }
 OMS_OIDC = {
     "ISSUER": env("OMS_OIDC_ISSUER", default=""),

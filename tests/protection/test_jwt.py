@@ -51,6 +51,36 @@ def test_obtain_use_refresh_verify_and_logout(main):
     assert after.status_code == 401
 
 
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/v1/auth/token/", {"username": "svc", "password": PASSWORD}),
+        ("/api/v1/auth/token/refresh/", {"refresh": "x"}),
+        ("/api/v1/auth/token/verify/", {"token": "x"}),
+        ("/api/v1/auth/logout/", {"refresh": "x"}),
+    ],
+)
+def test_a_jwt_body_with_an_unknown_key_is_400_naming_it(main, path, body):
+    """Like every other body: an unknown key is refused by name, before any check of the
+    credentials or token (which would answer 401), and nothing is issued."""
+    user = UserFactory(username="svc")
+    user.set_password(PASSWORD)
+    user.save()
+    answer = APIClient().post(path, {**body, "scope": "admin"}, format="json")
+    assert answer.status_code == 400, answer.content
+    assert list(answer.json()["error"]["fields"]) == ["scope"]
+    assert "access" not in answer.content.decode()
+
+
+def test_the_jwt_bodies_are_strict_in_the_openapi_document(client):
+    schema = client.get("/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+    for operation in ("token", "token/refresh", "token/verify", "logout"):
+        body = schema["paths"][f"/api/v1/auth/{operation}/"]["post"]["requestBody"]
+        ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        assert components[ref]["additionalProperties"] is False, operation
+
+
 def test_a_wrong_password_gets_no_token():
     UserFactory(username="svc")
     answer = APIClient().post(
