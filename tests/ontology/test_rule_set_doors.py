@@ -3,6 +3,7 @@ admin save, update from target, revert and discard each refuse what would leave 
 invalid, and change nothing. (The merge and the API writes: ``test_rule_set.py``.)"""
 
 import pytest
+from rest_framework.test import APIClient
 
 from ontology import services
 from ontology.models import Interface, ObjectType, Property, SharedProperty
@@ -17,6 +18,7 @@ from tests.ontology.test_rule_set import _one_to_many
 from tests.versioning.support import steward
 from versioning import services as versioning
 from versioning.exceptions import InvalidStateError, UnresolvedConflictsError
+from versioning.models import Branch
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +28,13 @@ def people():
     return steward("author"), steward("reviewer")
 
 
-def _coded_main():
+def _coded_main(bystanders: int = 0):
     """main with the shared property `code`, interface Coded (asking for nothing yet) and
-    object type Thing (implementing nothing), committed."""
+    object type Thing (implementing nothing), and as many other object types as
+    ``bystanders``, committed."""
     main = BranchFactory(name="main", protected=True)
+    for i in range(bystanders):
+        ObjectTypeFactory(branch=main, api_name=f"Bystander{i}", properties=1)
     SharedPropertyFactory(branch=main, api_name="code")
     InterfaceFactory(branch=main, api_name="Coded")
     ObjectTypeFactory(branch=main, api_name="Thing", properties=1)
@@ -156,3 +161,56 @@ def test_discarding_what_a_kept_change_needs_is_refused(people):
         str(thing.rid),
         str(_on(dev, Interface, "Coded").rid),
     }
+
+
+def _forged_commit(main, changes):
+    """A commit on top of main's head whose tree may break today's rule set (as a commit
+    made before a rule existed would): the documents of ``changes`` (``(model, api name) ->
+    keys``) changed and written to the store directly, past every door."""
+    from versioning import store
+
+    rows = {_on(main, model, name).rid: keys for (model, name), keys in changes.items()}
+    docs = store.documents_at(main.head_id, [str(rid) for rid in rows])
+    delta = store.write_blobs({str(rid): {**docs[str(rid)], **keys} for rid, keys in rows.items()})
+    return store.new_commit(
+        parent=main.head,
+        merge_parent=None,
+        delta=delta,
+        user=None,
+        message="forged",
+        branch_name="gone",
+    )
+
+
+@pytest.mark.parametrize("bystanders", [0, 6], ids=["whole-tree", "closest-branch-copy"])
+def test_branching_from_a_commit_that_breaks_the_rules_is_refused(people, bystanders):
+    """Branch from a commit is a door too: the documents it writes pass the rule set, or the
+    branch is not made (409 naming the rule) and nothing is left behind. The commit: Coded
+    asks for the shared property `code`, and Thing implements Coded without having it.
+    With bystanders, main is close enough to the commit to be copied set-based and only the
+    two changed documents are written: they are checked all the same."""
+    main = _coded_main(bystanders)
+    code = _on(main, SharedProperty, "code")
+    coded = _on(main, Interface, "Coded")
+    forged = _forged_commit(
+        main,
+        {
+            (Interface, "Coded"): {"properties": {str(code.rid): True}},
+            (ObjectType, "Thing"): {"interfaces": {str(coded.rid): True}},
+        },
+    )
+    api = APIClient()
+    api.force_authenticate(people[0])
+    answer = api.post("/api/v1/branches/", {"name": "fix", "from": forged.id}, format="json")
+    assert answer.status_code == 409, answer.content
+    assert "code" in answer.content.decode()
+    assert not Branch.objects.filter(name="fix").exists()
+    assert not ObjectType.objects.filter(branch__name="fix").exists()
+
+
+def test_branching_from_a_valid_commit_writes_its_tree(people):
+    """The same door lets a valid commit through: the new branch's Thing is the commit's."""
+    main = _coded_main()
+    forged = _forged_commit(main, {(ObjectType, "Thing"): {"description": "As it was."}})
+    branch = versioning.create_branch("fix", forged.id, people[0])
+    assert _on(branch, ObjectType, "Thing").description == "As it was."

@@ -67,7 +67,13 @@ def create_branch(name: str, from_ref: str, user: Any, *, description: str = "")
             marks = WorkingChange.objects.filter(branch=source).values_list("rid", "kind")
             mark_changed_many(branch.pk, marks)
         else:
-            _materialise(branch, head_id)
+            try:
+                _materialise(branch, head_id)
+            except ValueError as exc:  # the rule set's RuleViolation: nothing is kept
+                raise InvalidStateError(
+                    f"A branch cannot be made from {from_ref}: its tree breaks the ontology's "
+                    f"rules. {exc}"
+                ) from exc
         events.publish(
             BRANCH_CREATED,
             f"branches/{branch.name}",
