@@ -45,12 +45,22 @@ class RowsGraph:
             self.prefetch([rid])
         return self._rows.get(rid)
 
-    def prefetch(self, rids: Iterable[Any]) -> None:
+    def prefetch(self, rids: Iterable[Any], kinds: Iterable[str] | None = None) -> None:
+        """Read the documents of ``rids`` together. ``kinds``: the kinds they should be
+        (a reference's target kind), read first, one query set per kind; a rid not found
+        among them (gone, or of another kind: an error the rules name) is then looked
+        for in every kind, so the answer is the same as without ``kinds``."""
         wanted = {r for r in rids if isinstance(r, str) and r not in self._rows}
         wanted -= set(self.overlay)
         if not wanted:
             return
-        found = to_documents(self.branch_id, sorted(wanted))
+        found: dict[str, Doc] = {}
+        if kinds is not None:
+            kinds = sorted({k for k in kinds if k in KIND_MODEL})
+            found = to_documents(self.branch_id, sorted(wanted), kinds=kinds) if kinds else {}
+        missing = wanted - set(found)
+        if missing:
+            found.update(to_documents(self.branch_id, sorted(missing)))
         for rid in wanted:
             self._rows[rid] = found.get(rid)
 
@@ -62,12 +72,18 @@ class RowsGraph:
         return self.stored(rid)
 
     def referrers(self, rids: set[str], kinds: frozenset[str]) -> set[str]:
+        """The documents of ``kinds`` that refer to any of ``rids``: one indexed query per
+        reference that can point at the rids' kinds (all of them for a rid of no known
+        kind: gone, or a child)."""
         out: set[str] = set()
         wanted = sorted(rids)
+        targets = {(self.get(rid) or self.stored(rid) or {}).get("kind") for rid in rids}
         for kind in sorted(kinds):
             for ref in KINDS[kind].references:
                 if ref.target == "property" and ref.kind == "objectType":
                     continue  # an object type's own keys: checked with it
+                if None not in targets and ref.target not in targets:
+                    continue  # it cannot point at any of them
                 for start in range(0, len(wanted), _CHUNK):
                     qs = ref.holder._default_manager.filter(
                         branch_id=self.branch_id,
@@ -117,14 +133,19 @@ def check_documents(
     given)."""
     graph = RowsGraph(branch_id, changes)
     if before is None:
-        graph.prefetch(changes)
+        graph.prefetch(changes, kinds={d.get("kind") for d in changes.values() if d})
         previous = graph.stored
     else:
         previous = before.get  # type: ignore[assignment]
     # the documents the changed ones refer to, read together
-    graph.prefetch(
-        ref for doc in changes.values() if doc is not None for _, ref, _ in references(doc)
-    )
+    refs = [
+        (ref, spec.target)
+        for doc in changes.values()
+        if doc is not None
+        for _, ref, spec in references(doc)
+        if ref is not None and spec.target in KINDS and not KINDS[spec.target].parent
+    ]
+    graph.prefetch((ref for ref, _ in refs), kinds={kind for _, kind in refs})
     return validate(graph, changes, previous, graph.names)
 
 

@@ -72,3 +72,40 @@ def test_the_commit_index_under_changes_answers_as_the_plain_tree():
     assert link not in expected[(t1, "objectType")]
     assert "00000000-0000-4000-8000-000000000001" in expected[(t1, "objectType")]
     assert t3 in expected[(str(old.rid), "objectType")]
+
+
+# --- the rows graph: references read by their target kind -------------------------------
+
+
+def test_the_rows_graph_reads_references_by_kind_and_still_names_a_wrong_kind(dev):
+    """A changed object type's references are read from their target kinds' tables only,
+    and its referrers looked up only through references that can point at an object type
+    (not the 40,000 properties' struct types or shared properties); a reference to a
+    document of another kind is still named as such, not as gone."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ontology.documents import to_documents
+    from ontology.rule_set.rows import check_documents
+    from tests.factories import ValueTypeFactory
+
+    code = ValueTypeFactory(branch=dev, api_name="Code")
+    flight = ObjectTypeFactory(branch=dev, api_name="Flight", properties=2)
+    other = ObjectTypeFactory(branch=dev, api_name="Other", properties=1)
+    doc = to_documents(dev.pk, [str(flight.rid)])[str(flight.rid)]
+    first = next(iter(doc["properties"]))
+    good = copy.deepcopy(doc)
+    good["properties"][first]["valueType"] = str(code.rid)
+    with CaptureQueriesContext(connection) as read:
+        assert check_documents(dev.pk, {str(flight.rid): good}, {str(flight.rid): doc}) == []
+    tables = " ".join(q["sql"] for q in read.captured_queries)
+    assert "ontology_valuetype" in tables
+    for kind_table in ("ontology_structtype", "ontology_sharedproperty"):
+        assert kind_table not in tables, kind_table
+    assert "ontology_linktype" in tables  # links may point at it: looked up
+
+    bad = copy.deepcopy(doc)
+    bad["properties"][first]["valueType"] = str(other.rid)
+    [violation] = check_documents(dev.pk, {str(flight.rid): bad}, {str(flight.rid): doc})
+    assert violation.rule == "reference"
+    assert "a objectType, not a valueType" in violation.message
