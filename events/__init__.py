@@ -17,4 +17,11 @@ def publish(*args: Any, **kwargs: Any):
     return _publish(*args, **kwargs)
 
 
-__all__ = ["publish"]
+def publish_many(*args: Any, **kwargs: Any) -> int:
+    """See ``events.services.publish_many``."""
+    from .services import publish_many as _publish_many
+
+    return _publish_many(*args, **kwargs)
+
+
+__all__ = ["publish", "publish_many"]

@@ -318,7 +318,8 @@ def _write(branch, changes, current, pointers, result: ImportResult, user) -> No
     broken rolls the whole import back."""
     with transaction.atomic():
         try:
-            apply(branch, changes, {rid: current.get(rid) for rid in changes})
+            # the rule set ran over the whole tree before (validate): not again here
+            apply(branch, changes, {rid: current.get(rid) for rid in changes}, checked=True)
         except ValueError as exc:
             raise BundleError([_error("", str(exc))]) from exc
         touched = [rid for rid, doc in changes.items() if doc is not None]
@@ -327,9 +328,9 @@ def _write(branch, changes, current, pointers, result: ImportResult, user) -> No
             raise BundleError(errors)
         after = to_documents(branch.pk, touched)
         created = set(result.created)
-        # one change set: the rule set runs once over every change and its neighbourhood
-        # (not once per entity), then one event per entity
-        with services.change_set():
+        # one change set: one event per entity, marked and written in bulk; the rule set
+        # already ran over the whole tree (validate), so not again over the changes
+        with services.change_set(checked=True):
             for rid, doc in changes.items():
                 new = after.get(rid) if doc is not None else None
                 old = current.get(rid)

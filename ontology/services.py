@@ -18,7 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 
 import events
-from versioning.changes import mark_changed
+from versioning.changes import mark_changed, mark_changed_many
 from versioning.models import Branch
 from versioning.permissions import EDIT_BRANCH, can_edit_branch
 from versioning.writing import check_writable
@@ -109,12 +109,15 @@ _pending: contextvars.ContextVar[dict | None] = contextvars.ContextVar("oms_chan
 
 
 @contextlib.contextmanager
-def change_set() -> Iterator[None]:
+def change_set(*, checked: bool = False) -> Iterator[None]:
     """Group the writes of one steward action: one transaction, one event per entity.
 
     Inside it, saving an object type and then each of its properties publishes a single
     event for the object type, from its state before the first write to its state after
-    the last. Nested change sets join the outer one.
+    the last. Nested change sets join the outer one. At the end the rule set runs once
+    over every change and its neighbourhood (``checked``: the caller has just run it over
+    the whole resulting tree in this transaction, as a bundle import does), then the
+    changes are marked and their events written in bulk.
     """
     if _pending.get() is not None:
         yield
@@ -129,9 +132,11 @@ def change_set() -> Iterator[None]:
             for item in pending.values():
                 by_branch.setdefault(item[0].pk, []).append(item)
             for items in by_branch.values():
-                _ensure_rules(items[0][0], {i[2]: (i[3], i[4]) for i in items})
-            for branch, kind, rid, before, after, user in pending.values():
-                _publish_change(branch, kind, rid, before, after, user)
+                if not checked:
+                    _ensure_rules(items[0][0], {i[2]: (i[3], i[4]) for i in items})
+                changed = [i for i in items if i[3] != i[4]]
+                mark_changed_many(items[0][0].pk, [(i[2], i[1]) for i in changed])
+                events.publish_many(_change_event(*i) for i in changed)
     finally:
         _pending.reset(token)
 
@@ -172,22 +177,31 @@ def _publish_change(
     if before == after:
         return
     mark_changed(branch.pk, rid, kind)
+    type_, subject, data, where = _change_event(branch, kind, rid, before, after, user)
+    events.publish(type_, subject, data, **where)
+
+
+def _change_event(
+    branch: Branch, kind: str, rid, before: Document | None, after: Document | None, user
+) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+    """The change event of an entity: ``(type, subject, data, {branch})``."""
     action = "created" if before is None else "deleted" if after is None else "updated"
     old, new = _changed_fields(before, after)
     doc = after or before
-    events.publish(
+    data = {
+        "branch": branch.name,
+        "kind": kind,
+        "rid": str(rid),
+        "apiName": doc["apiName"],
+        "actor": getattr(user, "username", None) or None,
+        "before": old if before is not None else None,
+        "after": new if after is not None else None,
+    }
+    return (
         event_type(kind, action),
         f"branches/{branch.name}/{kind}/{rid}",
-        {
-            "branch": branch.name,
-            "kind": kind,
-            "rid": str(rid),
-            "apiName": doc["apiName"],
-            "actor": getattr(user, "username", None) or None,
-            "before": old if before is not None else None,
-            "after": new if after is not None else None,
-        },
-        branch=branch.name,
+        data,
+        {"branch": branch.name},
     )
 
 

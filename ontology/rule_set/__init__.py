@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..kinds import KINDS, REFERRER_KINDS, Reference, referenced
+from ..kinds import KINDS, REFERRER_KINDS, Reference, referenced, references
 from .checks import Doc, Graph, Violation, check_document
 
 __all__ = ["Graph", "TreeGraph", "Violation", "validate"]
@@ -90,6 +90,7 @@ def validate(
             unknown = unknown or not found
     if mattering or unknown:
         scope |= _dependents(graph, changed, mattering, unknown)
+    _prefetch_scope(graph, scope)
     out: list[Violation] = []
     for rid in sorted(scope):
         doc = graph.get(rid)
@@ -114,6 +115,22 @@ def validate(
     return out
 
 
+def _prefetch_scope(graph: Graph, scope: set[str]) -> None:
+    """Let a graph that reads documents from storage read the checked documents and those
+    they refer to in bulk (a few queries, not one per reference followed by the rules)."""
+    fetch = getattr(graph, "prefetch", None)
+    if not callable(fetch) or not scope:
+        return
+    fetch(sorted(scope))
+    refs: dict[str, str] = {}
+    for rid in scope:
+        for _, ref, spec in references(graph.get(rid) or {}):
+            if isinstance(ref, str) and spec.target in KINDS and not KINDS[spec.target].parent:
+                refs[ref] = spec.target
+    if refs:
+        fetch(sorted(refs), kinds=set(refs.values()))
+
+
 def _dependents(graph: Graph, rids: set[str], docs: list[Doc], unknown: bool) -> set[str]:
     """The documents whose rules read the changed ``rids`` (``docs``: their documents now
     and before, where the change matters), found in one batch per step.
@@ -127,6 +144,9 @@ def _dependents(graph: Graph, rids: set[str], docs: list[Doc], unknown: bool) ->
         else frozenset().union(*(REFERRER_KINDS.get(k, frozenset()) for k in kinds))
     )
     found = graph.referrers(rids, referrer_kinds) if referrer_kinds else set()
+    fetch = getattr(graph, "prefetch", None)
+    if callable(fetch) and found:
+        fetch(sorted(found))  # read below (a link's ends, an interface's heirs): in bulk
     out = set(found)
     if "linkType" in kinds:  # a link may fulfil its ends' interface link constraints
         out |= {d.get(end) for d in docs for end in ("source", "target") if d.get(end)}
@@ -215,6 +235,13 @@ class TreeGraph:
         if not isinstance(rid, str):
             return None
         return self.tree.get(rid)
+
+    def prefetch(self, rids: Iterable[str], kinds: Iterable[str] | None = None) -> None:
+        """Read the documents of ``rids`` in bulk when the tree can (a store's tree, or a
+        merge's changes over one); a plain mapping holds them already."""
+        fetch = getattr(self.tree, "prefetch", None)
+        if callable(fetch):
+            fetch(list(rids))
 
     def _rids_by_kind(self) -> dict[str, list[str]]:
         if self._kinds is None:

@@ -86,6 +86,36 @@ def test_invalid_events_are_refused_in_the_callers_transaction(test_type, args, 
     assert OutboxEvent.objects.count() == 0
 
 
+def test_publish_many_writes_them_in_order_with_one_drain(
+    test_type, kicks, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A bulk import's events: the same rows ``publish`` writes, in the order given (the
+    change feed's order) even when one insert stamps them all with the same microsecond,
+    with one drain scheduled."""
+    from django.utils import timezone
+
+    instant = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: instant)
+    items = [(test_type, f"things/{i}", {"name": f"n{i}"}, {"branch": "dev"}) for i in range(7)]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        assert events.publish_many(items) == 7
+    rows = list(OutboxEvent.objects.order_by("created_at", "id"))  # the sequencer's order
+    assert [r.subject for r in rows] == [f"things/{i}" for i in range(7)]
+    assert len({r.id for r in rows}) == 7 and all(r.id.version == 4 for r in rows)
+    assert {r.branch for r in rows} == {"dev"} and all(r.position is None for r in rows)
+    assert len(callbacks) == 1 and len(kicks) == 1
+
+
+def test_publish_many_checks_every_event_before_writing_any(test_type):
+    items = [
+        (test_type, "things/1", {"name": "a"}, {}),
+        (test_type, "things/2", {"name": 5}, {}),  # breaks the registered schema
+    ]
+    with pytest.raises(InvalidEvent, match="does not match its schema"):
+        events.publish_many(items)
+    assert OutboxEvent.objects.count() == 0
+
+
 def test_unregistered_types_are_refused_when_required(settings):
     settings.OMS_EVENTS_REQUIRE_REGISTERED_TYPES = True
     with pytest.raises(InvalidEvent, match="Unknown event type"):

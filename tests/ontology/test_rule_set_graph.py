@@ -109,3 +109,51 @@ def test_the_rows_graph_reads_references_by_kind_and_still_names_a_wrong_kind(de
     [violation] = check_documents(dev.pk, {str(flight.rid): bad}, {str(flight.rid): doc})
     assert violation.rule == "reference"
     assert "a objectType, not a valueType" in violation.message
+
+
+def _queries_to_validate_a_change_with_dependents(sources: int) -> tuple[int, int]:
+    """(queries, documents checked) for the rule set over a merge that changes an object
+    type ``sources`` links point at (each link and its source are then checked too)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import BranchFactory, LinkTypeFactory
+
+    main = BranchFactory(name=f"seed{sources}")
+    target = ObjectTypeFactory(branch=main, api_name="Target", properties=2)
+    for i in range(sources):
+        source = ObjectTypeFactory(branch=main, api_name=f"Source{i}", properties=2)
+        LinkTypeFactory(branch=main, api_name=f"link{i}", source=source, target=target)
+    services.commit_changes(main, None, "seed", system=True)
+    main.refresh_from_db()
+    doc = TreeView(main.head_id)[str(target.rid)]
+    changes = {str(target.rid): {**doc, "visibility": "HIDDEN"}}  # not a text: it matters
+    rule_set._COMMIT_INDEXES.clear()
+    checked: list[str] = []
+    real = rule_set.check_document
+
+    def counting(graph, rid, doc):
+        checked.append(rid)
+        return real(graph, rid, doc)
+
+    # the commit's reference index is built once per process (reading every document of
+    # the referring kinds); measured here is a later check, over a fresh view of the tree
+    rule_set.validate(TreeGraph(MergedView(TreeView(main.head_id), changes)), changes)
+    graph = TreeGraph(MergedView(TreeView(main.head_id), changes))
+    with CaptureQueriesContext(connection) as read:
+        try:
+            rule_set.check_document = counting
+            assert rule_set.validate(graph, changes, lambda rid: doc) == []
+        finally:
+            rule_set.check_document = real
+    return len(read.captured_queries), len(checked)
+
+
+def test_the_checked_neighbourhood_is_read_in_bulk():
+    """The documents the rule set checks over a commit's tree, and those they refer to,
+    are read in a few queries whatever their number, not one lookup per document (as a
+    proposal's dry run checks its merge, with the commit's index warm)."""
+    few, few_checked = _queries_to_validate_a_change_with_dependents(2)
+    many, many_checked = _queries_to_validate_a_change_with_dependents(10)
+    assert (few_checked, many_checked) == (1 + 2 * 2, 1 + 2 * 10)  # target, links, sources
+    assert many == few, (few, many)
