@@ -4,14 +4,14 @@
     .venv/bin/python bench/api_inprocess.py --reuse-db -n 200
 
 Fills a throwaway database (``oms_inprocess``; ``--reuse-db`` keeps a filled one) as
-``bench/api.py`` does (``generate_ontology`` on the branch ``bench``) and analyzes it, then, with Django's
-test ``Client`` (the whole middleware, authentication and rendering stack), interleaves
-``-n`` requests of each scenario (``get``: one object type; ``list``: a random page of 100;
-``bare``: the same page from ``bench/bare_urls.py``) and prints p50/p95 per scenario, the
-list's p95 as a multiple of the bare endpoint's (issue 9: at most 1.3) and the queries of
-one request of each, and the median CPU time of this process per request (the Python
-side: less noisy than wall time on a shared machine; the interleaving keeps the ratio
-fair). ``--json PATH`` writes the figures as JSON too.
+``bench/api.py`` does (``generate_ontology`` on the branch ``bench``) and analyzes it;
+then, with Django's test ``Client`` (the whole middleware, authentication and rendering
+stack), interleaves ``-n`` requests of each scenario (``get``: one object type; ``list``:
+a random page of 100; ``bare``: the same page from ``bench/bare_urls.py``) and prints
+p50/p95 per scenario, the list's p95 as a multiple of the bare endpoint's (issue 9: at
+most 1.3), the queries of one request of each, and the median CPU time of this process
+per request (the Python side: steadier than wall time on a shared machine; the
+interleaving keeps the ratio fair). ``--json PATH`` writes the figures as JSON too.
 """
 
 from __future__ import annotations
