@@ -378,13 +378,14 @@ def to_documents(
     if wanted is not None and not wanted:
         return out
     only = set(kinds) if kinds is not None else None
-    querysets = _querysets(branch_id)
+    querysets = None  # built when a kind needs them (not for object types alone: a page)
     for kind in TOP_LEVEL:
         if only is not None and kind.name not in only:
             continue
         if kind.name == "objectType":  # read in bulk as plain rows
             out.update(_object_type_documents(branch_id, wanted))
             continue
+        querysets = querysets or _querysets(branch_id)
         qs = querysets[kind.name]
         if wanted is not None:
             qs = qs.filter(rid__in=wanted)

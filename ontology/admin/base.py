@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,16 +61,31 @@ def _label(form: forms.BaseForm, field: str) -> str:
         return field.replace("_", " ").capitalize()
 
 
+def model_field(path: str) -> str:
+    """The model field a rule-set error's document path (in its own entity) is about:
+    ``replacedBy`` -> ``replaced_by``, ``deprecation.message`` -> ``deprecation_message``,
+    ``sourceSide.apiName`` -> ``source_api_name`` (the rows' names of the documents'
+    keys, docs/documents.md)."""
+    parts = (re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", p).lower() for p in path.split("."))
+    return "_".join(p.removesuffix("_side") for p in parts)
+
+
 def attach_errors(
     form: forms.BaseForm, error: ValidationError, aliases: dict[str, str] | None = None
 ) -> None:
     """Put a ValidationError's messages on the form: on the field at fault when the form
-    shows it, else as a form error naming the field."""
+    shows it (a model field, or the field of a rule set's document path), else as a form
+    error naming the field."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error.messages)
         return
     for field, errors in error.error_dict.items():
         target = (aliases or {}).get(field, field)
+        if target not in form.fields and field != NON_FIELD_ERRORS:
+            mapped = model_field(field)
+            target = (aliases or {}).get(mapped, mapped)
+            if target not in form.fields:
+                target = field
         texts = [m for e in errors for m in e.messages]
         if target in form.fields and target not in form.errors:
             form.add_error(target, texts)

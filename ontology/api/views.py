@@ -4,7 +4,8 @@ One base viewset does the work: it resolves the branch once per request, refuses
 to a protected or archived branch and writes the user may not make there (403, see
 ``BranchWritePermission``) before reading the body, looks entities up by api name
 (case-insensitively) or rid, and lets serializers write through the services. Reads use
-one queryset per kind with every prefetch its representation needs.
+the kind's documents (``ontology.documents``), made REST bodies by
+``representation``: one mapping for the store and the API.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import uuid
 from functools import cached_property
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -27,19 +28,10 @@ from versioning.models import Branch
 
 from .. import filters as ontology_filters
 from .. import services
-from ..models import (
-    Interface,
-    InterfaceLinkConstraint,
-    LinkType,
-    ObjectType,
-    SharedProperty,
-    StructField,
-    StructType,
-    ValueType,
-)
+from ..kinds import kind_of
+from ..models import Interface, LinkType, ObjectType, SharedProperty, StructType, ValueType
+from . import representation
 from . import serializers as s
-
-REF_ONLY = ("id", "rid", "api_name")
 
 BRANCH_PARAM = OpenApiParameter(
     "branch", OpenApiTypes.STR, OpenApiParameter.PATH, description="Branch name, e.g. main."
@@ -139,8 +131,6 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
     def get_object(self, *, lock: bool = False):
         value = self.kwargs[self.lookup_field]
         queryset = self.get_queryset()
-        if self.request.method not in SAFE_METHODS:
-            queryset = queryset.prefetch_related(None)  # a write does not represent it
         if lock:
             queryset = queryset.select_for_update(of=("self",))
         if len(value) == 36 and _is_uuid(value):
@@ -164,19 +154,35 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
             context["branch"] = self.branch
         return context
 
-    def represent(self, row, *, reread: bool = True) -> tuple[dict, str]:
-        """The entity (read back with the list's prefetches) and its entity tag."""
-        if reread:
-            row = self.get_queryset().get(pk=row.pk)
-        data = self.get_serializer().represent(row)
+    @property
+    def kind(self) -> str:
+        return kind_of(self.queryset.model).name
+
+    def represent(self, row, *, stamps: bool = False) -> tuple[dict, str]:
+        """The entity's REST body (:mod:`.representation`, from its document as stored
+        now) and its entity tag. ``stamps``: read its timestamps afresh (after a write)."""
+        if stamps:
+            stamp = representation.stamped(self.get_queryset().filter(pk=row.pk)).get()
+        else:
+            stamp = (row.rid, row.created_at, row.updated_at)
+        data = representation.entities(self.branch.pk, self.kind, [stamp])[0]
         return data, preconditions.entity_tag(data)
 
     def respond(self, row, status_code: int = status.HTTP_200_OK) -> Response:
-        data, tag = self.represent(row)
+        data, tag = self.represent(row, stamps=True)
         return Response(data, status=status_code, headers={"ETag": tag})
 
+    def list(self, request, *args, **kwargs):
+        """A page of bodies read in a fixed number of queries (docs/api.md)."""
+        rows = representation.stamped(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(rows)
+        data = representation.entities(
+            self.branch.pk, self.kind, page if page is not None else rows
+        )
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
     def retrieve(self, request, *args, **kwargs):
-        data, tag = self.represent(self.get_object(), reread=False)
+        data, tag = self.represent(self.get_object())
         if preconditions.none_match(request, tag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
         return Response(data, headers={"ETag": tag})
@@ -227,58 +233,35 @@ class ValueTypeViewSet(BranchScopedViewSet):
 
 @_detail_schema("struct types")
 class StructTypeViewSet(BranchScopedViewSet):
-    queryset = StructType.objects.prefetch_related(
-        Prefetch(
-            "fields",
-            queryset=StructField.objects.select_related("value_type").order_by(
-                "position", "api_name"
-            ),
-        )
-    )
+    queryset = StructType.objects.all()
     serializer_class = s.StructTypeSerializer
     filterset_class = ontology_filters.StructTypeFilterSet
 
 
 @_detail_schema("shared properties")
 class SharedPropertyViewSet(BranchScopedViewSet):
-    queryset = SharedProperty.objects.select_related("value_type", "struct_type")
+    queryset = SharedProperty.objects.all()
     serializer_class = s.SharedPropertySerializer
     filterset_class = ontology_filters.SharedPropertyFilterSet
 
 
 @_detail_schema("interfaces")
 class InterfaceViewSet(BranchScopedViewSet):
-    queryset = Interface.objects.prefetch_related(
-        Prefetch("extends", queryset=Interface.objects.only(*REF_ONLY)),
-        Prefetch("properties", queryset=SharedProperty.objects.only(*REF_ONLY)),
-        Prefetch(
-            "link_constraints",
-            queryset=InterfaceLinkConstraint.objects.select_related(
-                "target_object_type", "target_interface"
-            ),
-        ),
-    )
+    queryset = Interface.objects.all()
     serializer_class = s.InterfaceSerializer
     filterset_class = ontology_filters.InterfaceFilterSet
 
 
 @_detail_schema("object types")
 class ObjectTypeViewSet(BranchScopedViewSet):
-    queryset = ObjectType.objects.select_related("replaced_by").prefetch_related(
-        Prefetch("interfaces", queryset=Interface.objects.only(*REF_ONLY))
-    )
+    queryset = ObjectType.objects.all()
     serializer_class = s.ObjectTypeSerializer
     filterset_class = ontology_filters.ObjectTypeFilterSet
-
-    def paginate_queryset(self, queryset):
-        """Reads the page's properties in one query (see ``attach_properties``)."""
-        page = super().paginate_queryset(queryset)
-        return s.attach_properties(page) if page is not None else None
 
 
 @_detail_schema("link types")
 class LinkTypeViewSet(BranchScopedViewSet):
-    queryset = LinkType.objects.select_related("source", "target", "foreign_key_property")
+    queryset = LinkType.objects.all()
     serializer_class = s.LinkTypeSerializer
     filterset_class = ontology_filters.LinkTypeFilterSet
     search_fields = ["api_name", "description", "source_api_name", "target_api_name"]

@@ -90,13 +90,10 @@ class ObjectType(BranchScoped, StatusFields):
     def clean(self) -> None:
         super().clean()
         errors = self.status_errors()
-        if self.replaced_by_id:
-            if self.replaced_by_id == self.pk:
-                errors["replaced_by"] = ["An object type cannot replace itself."]
-            elif self.status != Status.DEPRECATED:
-                errors["replaced_by"] = ["Only a deprecated object type names a replacement."]
-            elif self.replaced_by.branch_id != self.branch_id:
-                errors["replaced_by"] = ["The replacement belongs to another branch."]
+        # a replacement names another, and only a deprecated object type has one: the rule
+        # set's ("replacement"); a row's own is that it lies on the same branch
+        if self.replaced_by_id and self.replaced_by.branch_id != self.branch_id:
+            errors["replaced_by"] = ["The replacement belongs to another branch."]
         if self.pk and not getattr(self, "defer_child_checks", False):
             for field, messages in self.child_errors()[0].items():
                 errors.setdefault(field, []).extend(messages)

@@ -59,18 +59,10 @@ class ValueType(BranchScoped, StatusFields):
         return f"array<{self.item_type}>" if self.base_type == BaseType.ARRAY else self.base_type
 
     def clean(self) -> None:
+        # its type's shape and its constraints are the rule set's ("type-shape",
+        # "constraints"): one copy, read from the document
         super().clean()
-        errors = self.status_errors()
-        shape = rules.check_type_shape(self.base_type, self.item_type or None, False)
-        shape.pop("struct_type", None)
-        if self.item_type == BaseType.STRUCT:
-            shape.setdefault("item_type", []).append("A value type cannot hold structs.")
-        errors.update(shape)
-        if not shape:
-            errors["constraints"] = rules.check_constraints(
-                self.constraints, self.base_type, self.item_type or None
-            )
-        _raise(errors)
+        _raise(self.status_errors())
 
 
 class StructType(BranchScoped, StatusFields):

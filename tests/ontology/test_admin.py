@@ -436,6 +436,24 @@ def test_value_type_rule_errors_land_on_constraints(steward, work):
     assert response.context["adminform"].form.errors["constraints"]
 
 
+def test_rule_set_refusals_land_on_the_field_their_path_names(steward, ontology):
+    """Rules only the rule set holds (docs/documents.md) are shown on the model field
+    their document path is about, not as a form-wide error."""
+    flight, airport = ontology[ObjectType], ObjectType.objects.get(api_name="Airport")
+    data = form_data(steward.get(url(ObjectType, "change", flight.pk)))
+    data["replaced_by"] = str(airport.pk)  # an active object type names no replacement
+    response = steward.post(url(ObjectType, "change", flight.pk), data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert "deprecated" in " ".join(form.errors["replaced_by"])
+    link = ontology[LinkType]
+    data = form_data(steward.get(url(LinkType, "change", link.pk)))
+    data["source_api_name"] = "NotCamel"
+    response = steward.post(url(LinkType, "change", link.pk), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["source_api_name"]
+
+
 def test_struct_type_needs_one_to_ten_fields(steward, work):
     data = form_data(steward.get(url(StructType, "add")))
     data.update(api_name="Address", display_name="Address")

@@ -1,11 +1,12 @@
-"""The REST representation of every kind says what its versioned document says.
+"""The REST body of every kind says what its versioned document says.
 
-The serializers still write their rows -> JSON by hand (for speed on the read paths)
-beside the document mapping of :mod:`ontology.documents` (issue 9 asks for one mapping).
-Until they share it, this test holds the two together: each REST read is the document
-with its children as a list in position order, its references as ``{rid, apiName}`` and
-its timestamps (and an object type's rule warnings) added. A field added to one mapping
-and not the other fails here.
+REST bodies are made from the documents (``ontology.api.representation``); these tests
+check what a client relies on, walking each document generically (its keys, and its
+references as :func:`ontology.kinds.references` finds them), not by a second copy of the
+mapping: every document key is in REST and every REST key in the document (or REST-only),
+values agree, every reference reads ``{rid, apiName}`` with the name of what it points at,
+children come in position order, and the list, the single read and a write's response
+agree.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 import pytest
 
 from ontology.documents import SET_ONLY_KEYS, to_documents
-from ontology.kinds import KINDS
+from ontology.kinds import KINDS, references
+from ontology.models import ObjectType, Property
 from tests.factories import (
     InterfaceFactory,
     InterfaceLinkConstraintFactory,
@@ -35,7 +37,8 @@ pytestmark = pytest.mark.django_db
 
 ROUTES = {k.name: k.route for k in KINDS.values() if k.route}
 #: what only REST carries: row timestamps, and an object type's rule warnings
-REST_ONLY = {"createdAt", "updatedAt", "warnings"}
+REST_ONLY = {"createdAt", "updatedAt"}
+DERIVED = {"objectType": {"warnings"}}
 
 
 @pytest.fixture
@@ -81,52 +84,106 @@ def ontology(dev):
     return dev
 
 
-def _in_order(item: tuple[str, dict]) -> tuple:
-    """Children by position, then name (link constraints have no position)."""
-    return item[1].get("position", 0), item[1]["apiName"]
+def _names(docs: dict[str, dict]) -> dict[str, str]:
+    """rid -> api name of every entity and child of the branch."""
+    names = {rid: d["apiName"] for rid, d in docs.items()}
+    for d in docs.values():
+        for child in KINDS[d["kind"]].children:
+            names.update({crid: c["apiName"] for crid, c in d[child.key].items()})
+    return names
 
 
-def expected(doc: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    """The REST body a document calls for (without :data:`REST_ONLY`)."""
+def _at(body: Any, path: tuple[str, ...]) -> Any:
+    """The REST value at a document path: a rid key of a child mapping selects the child
+    of that rid in the REST list, one of a reference set the reference of that rid."""
+    for key in path:
+        if isinstance(body, list):
+            found = [item for item in body if item["rid"] == key]
+            assert len(found) == 1, (path, key)
+            body = found[0]
+        else:
+            body = body[key]
+    return body
+
+
+def _reference_paths(doc: dict[str, Any]) -> set[tuple[str, ...]]:
+    return {path for path, _, _ in references(doc)}
+
+
+def check_body(doc: dict[str, Any], body: dict[str, Any], names: dict[str, str]) -> None:
+    """``body`` is the REST form of ``doc`` (see the module docstring)."""
     kind = KINDS[doc["kind"]]
-    out = {k: v for k, v in doc.items() if k != "kind"}
-    own = {}
-    for child in kind.children:
-        items = sorted(out[child.key].items(), key=_in_order)
-        own.update({crid: c["apiName"] for crid, c in items})
-        unset = dict.fromkeys(SET_ONLY_KEYS.get(child.kind, ()))  # absent: null in REST
-        out[child.key] = [
-            {"rid": crid, **unset, **{k: v for k, v in c.items() if k != "position"}}
-            for crid, c in items
-        ]
-    known = {**names, **own}
-
-    def ref(rid):
-        return None if rid is None else {"rid": rid, "apiName": known[rid]}
-
-    for reference in kind.references:
-        path = reference.path
-        if path[-1] == "*":  # a set of rids -> a list of references, by name
-            out[path[0]] = sorted((ref(r) for r in doc[path[0]]), key=lambda r: r["apiName"])
-        elif len(path) == 1:
-            out[path[0]] = ref(doc[path[0]])
-        else:  # ("properties", "*", "valueType"): in each child
-            for item in out[path[0]]:
-                item[path[2]] = ref(item[path[2]])
-    return out
+    assert set(body) == set(doc) - {"kind"} | REST_ONLY | DERIVED.get(doc["kind"], set())
+    ref_paths = _reference_paths(doc)
+    for path, rid, _ in references(doc):
+        if rid is None:
+            assert _at(body, path) is None, path
+        else:
+            assert _at(body, path) == {"rid": rid, "apiName": names[rid]}, path
+    children = {c.key: c.kind for c in kind.children}
+    ref_sets = {r.path[0] for r in kind.references if r.path[1:] == ("*",)}
+    for key, value in doc.items():
+        if key == "kind" or (key,) in ref_paths:
+            continue
+        if key in children:
+            items = body[key]
+            assert [i["rid"] for i in items] == [
+                crid
+                for crid, _ in sorted(
+                    value.items(), key=lambda kv: (kv[1].get("position", 0), kv[1]["apiName"])
+                )
+            ], key
+            unset = set(SET_ONLY_KEYS.get(children[key], ()))
+            for item in items:
+                child = value[item["rid"]]
+                assert set(item) == set(child) - {"position"} | {"rid"} | unset, key
+                for ckey, cvalue in item.items():
+                    if ckey == "rid" or (key, item["rid"], ckey) in ref_paths:
+                        continue
+                    assert cvalue == child.get(ckey), (key, item["rid"], ckey)
+        elif key in ref_sets:
+            # a reference set: as many references as rids, by api name
+            assert [r["rid"] for r in body[key]] == sorted(value, key=names.get), key
+        else:
+            assert body[key] == value, key
 
 
 @pytest.mark.parametrize("kind", sorted(ROUTES))
 def test_each_rest_read_is_its_document(api, ontology, kind):
     docs = to_documents(ontology.pk)
-    names = {rid: d["apiName"] for rid, d in docs.items()}
-    for d in docs.values():  # a link's foreign key names a property of its source
-        if d["kind"] == "objectType":
-            names.update({prid: p["apiName"] for prid, p in d["properties"].items()})
+    names = _names(docs)
     mine = [d for d in docs.values() if d["kind"] == kind]
     assert mine, kind
+    listed = api.get(url("dev", ROUTES[kind]), {"page_size": 500})
+    assert listed.status_code == 200, listed.content
+    by_rid = {b["rid"]: b for b in listed.json()["results"]}
+    assert set(by_rid) == {d["rid"] for d in mine}
     for doc in mine:
         response = api.get(url("dev", ROUTES[kind], doc["apiName"]))
         assert response.status_code == 200, response.content
-        body = {k: v for k, v in response.json().items() if k not in REST_ONLY}
-        assert body == expected(doc, names), (kind, doc["apiName"])
+        check_body(doc, response.json(), names)
+        assert by_rid[doc["rid"]] == response.json()  # the list says what the read says
+
+
+def test_a_write_answers_what_a_read_then_says(api, ontology):
+    airport = url("dev", "object-types", "Airport")
+    written = api.patch(airport, {"description": "Where flights land."}, format="json")
+    assert written.status_code == 200, written.content
+    read = api.get(airport)
+    assert written.json() == read.json()
+    assert written["ETag"] == read["ETag"]
+    doc = next(d for d in to_documents(ontology.pk).values() if d["apiName"] == "Airport")
+    check_body(doc, read.json(), _names(to_documents(ontology.pk)))
+    assert read.json()["description"] == "Where flights land."
+
+
+def test_an_object_types_warnings_come_from_its_primary_key(api, ontology):
+    """A long primary key is allowed with a warning (``rules.check_primary_key_type``)."""
+    airport = url("dev", "object-types", "Airport")
+    assert api.get(airport).json()["warnings"] == []
+    key = ObjectType.objects.get(branch=ontology, api_name="Airport").primary_key_id
+    assert key is not None
+    Property.objects.filter(pk=key).update(base_type="long")
+    assert api.get(airport).json()["warnings"] == [
+        "A long primary key is allowed but string, integer or short is preferred."
+    ]

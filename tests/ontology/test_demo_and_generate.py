@@ -26,6 +26,7 @@ from ontology.models import (
     StructType,
     ValueType,
 )
+from ontology.rule_set.rows import check_documents
 from versioning.models import Branch, WorkingChange
 from versioning.services import tree_at
 
@@ -74,6 +75,8 @@ def test_demo_rows_pass_every_model_rule(demo):
         assert rows, f"the demo has no {model.__name__}"
         for row in rows:
             row.full_clean()
+    # and the rule set (most rules are only there, docs/documents.md)
+    assert check_documents(demo.pk, to_documents(demo.pk)) == []
 
 
 def test_demo_has_the_required_variety(demo):
@@ -178,6 +181,7 @@ def test_generate_creates_n_by_m_valid_rows(scratch):
     for model in (Property, ValueType, LinkType):
         for row in model.objects.filter(branch=scratch):
             row.full_clean()
+    assert check_documents(scratch.pk, to_documents(scratch.pk)) == []
     links = LinkType.objects.filter(branch=scratch)
     assert links.filter(cardinality="ONE_TO_MANY").exists()
     top = [*ots, *ValueType.objects.filter(branch=scratch), *links]

@@ -4,8 +4,9 @@ Serializers check the *shape* of a request (types, enums, lengths); the rules th
 run in the models' ``clean()`` through :mod:`ontology.services`, so the API reports the
 same messages as the admin. Each serializer writes by calling its service.
 
-Reads are hot paths: ``to_representation`` is written out by hand over rows fetched with
-the viewset's prefetches, instead of DRF's per-field machinery.
+Serializers are the *input* side only: what a response holds is the entity's document,
+made a REST body by :mod:`ontology.api.representation` (one mapping for the versioning
+store and the API); their read-only fields only describe it for the OpenAPI schema.
 
 One module per domain: ``refs`` (references), ``base`` (shared fields and helpers),
 ``schema_types`` (value and struct types), ``object_types`` (shared properties, object
@@ -14,19 +15,11 @@ types), ``links`` (interfaces, link types).
 
 from .base import EntitySerializer
 from .links import InterfaceSerializer, LinkConstraintSerializer, LinkTypeSerializer
-from .object_types import (
-    PROPERTY_COLUMNS,
-    ObjectTypeSerializer,
-    PropertySerializer,
-    SharedPropertySerializer,
-    attach_properties,
-    property_representation,
-)
-from .refs import Ref, RefField, Resolver, ref
+from .object_types import ObjectTypeSerializer, PropertySerializer, SharedPropertySerializer
+from .refs import Ref, RefField, Resolver
 from .schema_types import StructFieldSerializer, StructTypeSerializer, ValueTypeSerializer
 
 __all__ = [
-    "PROPERTY_COLUMNS",
     "EntitySerializer",
     "InterfaceSerializer",
     "LinkConstraintSerializer",
@@ -40,7 +33,4 @@ __all__ = [
     "StructFieldSerializer",
     "StructTypeSerializer",
     "ValueTypeSerializer",
-    "attach_properties",
-    "property_representation",
-    "ref",
 ]

@@ -12,6 +12,8 @@ from oms_site.strict import StrictSerializer
 
 from ... import limits
 from ...choices import Status
+from ...kinds import kind_of
+from ..representation import entities, stamped
 from .refs import Resolver
 
 
@@ -25,17 +27,6 @@ def description_field(**kwargs) -> serializers.CharField:
 class DeprecationSerializer(StrictSerializer):
     message = StrictCharField(allow_blank=True, required=False, default="")
     deadline = serializers.DateField(allow_null=True, required=False, default=None)
-
-
-def deprecation_of(status: str, message: str, deadline) -> dict[str, Any] | None:
-    """``{message, deadline}`` when deprecated (or when either is set), else ``None``."""
-    if status != Status.DEPRECATED and not message and not deadline:
-        return None
-    return {"message": message, "deadline": deadline and deadline.isoformat()}
-
-
-def deprecation(row) -> dict[str, Any] | None:
-    return deprecation_of(row.status, row.deprecation_message, row.deprecation_deadline)
 
 
 def pop_deprecation(values: dict[str, Any]) -> None:
@@ -63,23 +54,8 @@ def null_to_blank(values: dict[str, Any], *names: str) -> None:
             values[name] = ""
 
 
-def common(row) -> dict[str, Any]:
-    return {
-        "rid": str(row.rid),
-        "apiName": row.api_name,
-        "displayName": row.display_name,
-        "description": row.description,
-        "status": row.status,
-        "deprecation": deprecation(row),
-    }
-
-
-def timestamps(row) -> dict[str, str]:
-    return {"createdAt": row.created_at.isoformat(), "updatedAt": row.updated_at.isoformat()}
-
-
 class EntitySerializer(StrictSerializer):
-    """Base of the top-level serializers: common fields, hand-written output, service writes.
+    """Base of the top-level serializers: common fields (input), service writes.
 
     Context: ``branch`` (the request's branch) and ``request``.
     """
@@ -106,11 +82,10 @@ class EntitySerializer(StrictSerializer):
     def resolver(self) -> Resolver:
         return Resolver(self.branch)
 
-    def represent(self, row) -> dict[str, Any]:
-        raise NotImplementedError
-
     def to_representation(self, instance) -> dict[str, Any]:
-        return self.represent(instance)
+        """The one REST mapping of every kind (:mod:`ontology.api.representation`)."""
+        rows = stamped(type(instance)._default_manager.filter(pk=instance.pk))
+        return entities(instance.branch_id, kind_of(instance).name, rows)[0]
 
     def to_internal_value(self, data):
         # the whole body's shape (depth, unwritable text) first: it is what the fields

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q
 from rest_framework import serializers
 
@@ -17,14 +15,11 @@ from .base import (
     EntitySerializer,
     StrictSerializer,
     apply_values,
-    common,
-    deprecation,
     description_field,
     fill_child_names,
-    timestamps,
 )
 from .object_types import resolve_items
-from .refs import RefField, ref
+from .refs import RefField
 
 
 class LinkConstraintSerializer(StrictSerializer):
@@ -65,29 +60,6 @@ class InterfaceSerializer(EntitySerializer):
         default=list,
         **limits.list_limit("children"),
     )
-
-    def represent(self, row: Interface) -> dict[str, Any]:
-        out = common(row)
-        out.update(
-            icon=row.icon,
-            extends=[ref(i) for i in row.extends.all()],
-            properties=[ref(p) for p in row.properties.all()],
-            linkConstraints=[
-                {
-                    "rid": str(c.rid),
-                    "apiName": c.api_name,
-                    "displayName": c.display_name,
-                    "description": c.description,
-                    "targetObjectType": ref(c.target_object_type),
-                    "targetInterface": ref(c.target_interface),
-                    "cardinality": c.cardinality,
-                    "required": c.required,
-                }
-                for c in row.link_constraints.all()
-            ],
-            **timestamps(row),
-        )
-        return out
 
     def write(self, instance, data):
         values = self.values(data)
@@ -148,32 +120,6 @@ class LinkTypeSerializer(EntitySerializer):
         default=None,
         help_text="For 1:1 and 1:N: the source's property holding the target's primary key.",
     )
-
-    def represent(self, row: LinkType) -> dict[str, Any]:
-        return {
-            "rid": str(row.rid),
-            "apiName": row.api_name,
-            "description": row.description,
-            "status": row.status,
-            "deprecation": deprecation(row),
-            "cardinality": row.cardinality,
-            "source": ref(row.source),
-            "target": ref(row.target),
-            "sourceSide": {
-                "apiName": row.source_api_name,
-                "displayName": row.source_display_name,
-                "visibility": row.source_visibility,
-            },
-            "targetSide": {
-                "apiName": row.target_api_name,
-                "displayName": row.target_display_name,
-                "visibility": row.target_visibility,
-            },
-            "foreignKeyProperty": (
-                ref(row.foreign_key_property) if row.foreign_key_property_id else None
-            ),
-            **timestamps(row),
-        }
 
     def write(self, instance, data):
         values = self.values(data)

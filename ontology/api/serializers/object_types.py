@@ -9,24 +9,21 @@ from rest_framework import serializers
 
 from oms_site.api import StrictCharField, camelize
 
-from ... import limits, rules, services
+from ... import limits, services
 from ...choices import BaseType, ItemType, Status, Visibility
-from ...models import Interface, ObjectType, Property, SharedProperty, StructType, ValueType
+from ...models import Interface, ObjectType, SharedProperty, StructType, ValueType
 from .base import (
     ChildRidField,
     DeprecationSerializer,
     EntitySerializer,
     StrictSerializer,
     apply_values,
-    common,
-    deprecation_of,
     description_field,
     fill_child_names,
     null_to_blank,
     pop_deprecation,
-    timestamps,
 )
-from .refs import Ref, RefField, Resolver, ref
+from .refs import Ref, RefField, Resolver
 
 
 class TypedSerializer(StrictSerializer):
@@ -38,15 +35,6 @@ class TypedSerializer(StrictSerializer):
     )
     valueType = RefField(source="value_type", allow_null=True, required=False, default=None)
     structType = RefField(source="struct_type", allow_null=True, required=False, default=None)
-
-
-def typed(row) -> dict[str, Any]:
-    return {
-        "baseType": row.base_type,
-        "itemType": row.item_type or None,
-        "valueType": ref(row.value_type) if row.value_type_id else None,
-        "structType": ref(row.struct_type) if row.struct_type_id else None,
-    }
 
 
 TYPE_REFS = (("value_type", ValueType), ("struct_type", StructType))
@@ -75,11 +63,6 @@ def resolve_items(
 class SharedPropertySerializer(EntitySerializer, TypedSerializer):
     pii = serializers.BooleanField(required=False, default=False)
 
-    def represent(self, row: SharedProperty) -> dict[str, Any]:
-        out = common(row)
-        out.update(typed(row), pii=row.pii, **timestamps(row))
-        return out
-
     def write(self, instance, data):
         values = self.values(data)
         resolve_items(self.resolver, [values], "", TYPE_REFS)
@@ -105,84 +88,6 @@ class PropertySerializer(TypedSerializer):
         help_text="Defaults to the object type's status when it is EXPERIMENTAL, else ACTIVE.",
     )
     deprecation = DeprecationSerializer(allow_null=True, required=False, default=None)
-
-
-#: the columns a property's representation needs, read as plain values (no model instances)
-PROPERTY_COLUMNS = (
-    "id",
-    "object_type_id",
-    "rid",
-    "api_name",
-    "display_name",
-    "description",
-    "base_type",
-    "item_type",
-    "value_type__rid",
-    "value_type__api_name",
-    "struct_type__rid",
-    "struct_type__api_name",
-    "shared_property__rid",
-    "shared_property__api_name",
-    "required",
-    "pii",
-    "status",
-    "deprecation_message",
-    "deprecation_deadline",
-)
-
-
-def attach_properties(rows: list[ObjectType]) -> list[ObjectType]:
-    """Read the properties of these object types in one query, as plain value rows.
-
-    Building 2,000 model instances (with their three select_related references) costs
-    far more than the query; the representation needs only these columns.
-    """
-    by_type: dict[int, list[dict[str, Any]]] = {row.pk: [] for row in rows}
-    if by_type:
-        values = Property.objects.filter(object_type_id__in=by_type).values(*PROPERTY_COLUMNS)
-        for p in values.order_by("object_type_id", "position", "api_name"):
-            by_type[p["object_type_id"]].append(p)
-    for row in rows:
-        row.property_values = by_type[row.pk]
-    return rows
-
-
-def _value_ref(p: dict[str, Any], name: str) -> dict[str, str] | None:
-    rid = p[f"{name}__rid"]
-    return {"rid": str(rid), "apiName": p[f"{name}__api_name"]} if rid else None
-
-
-def property_representation(p: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "rid": str(p["rid"]),
-        "apiName": p["api_name"],
-        "displayName": p["display_name"],
-        "description": p["description"],
-        "baseType": p["base_type"],
-        "itemType": p["item_type"] or None,
-        "valueType": _value_ref(p, "value_type"),
-        "structType": _value_ref(p, "struct_type"),
-        "sharedProperty": _value_ref(p, "shared_property"),
-        "required": p["required"],
-        "pii": p["pii"],
-        "status": p["status"],
-        "deprecation": deprecation_of(
-            p["status"], p["deprecation_message"], p["deprecation_deadline"]
-        ),
-    }
-
-
-def _prop_ref(props_by_id: dict[int, dict[str, Any]], pk: int | None) -> dict[str, str] | None:
-    p = props_by_id.get(pk) if pk else None
-    return {"rid": str(p["rid"]), "apiName": p["api_name"]} if p else None
-
-
-def object_type_warnings(row: ObjectType, props_by_id: dict[int, dict[str, Any]]) -> list[str]:
-    """The rule warnings of an object type (same as ``services.warnings_for``), no queries."""
-    pk = props_by_id.get(row.primary_key_id) if row.primary_key_id else None
-    if pk is None:
-        return []
-    return rules.check_primary_key_type(pk["base_type"], pk["item_type"])[1]
 
 
 class ObjectTypeSerializer(EntitySerializer):
@@ -215,26 +120,6 @@ class ObjectTypeSerializer(EntitySerializer):
     warnings = serializers.ListField(
         child=StrictCharField(), read_only=True, help_text="Rule warnings (not errors)."
     )
-
-    def represent(self, row: ObjectType) -> dict[str, Any]:
-        if not hasattr(row, "property_values"):
-            attach_properties([row])
-        props = row.property_values
-        by_id = {p["id"]: p for p in props}
-        out = common(row)
-        out.update(
-            pluralDisplayName=row.plural_display_name,
-            visibility=row.visibility,
-            icon=row.icon,
-            replacedBy=ref(row.replaced_by) if row.replaced_by_id else None,
-            primaryKey=_prop_ref(by_id, row.primary_key_id),
-            titleProperty=_prop_ref(by_id, row.title_property_id),
-            interfaces=[ref(i) for i in row.interfaces.all()],
-            properties=[property_representation(p) for p in props],
-            warnings=object_type_warnings(row, by_id),
-            **timestamps(row),
-        )
-        return out
 
     def _key_name(self, instance, properties, r: Ref | None, path: str):
         """A primary key / title reference -> the property api name the service expects."""

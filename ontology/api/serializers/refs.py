@@ -25,10 +25,6 @@ class Ref:
         return self.api_name or str(self.rid)
 
 
-def ref(obj: Model | None) -> dict[str, str] | None:
-    return {"rid": str(obj.rid), "apiName": obj.api_name} if obj is not None else None
-
-
 _REF_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -85,8 +81,8 @@ class RefField(serializers.Field):
             return self.to_internal_value(data["apiName"])
         self.fail("invalid")
 
-    def to_representation(self, value: Model) -> dict[str, str] | None:
-        return ref(value)
+    def to_representation(self, value: Model) -> dict[str, str]:
+        return {"rid": str(value.rid), "apiName": value.api_name}
 
 
 class Resolver:

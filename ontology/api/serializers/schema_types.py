@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
 from oms_site.api import StrictCharField
 
 from ... import limits, services
 from ...choices import BaseType, ItemType, StructFieldItemType, StructFieldType
-from ...models import StructType, ValueType
+from ...models import ValueType
 from .base import (
     ChildRidField,
     EntitySerializer,
     StrictSerializer,
     apply_values,
-    common,
     description_field,
     fill_child_names,
     null_to_blank,
-    timestamps,
 )
 from .object_types import resolve_items
-from .refs import RefField, ref
+from .refs import RefField
 
 
 class ValueTypeSerializer(EntitySerializer):
@@ -38,16 +34,6 @@ class ValueTypeSerializer(EntitySerializer):
         default=dict,
         help_text='e.g. {"enum": {"values": ["A", "B"]}, "length": {"max": 80}}',
     )
-
-    def represent(self, row: ValueType) -> dict[str, Any]:
-        out = common(row)
-        out.update(
-            baseType=row.base_type,
-            itemType=row.item_type or None,
-            constraints=row.constraints or {},
-            **timestamps(row),
-        )
-        return out
 
     def validate_constraints(self, value):
         return {} if value is None else value
@@ -88,24 +74,6 @@ class StructTypeSerializer(EntitySerializer):
     fields = StructFieldSerializer(
         many=True, required=False, default=list, **limits.list_limit("struct_fields")
     )
-
-    def represent(self, row: StructType) -> dict[str, Any]:
-        out = common(row)
-        out["fields"] = [
-            {
-                "rid": str(f.rid),
-                "apiName": f.api_name,
-                "displayName": f.display_name,
-                "description": f.description,
-                "baseType": f.base_type,
-                "itemType": f.item_type or None,
-                "valueType": ref(f.value_type) if f.value_type_id else None,
-                "required": f.required,
-            }
-            for f in row.fields.all()
-        ]
-        out.update(timestamps(row))
-        return out
 
     def write(self, instance, data):
         values = self.values(data)
