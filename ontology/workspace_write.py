@@ -300,11 +300,16 @@ def write(
             )
             items = {rid: _plain_fields(kind, doc) for rid, doc in docs.items()}
             if kind == "linkType":
-                resolver.prime(ObjectType, [d["source"] for d in docs.values()])
-                resolver.prime(ObjectType, [d["target"] for d in docs.values()])
+                ends = (("source", ObjectType), ("target", ObjectType))
+                ends += (("sourceInterface", Interface), ("targetInterface", Interface))
+                for key, end_model in ends:
+                    resolver.prime(end_model, [d.get(key) for d in docs.values()])
                 for rid, doc in docs.items():
-                    items[rid]["source_id"] = resolver.id(ObjectType, doc["source"])
-                    items[rid]["target_id"] = resolver.id(ObjectType, doc["target"])
+                    for key, end_model in ends:
+                        column = "_interface_id" if end_model is Interface else "_id"
+                        items[rid][key.removesuffix("Interface") + column] = resolver.id(
+                            end_model, doc.get(key)
+                        )
             rows[kind] = _bulk_upsert(model, bid, items, existing)
             resolver.cache[model].update({rid: r.id for rid, r in rows[kind].items()})
 

@@ -278,7 +278,9 @@ class ObjectTypeViewSet(BranchScopedViewSet):
 
 @_detail_schema("link types")
 class LinkTypeViewSet(BranchScopedViewSet):
-    queryset = LinkType.objects.select_related("source", "target", "foreign_key_property")
+    queryset = LinkType.objects.select_related(
+        "source", "target", "source_interface", "target_interface", "foreign_key_property"
+    )
     serializer_class = s.LinkTypeSerializer
     filterset_class = ontology_filters.LinkTypeFilterSet
     search_fields = ["api_name", "description", "source_api_name", "target_api_name"]

@@ -78,6 +78,14 @@ def ontology(dev):
         cardinality="ONE_TO_MANY",
         foreign_key_property=fk,
     )
+    LinkTypeFactory(  # a link to an interface
+        branch=dev,
+        api_name="flightNamed",
+        source=flight,
+        target=None,
+        target_interface=base,
+        cardinality="MANY_TO_MANY",
+    )
     return dev
 
 
@@ -90,6 +98,7 @@ def expected(doc: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     """The REST body a document calls for (without :data:`REST_ONLY`)."""
     kind = KINDS[doc["kind"]]
     out = {k: v for k, v in doc.items() if k != "kind"}
+    doc = {**dict.fromkeys(SET_ONLY_KEYS.get(kind.name, ())), **doc}  # absent: null in REST
     own = {}
     for child in kind.children:
         items = sorted(out[child.key].items(), key=_in_order)
