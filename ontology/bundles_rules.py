@@ -45,6 +45,9 @@ _ALIASES = {
     "deprecation_deadline": "deprecation/deadline",
 }
 
+#: a reference that may be empty (a link's end: an object type or an interface)
+_REF = (str, type(None))
+
 #: what the workspace reads from each kind of document: key -> JSON type
 _SHAPE: dict[str, dict[str, type | tuple[type, ...]]] = {
     "valueType": {"baseType": str},
@@ -52,14 +55,20 @@ _SHAPE: dict[str, dict[str, type | tuple[type, ...]]] = {
     "sharedProperty": {"baseType": str},
     "interface": {"linkConstraints": dict, "extends": dict, "properties": dict},
     "objectType": {"properties": dict, "interfaces": dict},
-    "linkType": {"cardinality": str, "source": str, "target": str},
+    "linkType": {
+        "cardinality": str,
+        "source": _REF,
+        "target": _REF,
+        "sourceInterface": _REF,
+        "targetInterface": _REF,
+    },
 }
 _CHILD_SHAPE: dict[str, dict[str, type]] = {
     "objectType": {"apiName": str, "baseType": str},
     "structType": {"apiName": str, "baseType": str},
     "interface": {"apiName": str},
 }
-_TYPE_NAMES = {str: "text", dict: "an object", bool: "true or false"}
+_TYPE_NAMES = {str: "text", dict: "an object", bool: "true or false", _REF: "text or null"}
 
 
 def _err(ptr: str, message: str) -> dict[str, str]:
@@ -158,7 +167,13 @@ _RELATED = {
     SharedProperty: ("value_type", "struct_type"),
     StructField: ("struct_type", "value_type"),
     InterfaceLinkConstraint: ("interface",),
-    LinkType: ("source", "target__primary_key", "foreign_key_property"),
+    LinkType: (
+        "source",
+        "target__primary_key",
+        "source_interface",
+        "target_interface",
+        "foreign_key_property",
+    ),
 }
 
 

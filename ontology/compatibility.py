@@ -28,6 +28,7 @@ from typing import Any
 from versioning.domain.compatibility import ClassifiedChange
 from versioning.domain.compatibility import Compatibility as C
 
+from .compatibility_links import LINK_END_KEYS, link_end
 from .compatibility_rules import (
     _TYPE_WORDS,
     _deprecation_note,
@@ -87,11 +88,19 @@ def classify(
 
     ``names`` (``rid -> apiName``, optional) names referenced entities in messages."""
     out: list[ClassifiedChange] = []
+    names = {} if names is None else names
+    around = getattr(names, "document", None)
+
+    def lookup(rid: Any) -> Document | None:
+        """A document by rid: changed, else from the trees ``names`` reads, if it can."""
+        found = after.get(rid) or before.get(rid)
+        return found if found is not None or around is None else around(rid)
+
     for rid in sorted(set(before) | set(after)):
         old, new = before.get(rid), after.get(rid)
         if old == new:
             continue
-        _Entity(rid, old, new, {} if names is None else names, out).classify()
+        _Entity(rid, old, new, names, out, lookup).classify()
     out.sort(key=lambda c: (c.entity.lower(), c.path, c.kind))
     return out
 
@@ -106,8 +115,10 @@ class _Entity:
         new: Document | None,
         names: Names,
         out: list[ClassifiedChange],
+        lookup: Any = lambda rid: None,
     ) -> None:
         self.rid, self.old, self.new, self.names, self.out = rid, old, new, names, out
+        self.lookup = lookup
         doc = new or old or {}
         self.kind = doc.get("kind", "")
         self.word = KIND_WORDS.get(self.kind, self.kind or "entity")
@@ -174,12 +185,18 @@ class _Entity:
         top: bool = False,
     ) -> None:
         typed = False
+        ends_done: set[str] = set()
         for key in sorted(set(old) | set(new)):
             a, b = old.get(key), new.get(key)
             if a == b or key in ("kind", "rid", "apiName"):
                 continue
             at = (*path, key)
-            if key in ("baseType", "itemType"):
+            if top and self.kind == "linkType" and key in LINK_END_KEYS:
+                side = key.removesuffix("Interface")
+                if side not in ends_done:
+                    ends_done.add(side)
+                    link_end(self, side, old, new, entity)
+            elif key in ("baseType", "itemType"):
                 if not typed:
                     typed = True
                     self.type_change(path, old, new, entity, word)

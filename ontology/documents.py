@@ -87,7 +87,10 @@ def value_type_document(row: ValueType) -> Document:
 
 
 #: keys a document carries only when set (absent means unset: null in REST), per kind
-SET_ONLY_KEYS: dict[str, tuple[str, ...]] = {"structField": ("itemType", "valueType")}
+SET_ONLY_KEYS: dict[str, tuple[str, ...]] = {
+    "structField": ("itemType", "valueType"),
+    "linkType": ("sourceInterface", "targetInterface"),
+}
 
 
 def struct_field_document(f: StructField) -> Document:
@@ -299,6 +302,8 @@ def object_type_document(row: ObjectType) -> Document:
 
 
 def link_type_document(row: LinkType) -> Document:
+    """A link type; ``source`` / ``target`` are null where the end is an interface
+    (``sourceInterface`` / ``targetInterface``)."""
     doc = _common(row)
     doc.update(
         cardinality=row.cardinality,
@@ -316,6 +321,12 @@ def link_type_document(row: LinkType) -> Document:
         },
         foreignKeyProperty=_ref(row.foreign_key_property),
     )
+    # an end that is an interface (added after the first release): there only when set,
+    # so the documents, and hashes, of links between object types never changed
+    if row.source_interface_id:
+        doc["sourceInterface"] = str(row.source_interface.rid)
+    if row.target_interface_id:
+        doc["targetInterface"] = str(row.target_interface.rid)
     return doc
 
 
@@ -349,7 +360,7 @@ def _querysets(branch_id: int) -> dict[str, Any]:
             ),
         ),
         "linkType": LinkType.objects.filter(branch_id=branch_id).select_related(
-            "source", "target", "foreign_key_property"
+            "source", "target", "source_interface", "target_interface", "foreign_key_property"
         ),
     }
 

@@ -255,6 +255,8 @@ KINDS: dict[str, Kind] = {
                 "linkType",
                 (("source",), "objectType", LinkType, "source", "link type"),
                 (("target",), "objectType", LinkType, "target", "link type"),
+                (("sourceInterface",), "interface", LinkType, "source_interface", "link type"),
+                (("targetInterface",), "interface", LinkType, "target_interface", "link type"),
                 (
                     ("foreignKeyProperty",),
                     "property",

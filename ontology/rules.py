@@ -137,6 +137,21 @@ def check_title_type(base_type: str) -> list[str]:
     return [f"A title property must be of a primitive type, not {base_type}."]
 
 
+def check_link_end(side: str, object_type: bool, interface: bool, cardinality: str) -> dict:
+    """A link's ``side`` ("source" / "target") names exactly one object type or interface,
+    and an interface only on a many-to-many link (a foreign key lives on one object type).
+    Messages keyed by ``"end"`` (the side at fault) and ``"interface"`` (its interface)."""
+    out: dict[str, list[str]] = {}
+    if object_type == interface:
+        out["end"] = [f"A link's {side} is exactly one object type or one interface."]
+    elif interface and cardinality != "MANY_TO_MANY":
+        out["interface"] = [
+            f"Only a many-to-many link can have an interface as its {side}: a one-to-one or "
+            "one-to-many link keeps its foreign key on one object type."
+        ]
+    return out
+
+
 def check_struct_field_count(count: int) -> list[str]:
     if count < 1:
         return ["A struct type needs at least one field."]

@@ -35,6 +35,13 @@ from .models import (
 
 #: dependants first (the kinds' dependency order, reversed)
 _DELETE_ORDER = tuple(k.name for k in reversed(TOP_LEVEL))
+#: a link's ends: document key, the model it names, the column holding it
+_LINK_ENDS = (
+    ("source", ObjectType, "source_id"),
+    ("target", ObjectType, "target_id"),
+    ("sourceInterface", Interface, "source_interface_id"),
+    ("targetInterface", Interface, "target_interface_id"),
+)
 _UPSERT_ORDER = tuple(reversed(_DELETE_ORDER))
 
 
@@ -300,11 +307,11 @@ def write(
             )
             items = {rid: _plain_fields(kind, doc) for rid, doc in docs.items()}
             if kind == "linkType":
-                resolver.prime(ObjectType, [d["source"] for d in docs.values()])
-                resolver.prime(ObjectType, [d["target"] for d in docs.values()])
+                for key, end_model, _ in _LINK_ENDS:
+                    resolver.prime(end_model, [d.get(key) for d in docs.values()])
                 for rid, doc in docs.items():
-                    items[rid]["source_id"] = resolver.id(ObjectType, doc["source"])
-                    items[rid]["target_id"] = resolver.id(ObjectType, doc["target"])
+                    for key, end_model, column in _LINK_ENDS:
+                        items[rid][column] = resolver.id(end_model, doc.get(key))
             rows[kind] = _bulk_upsert(model, bid, items, existing)
             resolver.cache[model].update({rid: r.id for rid, r in rows[kind].items()})
 

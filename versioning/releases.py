@@ -143,6 +143,16 @@ class _Names(Mapping[str, str]):
                 self._names.update((rid, name) for rid, (_, name) in names if name)
         return self._names
 
+    def document(self, rid: str) -> Document | None:
+        """The document of ``rid`` at the latest of the commits that has it (the classifier
+        reads an unchanged neighbour this way, e.g. whether a link's old end implements
+        its new interface end)."""
+        for commit in reversed(self._commits):
+            found = store.TreeView(commit).get(rid)
+            if found is not None:
+                return found
+        return None
+
     def __getitem__(self, rid: str) -> str:
         return self._load()[rid]
 

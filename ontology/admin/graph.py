@@ -156,6 +156,7 @@ def graph_of(
             str(lt.rid) in changed,
         )
         for lt in link_types
+        if lt.source_id and lt.target_id  # a link to an interface has no single box to join
     ]
     return render_svg(nodes, edges)
 

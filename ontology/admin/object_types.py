@@ -13,7 +13,7 @@ from versioning.selection import current_branch
 
 from .. import services
 from ..exceptions import DomainError
-from ..models import LinkType, ObjectType, Property
+from ..models import Interface, LinkType, ObjectType, Property
 from .base import (
     BranchScopedAdmin,
     ChildInline,
@@ -305,7 +305,13 @@ class LinkTypeAdmin(BranchScopedAdmin):
         ("source", admin.RelatedOnlyFieldListFilter),
         ("target", admin.RelatedOnlyFieldListFilter),
     )
-    list_select_related = ("source", "target", "foreign_key_property__object_type")
+    list_select_related = (
+        "source",
+        "target",
+        "source_interface",
+        "target_interface",
+        "foreign_key_property__object_type",
+    )
     search_fields = (
         "api_name",
         "description",
@@ -319,18 +325,32 @@ class LinkTypeAdmin(BranchScopedAdmin):
         (
             "Source side",
             {
+                "description": "The source is an object type or, on a many-to-many link "
+                "only, an interface (then every object type implementing it can be the "
+                "source). Choose exactly one of the two.",
                 "fields": (
                     "source",
+                    "source_interface",
                     "source_api_name",
                     "source_display_name",
                     "source_visibility",
                     "foreign_key_property",
-                )
+                ),
             },
         ),
         (
             "Target side",
-            {"fields": ("target", "target_api_name", "target_display_name", "target_visibility")},
+            {
+                "description": "The target is an object type or, on a many-to-many link "
+                "only, an interface. Choose exactly one of the two.",
+                "fields": (
+                    "target",
+                    "target_interface",
+                    "target_api_name",
+                    "target_display_name",
+                    "target_visibility",
+                ),
+            },
         ),
         STATUS_FIELDSET,
         ("Identity", {"fields": ("rid",), "classes": ("collapse",)}),
@@ -344,11 +364,11 @@ class LinkTypeAdmin(BranchScopedAdmin):
 
     @admin.display(description="source", ordering="source__api_name")
     def source_link(self, obj):
-        return _object_type_link(obj.source)
+        return _end_link(obj.end("source"))
 
     @admin.display(description="target", ordering="target__api_name")
     def target_link(self, obj):
-        return _object_type_link(obj.target)
+        return _end_link(obj.end("target"))
 
     @admin.display(description="sides")
     def sides(self, obj):
@@ -357,6 +377,14 @@ class LinkTypeAdmin(BranchScopedAdmin):
     @admin.display(description="status", ordering="status")
     def status_column(self, obj):
         return status_badge(obj)
+
+
+def _end_link(row: ObjectType | Interface | None) -> str:
+    """A link's end: an object type, or an interface (marked as such)."""
+    if isinstance(row, Interface):
+        url = reverse("admin:ontology_interface_change", args=[row.pk])
+        return format_html('<a href="{}">{}</a> <small>(interface)</small>', url, row.api_name)
+    return _object_type_link(row) if row is not None else "-"
 
 
 def _object_type_link(row: ObjectType) -> str:

@@ -123,8 +123,8 @@ class _Bodies:
         plan = _plan(doc["kind"])
         ref, pending, own = self.ref, self.pending.append, self.own
         out = {k: v for k, v in doc.items() if k != "kind"}
-        for key, target in plan.refs:
-            out[key] = ref(doc[key], target)
+        for key, target in plan.refs:  # a set-only reference absent: null
+            out[key] = ref(doc.get(key), target)
         for key, target in plan.ref_sets:
             out[key] = refs = [ref(rid, target) for rid in doc[key]]
             self.sets.append(refs)

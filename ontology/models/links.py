@@ -1,4 +1,4 @@
-"""Link types between object types."""
+"""Link types between object types, or interfaces (docs/documents.md)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,23 @@ from ..choices import (
     Cardinality,
     Visibility,
 )
-from .base import BranchScoped, StatusFields, _raise, unique_per_branch
+from .base import BranchScoped, StatusFields, _raise, unique_per_branch, where_set
+from .interfaces import Interface
 from .object_types import ObjectType, Property
+
+#: the ends of a link: (object type field, interface field)
+ENDS = {"source": "source_interface", "target": "target_interface"}
+
+
+def _one_end(side: str) -> models.CheckConstraint:
+    """Exactly one of the side's object type and interface is set."""
+    ot, iface = (
+        models.Q(**{f"{side}__isnull": False}),
+        models.Q(**{f"{side}_interface__isnull": False}),
+    )
+    return models.CheckConstraint(
+        condition=(ot & ~iface) | (~ot & iface), name=f"linktype_one_{side}"
+    )
 
 
 class LinkType(BranchScoped, StatusFields):
@@ -20,8 +35,40 @@ class LinkType(BranchScoped, StatusFields):
     api_name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     cardinality = models.CharField(max_length=20, choices=Cardinality.choices)
-    source = models.ForeignKey(ObjectType, on_delete=models.PROTECT, related_name="outgoing_links")
-    target = models.ForeignKey(ObjectType, on_delete=models.PROTECT, related_name="incoming_links")
+    source = models.ForeignKey(
+        ObjectType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="outgoing_links",
+        help_text="The source object type (or leave empty and choose a source interface).",
+    )
+    target = models.ForeignKey(
+        ObjectType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incoming_links",
+        help_text="The target object type (or leave empty and choose a target interface).",
+    )
+    source_interface = models.ForeignKey(
+        Interface,
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="outgoing_links",
+        help_text="Many-to-many only: every object type implementing it can be the source.",
+    )
+    target_interface = models.ForeignKey(
+        Interface,
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="incoming_links",
+        help_text="Many-to-many only: every object type implementing it can be the target.",
+    )
     source_api_name = models.CharField(
         max_length=100, help_text="Name of the link as seen from the source (camelCase)."
     )
@@ -47,19 +94,29 @@ class LinkType(BranchScoped, StatusFields):
 
     class Meta:
         ordering = ["api_name"]
-        constraints = unique_per_branch("linktype")
+        constraints = [*unique_per_branch("linktype"), _one_end("source"), _one_end("target")]
+        indexes = where_set("linktype", "source_interface", "target_interface")
 
     def __str__(self) -> str:
         return self.api_name
 
+    def end(self, side: str) -> ObjectType | Interface | None:
+        """The object type or interface at ``side`` ("source" / "target")."""
+        if getattr(self, f"{side}_id"):
+            return getattr(self, side)
+        return getattr(self, ENDS[side]) if getattr(self, f"{ENDS[side]}_id") else None
+
     def clean(self) -> None:
         super().clean()
-        # the sides' names (camelCase, two different ones on a self-link) and the foreign
-        # key (its presence by cardinality, its owner, its type against the target's
-        # primary key) are the rule set's ("api-name", "link-sides", "foreign-key")
+        # the sides' names (camelCase, two different ones on a self-link), the kind of each
+        # end (one of object type or interface; an interface only on a many-to-many link)
+        # and the foreign key (its presence by cardinality, its owner, its type against the
+        # target's primary key) are the rule set's ("api-name", "link-sides", "link-end",
+        # "foreign-key"); the database's check constraints stand behind the ends
         errors = self.status_errors()
-        for side in ("source", "target"):
-            obj = getattr(self, side) if getattr(self, f"{side}_id") else None
-            if obj is not None and obj.branch_id != self.branch_id:
-                errors[side] = [f"The {side} object type belongs to another branch."]
+        for side, iface_field in ENDS.items():
+            end = self.end(side)
+            if end is not None and end.branch_id != self.branch_id:
+                field = iface_field if getattr(self, f"{iface_field}_id") else side
+                errors[field] = [f"The {side} {end._meta.verbose_name} belongs to another branch."]
         _raise(errors)

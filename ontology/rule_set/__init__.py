@@ -148,13 +148,19 @@ def _dependents(graph: Graph, rids: set[str], docs: list[Doc], unknown: bool) ->
     if callable(fetch) and found:
         fetch(sorted(found))  # read below (a link's ends, an interface's heirs): in bulk
     out = set(found)
-    if "linkType" in kinds:  # a link may fulfil its ends' interface link constraints
-        out |= {d.get(end) for d in docs for end in ("source", "target") if d.get(end)}
-    if "objectType" in kinds or unknown:  # ... and what it links to may fulfil theirs
-        for lrid in found:
-            link = graph.get(lrid)
-            if link is not None and link.get("kind") == "linkType":
-                out |= {link.get("source"), link.get("target")} - {None}
+    links = [d for d in docs if d.get("kind") == "linkType"]
+    if kinds & {"objectType", "interface"} or unknown:  # ... and what it links to theirs
+        links += [
+            link
+            for lrid in found
+            if (link := graph.get(lrid)) is not None and link.get("kind") == "linkType"
+        ]
+    # a link may fulfil its ends' interface link constraints: the object types at its
+    # ends, and every implementer of an interface at an end
+    out |= {link.get(end) for link in links for end in ("source", "target")} - {None}
+    ends = {link.get(f"{end}Interface") for link in links for end in ("source", "target")}
+    if ends - {None}:
+        out |= _implementers(graph, ends - {None})
     if "interface" in kinds or unknown:  # what extends it inherits its requirements
         seen = set(rids)
         frontier = {r for r in found if (graph.get(r) or {}).get("kind") == "interface"}
@@ -165,6 +171,25 @@ def _dependents(graph: Graph, rids: set[str], docs: list[Doc], unknown: bool) ->
             out |= more
             frontier = {r for r in more if (graph.get(r) or {}).get("kind") == "interface"}
     return out
+
+
+def _implementers(graph: Graph, interfaces: set[str]) -> set[str]:
+    """The object types implementing any of ``interfaces`` or an interface extending one."""
+    seen: set[str] = set()
+    frontier = set(interfaces)
+    while frontier - seen:
+        frontier -= seen
+        seen |= frontier
+        frontier = {
+            r
+            for r in graph.referrers(frontier, frozenset({"interface"}))
+            if (graph.get(r) or {}).get("kind") == "interface"
+        }
+    return {
+        r
+        for r in graph.referrers(seen, frozenset({"objectType"}))
+        if (graph.get(r) or {}).get("kind") == "objectType"
+    }
 
 
 def _layers(tree: Mapping[str, Doc]) -> tuple[Any, Mapping[str, Doc | None]]:

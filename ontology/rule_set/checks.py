@@ -354,24 +354,41 @@ class _Check:
                         )
 
     def links(self) -> list[tuple[str, Doc]]:
-        """The link types with this object type at either end: (its side, the link)."""
+        """The link types with this object type at either end, itself or through an
+        interface it implements (directly or by one that extends it): (its side, the link)."""
+        mine = set()
+        for irid in self.doc.get("interfaces") or {}:
+            mine.add(irid)
+            found = self.graph.get(irid)
+            if found is not None and found.get("kind") == "interface":
+                mine.update(_ancestors(self.graph, irid, found))
         out = []
-        for lrid in sorted(self.graph.referrers({self.rid}, frozenset({"linkType"}))):
+        for lrid in sorted(self.graph.referrers({self.rid} | mine, frozenset({"linkType"}))):
             link = self.graph.get(lrid)
             if link is None:
                 continue
-            if link.get("source") == self.rid:
-                out.append(("source", link))
-            if link.get("target") == self.rid:
-                out.append(("target", link))
+            for side in ("source", "target"):
+                if link.get(side) == self.rid or link.get(f"{side}Interface") in mine:
+                    out.append((side, link))
         return out
 
     def fulfils(self, side_link: tuple[str, Doc], lc: Doc) -> bool:
+        """Whether the link, seen from ``side``, is one ``lc`` asks for: its other end is
+        the constraint's object type, or an object type implementing the constraint's
+        interface, or that interface itself or one extending it."""
         side, link = side_link
-        other = self.graph.get(link.get("target" if side == "source" else "source"))
+        far = "target" if side == "source" else "source"
+        other = self.graph.get(link.get(far) or link.get(f"{far}Interface"))
         if other is None:
             return False
-        if lc.get("targetObjectType") is not None:
+        if other.get("kind") == "interface":
+            wanted = lc.get("targetInterface")
+            rid = other.get("rid")
+            if wanted is None or (
+                wanted != rid and wanted not in _ancestors(self.graph, rid, other)
+            ):
+                return False
+        elif lc.get("targetObjectType") is not None:
             if other.get("rid") != lc["targetObjectType"]:
                 return False
         elif lc.get("targetInterface") not in (other.get("interfaces") or {}):
@@ -395,13 +412,27 @@ class _Check:
             yield from self.name((side, "apiName"), value.get("apiName"), rules.CAMEL)
             yield from self.choice((side, "visibility"), value.get("visibility"), _VISIBILITIES)
             names[side] = str(value.get("apiName", "")).lower()
-        if doc.get("source") == doc.get("target") and names["sourceSide"] == names["targetSide"]:
+        yield from self.ends(cardinality)
+        ends = [doc.get(side) or doc.get(f"{side}Interface") for side in ("source", "target")]
+        if ends[0] == ends[1] and names["sourceSide"] == names["targetSide"]:
             yield self.v(
                 ("targetSide", "apiName"),
                 "link-sides",
                 "A self-link needs different names for its two sides.",
             )
         yield from self.foreign_key()
+
+    def ends(self, cardinality: Any) -> Iterator[Violation]:
+        """Each end is one object type or one interface; an interface end only on a
+        many-to-many link (:func:`ontology.rules.check_link_end`)."""
+        for side in ("source", "target"):
+            key = f"{side}Interface"
+            found = rules.check_link_end(
+                side, self.doc.get(side) is not None, self.doc.get(key) is not None, cardinality
+            )
+            for where, messages in found.items():
+                for message in messages:
+                    yield self.v((side if where == "end" else key,), "link-end", message)
 
     def foreign_key(self) -> Iterator[Violation]:
         doc, path = self.doc, ("foreignKeyProperty",)

@@ -200,6 +200,8 @@ class _Builder:
             out[unique(lc["apiName"], taken, "Link")] = GraphQLField(
                 kind, description=_describe(lc)
             )
+        for field in self.onto.link_fields(doc["rid"], taken):  # links ending on it
+            out[field.name] = self.link_field(field)
         return out
 
     # --- building ---------------------------------------------------------------------------

@@ -6,7 +6,10 @@ SDL); value-type constraints become ``pattern``, ``enum``, ``minimum``/``maximum
 required properties are ``required``; struct and value types are ``$ref`` s; a property
 marked PII (or based on a shared property that is) carries ``"x-pii": true``. An object
 type's links are not part of its data (a foreign key property holds them) and are not in
-its schema.
+its schema. An interface a link ends on (docs/documents.md, "Links to an interface") has
+an entry too: ``anyOf`` its implementers (not ``oneOf``: an object may fit two
+implementers' schemas), or nothing (``not: {}``) while none implements it; OpenAPI's link
+sub-resources answer with it.
 """
 
 from __future__ import annotations
@@ -202,6 +205,15 @@ class _Generator:
             schema["x-primaryKey"] = pk["apiName"]
         return _annotate(schema, doc)
 
+    def interface(self, doc: Document) -> dict[str, Any]:
+        """An interface at a link's end: any object of its implementers."""
+        implementers = self.onto.implementers(doc["rid"])
+        if implementers:
+            return _annotate({"anyOf": [self.ref(rid) for rid in implementers]}, doc)
+        schema = _annotate({"not": {}}, doc)
+        _note(schema, "No object type implements this interface yet.")
+        return schema
+
     def defs(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         entries = []
@@ -211,13 +223,17 @@ class _Generator:
             ("valueType", self.value_type),
         ):
             entries.extend((self.onto.name(d["rid"]), make, d) for d in self.onto.of(kind))
+        for rid in self.onto.link_interfaces:
+            doc = self.onto.get(rid, "interface")
+            entries.append((self.onto.name(rid), self.interface, doc))
         for name, make, doc in sorted(entries, key=lambda e: e[0]):
             out[name] = make(doc)
         return out
 
 
 def definitions(documents: Iterable[Document], ref_prefix: str) -> dict[str, Any]:
-    """``name -> schema`` of every object type, struct type and value type, their ``$ref``
+    """``name -> schema`` of every object type, struct type and value type (and interface
+    a link ends on), their ``$ref``
     s starting with ``ref_prefix`` (OpenAPI's components use these)."""
     return _Generator(documents, ref_prefix).defs()
 

@@ -76,7 +76,7 @@ class Field:
     source: Document  # the property, or the link type document
     link: str | None = None  # "source" / "target": which side of the link this field is
     many: bool = False  # a link field holding many objects
-    target: str | None = None  # the object type rid a link field points at
+    target: str | None = None  # the object type or interface rid a link field points at
 
 
 class Ontology:
@@ -136,41 +136,70 @@ class Ontology:
     def link_constraints(self, doc: Mapping[str, Any]) -> list[tuple[str, Document]]:
         return _children(doc, "linkConstraints")
 
+    def end(self, link: Mapping[str, Any], side: str) -> str | None:
+        """The rid of the object type or interface at ``side`` of a link (``None``: gone)."""
+        rid = link.get(side) or link.get(f"{side}Interface")
+        if self.get(rid, "objectType") is None and self.get(rid, "interface") is None:
+            return None
+        return rid
+
     @cached_property
     def links_of(self) -> dict[str, list[tuple[Document, str]]]:
-        """object type rid -> [(link type, side)] of the links it takes part in, where
-        ``side`` is the end the object type is on."""
+        """object type or interface rid -> [(link type, side)] of the links it is an end
+        of, where ``side`` is the end it is on."""
         out: dict[str, list[tuple[Document, str]]] = {}
         for link in self.of("linkType"):
-            if self.get(link.get("source"), "objectType") is None:
+            source, target = self.end(link, "source"), self.end(link, "target")
+            if source is None or target is None:
                 continue
-            if self.get(link.get("target"), "objectType") is None:
-                continue
-            out.setdefault(link["source"], []).append((link, "source"))
-            out.setdefault(link["target"], []).append((link, "target"))
+            out.setdefault(source, []).append((link, "source"))
+            out.setdefault(target, []).append((link, "target"))
         return out
 
-    def fields(self, doc: Mapping[str, Any]) -> list[Field]:
-        """An object type's fields: its properties, then one per link end it is on (the
-        source side holds the target, and many only in a many-to-many link; the target
-        side holds the sources, many unless one-to-one). Names are unique within the
-        type: a link field whose name is taken gets ``Link`` (then a number) appended."""
+    def link_fields(self, rid: str, taken: set[str]) -> list[Field]:
+        """One field per link end ``rid`` (an object type or interface) is on: the source
+        side holds the target, and many only in a many-to-many link; the target side holds
+        the sources, many unless one-to-one. A name already ``taken`` gets ``Link`` (then a
+        number) appended."""
+        out: list[Field] = []
+        for link, side in self.links_of.get(rid, []):
+            card = link.get("cardinality")
+            if side == "source":
+                label = (link.get("sourceSide") or {}).get("apiName") or link["apiName"]
+                many, target = card == "MANY_TO_MANY", self.end(link, "target")
+            else:
+                label = (link.get("targetSide") or {}).get("apiName") or link["apiName"]
+                many, target = card != "ONE_TO_ONE", self.end(link, "source")
+            name = unique(str(label), taken, "Link")
+            out.append(Field(name, link, side, many, target))
+        return out
+
+    def fields(self, doc: Mapping[str, Any], *, inherited: bool = False) -> list[Field]:
+        """An object type's fields: its properties, then one per link end it is on
+        (:meth:`link_fields`); ``inherited``: also those of the links ending on an
+        interface it implements. Names are unique within the type."""
         out: list[Field] = []
         taken: set[str] = set()
         for _, prop in self.properties(doc):
             name = unique(str(prop["apiName"]), taken, "")
             out.append(Field(name, prop))
-        for link, side in self.links_of.get(doc["rid"], []):
-            card = link.get("cardinality")
-            if side == "source":
-                label = (link.get("sourceSide") or {}).get("apiName") or link["apiName"]
-                many, target = card == "MANY_TO_MANY", link["target"]
-            else:
-                label = (link.get("targetSide") or {}).get("apiName") or link["apiName"]
-                many, target = card != "ONE_TO_ONE", link["source"]
-            name = unique(str(label), taken, "Link")
-            out.append(Field(name, link, side, many, target))
+        out.extend(self.link_fields(doc["rid"], taken))
+        if inherited:
+            for rid in self.interfaces_of(doc):
+                out.extend(self.link_fields(rid, taken))
         return out
+
+    def implementers(self, interface: str) -> list[str]:
+        """The object types implementing ``interface``, directly or through ``extends``,
+        ordered by name."""
+        found = [d["rid"] for d in self.of("objectType") if interface in self.interfaces_of(d)]
+        return sorted(found, key=self.name)
+
+    @cached_property
+    def link_interfaces(self) -> list[str]:
+        """The interfaces some link ends on, ordered by name."""
+        ends = {rid for rid in self.links_of if self.get(rid, "interface") is not None}
+        return sorted(ends, key=self.name)
 
     @cached_property
     def extends(self) -> dict[str, list[str]]:

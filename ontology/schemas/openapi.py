@@ -113,7 +113,7 @@ def _paths_of(onto: Ontology, doc: Document, defs: dict[str, Any]) -> dict[str, 
             responses={"204": {"description": "Deleted."}, "404": _ERROR},
         ),
     }
-    for field in onto.fields(doc):
+    for field in onto.fields(doc, inherited=True):
         if field.link is None:
             continue
         target = onto.name(field.target)

@@ -81,6 +81,14 @@ def ontology(dev):
         cardinality="ONE_TO_MANY",
         foreign_key_property=fk,
     )
+    LinkTypeFactory(  # a link to an interface
+        branch=dev,
+        api_name="flightNamed",
+        source=flight,
+        target=None,
+        target_interface=base,
+        cardinality="MANY_TO_MANY",
+    )
     return dev
 
 
@@ -113,7 +121,12 @@ def _reference_paths(doc: dict[str, Any]) -> set[tuple[str, ...]]:
 def check_body(doc: dict[str, Any], body: dict[str, Any], names: dict[str, str]) -> None:
     """``body`` is the REST form of ``doc`` (see the module docstring)."""
     kind = KINDS[doc["kind"]]
-    assert set(body) == set(doc) - {"kind"} | REST_ONLY | DERIVED.get(doc["kind"], set())
+    unset_here = set(SET_ONLY_KEYS.get(doc["kind"], ()))  # absent from a document: null
+    assert set(body) == set(doc) - {"kind"} | REST_ONLY | DERIVED.get(doc["kind"], set()) | (
+        unset_here
+    )
+    for key in unset_here - set(doc):
+        assert body[key] is None, key
     ref_paths = _reference_paths(doc)
     for path, rid, _ in references(doc):
         if rid is None:

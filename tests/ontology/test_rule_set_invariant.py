@@ -41,6 +41,16 @@ def base_tree() -> dict:
         thing,
         other,
         link_type("lt1", "otherThing", "ot1", "ot0", fk="q1"),
+        link_type(  # a link to an interface
+            "lt2",
+            "codedThings",
+            None,
+            "ot0",
+            cardinality="MANY_TO_MANY",
+            sourceInterface="if1",
+            sourceSide={"apiName": "things", "displayName": "Things", "visibility": "NORMAL"},
+            targetSide={"apiName": "coded", "displayName": "Coded", "visibility": "NORMAL"},
+        ),
     ]
     return {d["rid"]: d for d in docs}
 
@@ -59,16 +69,26 @@ def _of(tree: dict, kind: str) -> dict:
 
 def broken(tree: dict) -> list[str]:
     """The invariants of these trees, by hand: references resolve, names are unique per
-    kind, an implementer uses its interfaces' shared properties with their type and has
-    the links their required constraints ask for, a foreign key has its target's primary
-    key type, a primary key is of a key type."""
+    kind, a link's side is one object type or (many-to-many only) one interface, an
+    implementer uses its interfaces' shared properties with their type and has the links
+    their required constraints ask for (its own, or its interfaces'), a foreign key has its
+    target's primary key type, a primary key is of a key type."""
     out: list[str] = []
     for kind in {d["kind"] for d in tree.values()}:
         names = [d["apiName"].lower() for d in _of(tree, kind).values()]
         out += [f"two {kind}s named {n}" for n in set(names) if names.count(n) > 1]
     links = _of(tree, "linkType")
     for rid, link in links.items():
-        source, target = tree.get(link["source"]), tree.get(link["target"])
+        ends = {}
+        for side in ("source", "target"):
+            ot, iface = link.get(side), link.get(f"{side}Interface")
+            if (ot is None) == (iface is None):
+                out.append(f"{rid}: the {side} is not one object type or one interface")
+            elif iface is not None and link["cardinality"] != "MANY_TO_MANY":
+                out.append(f"{rid}: an interface {side} on a link that is not many-to-many")
+            end = tree.get(ot or iface) or {}
+            ends[side] = end if end.get("kind") == ("objectType" if ot else "interface") else None
+        source, target = ends["source"], ends["target"]
         if source is None or target is None:
             out.append(f"{rid}: an end is gone")
             continue
@@ -104,18 +124,20 @@ def broken(tree: dict) -> list[str]:
                 continue
             out += [f"{rid}: {irid} asks for {sp}" for sp in iface["properties"] if sp not in used]
             for lc in iface["linkConstraints"].values():
-                if lc["required"] and not _linked(links, rid, lc):
+                if lc["required"] and not _linked(links, rid, ot["interfaces"], lc):
                     out.append(f"{rid}: {irid} asks for a link {lc['apiName']}")
     return out
 
 
-def _linked(links: dict, rid: str, lc: dict) -> bool:
-    """A link from ``rid`` to the constraint's object type (one target for ONE)."""
+def _linked(links: dict, rid: str, interfaces: dict, lc: dict) -> bool:
+    """A link from ``rid``, or from an interface it implements (these interfaces extend
+    none), to the constraint's object type (one target for ONE)."""
     to = lc["targetObjectType"]
     for link in links.values():
         one = {"source": ("ONE_TO_ONE", "ONE_TO_MANY"), "target": ("ONE_TO_ONE",)}
         for side, other in (("source", "target"), ("target", "source")):
-            if link[side] != rid or link[other] != to:
+            mine = link[side] == rid or link.get(f"{side}Interface") in interfaces
+            if not mine or link[other] != to:
                 continue
             if lc["cardinality"] == "MANY" or link["cardinality"] in one[side]:
                 return True
@@ -136,11 +158,19 @@ EDITS = st.one_of(
     st.tuples(st.just("require"), st.booleans(), st.sampled_from(["ONE", "MANY"])),
     st.tuples(st.just("link_card"), st.sampled_from(["ONE_TO_MANY", "MANY_TO_MANY"])),
     st.tuples(
+        st.just("link_end"),
+        st.sampled_from(["lt1", "lt2"]),
+        st.sampled_from(["source", "target"]),
+        st.sampled_from(["ot0", "ot1", "if1", "if2"]),
+    ),
+    st.tuples(
         st.just("rename"),
         st.sampled_from(["ot0", "ot1", "if1"]),
         st.sampled_from(["Thing", "Other", "Coded", "Misc"]),
     ),
-    st.tuples(st.just("delete"), st.sampled_from(["ot0", "ot1", "if1", "if2", "sp1", "lt1"])),
+    st.tuples(
+        st.just("delete"), st.sampled_from(["ot0", "ot1", "if1", "if2", "sp1", "lt1", "lt2"])
+    ),
     st.tuples(st.just("describe"), OTS, st.sampled_from(["a", "b"])),
 )
 
@@ -161,6 +191,15 @@ def edited(tree: dict, op: tuple) -> dict[str, dict | None]:
             return {}
         lc = {**doc["linkConstraints"]["lc1"], "required": args[0], "cardinality": args[1]}
         return {"if2": {**doc, "linkConstraints": {"lc1": lc}}}
+    if name == "link_end":  # a side re-pointed at an object type or an interface
+        rid, side, end = args
+        doc = tree.get(rid)
+        if doc is None:
+            return {}
+        doc = {k: v for k, v in doc.items() if k != f"{side}Interface"}
+        if end.startswith("if"):
+            return {rid: {**doc, side: None, f"{side}Interface": end}}
+        return {rid: {**doc, side: end}}
     if name == "link_card":
         doc = tree.get("lt1")
         if doc is None:

@@ -133,7 +133,7 @@ CLASHING = st.sampled_from(["String", "Query", "Error", "Thing", "thing", "Long"
 @st.composite
 def clashing_ontologies(draw) -> list[dict]:
     """Generated trees, some names made to clash: across kinds, with the schemas' own
-    names, link ends with properties; and interfaces extending in cycles."""
+    names, link ends with properties; interfaces extending in cycles; links to interfaces."""
     docs = list(draw(ontologies()).values())
     for doc in docs:
         named = doc["kind"] in ("objectType", "interface", "structType", "valueType")
@@ -146,6 +146,12 @@ def clashing_ontologies(draw) -> list[dict]:
         for other in interfaces:
             if draw(st.booleans()):
                 doc["extends"][other["rid"]] = True
+    for doc in docs:  # links to an interface: often, at either end or both
+        if doc["kind"] == "linkType" and interfaces and draw(st.booleans()):
+            doc.update(cardinality="MANY_TO_MANY", foreignKeyProperty=None)
+            for end in draw(st.sampled_from([("source",), ("target",), ("source", "target")])):
+                doc[end] = None
+                doc[f"{end}Interface"] = draw(st.sampled_from(interfaces))["rid"]
     return docs
 
 

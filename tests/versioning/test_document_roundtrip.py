@@ -243,14 +243,22 @@ def ontologies(draw) -> dict[str, dict]:
                 "visibility": st.sampled_from(["NORMAL", "HIDDEN"]),
             }
         )
+        cardinality = draw(st.sampled_from(["ONE_TO_ONE", "ONE_TO_MANY", "MANY_TO_MANY"]))
         doc.update(
-            cardinality=draw(st.sampled_from(["ONE_TO_ONE", "ONE_TO_MANY", "MANY_TO_MANY"])),
+            cardinality=cardinality,
             source=source,
             target=draw(st.sampled_from(ot_rids)),
             sourceSide=draw(side),
             targetSide=draw(side),
             foreignKeyProperty=draw(st.sampled_from([None, *docs[source]["properties"]])),
         )
+        # a many-to-many link's end may be an interface (the key only then: set-only)
+        for end in ("source", "target"):
+            if cardinality == "MANY_TO_MANY" and interfaces and draw(st.booleans()):
+                doc[end] = None
+                doc[f"{end}Interface"] = draw(st.sampled_from(interfaces))
+                if end == "source":
+                    doc["foreignKeyProperty"] = None
         docs[doc["rid"]] = doc
     return docs
 

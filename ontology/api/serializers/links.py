@@ -109,8 +109,34 @@ _SIDE_FIELDS = (
 class LinkTypeSerializer(EntitySerializer):
     displayName = None
     cardinality = serializers.ChoiceField(Cardinality.choices)
-    source = RefField(help_text="The object type holding the foreign key (for 1:1 and 1:N).")
-    target = RefField()
+    source = RefField(
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="The object type holding the foreign key (for 1:1 and 1:N); null when "
+        "the source is an interface.",
+    )
+    target = RefField(
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="The target object type; null when the target is an interface.",
+    )
+    sourceInterface = RefField(
+        source="source_interface",
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="Many-to-many only: an interface as the source, instead of an object type "
+        "(every object type implementing it can be the source).",
+    )
+    targetInterface = RefField(
+        source="target_interface",
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="Many-to-many only: an interface as the target, instead of an object type.",
+    )
     sourceSide = LinkSideSerializer(help_text="The link as seen from the source.")
     targetSide = LinkSideSerializer(help_text="The link as seen from the target.")
     foreignKeyProperty = RefField(
@@ -131,6 +157,10 @@ class LinkTypeSerializer(EntitySerializer):
                         values[f"{side}_{field}"] = spec[camel]
             if side in values:
                 values[side] = self.resolver.one(ObjectType, values[side], side)
+            if f"{side}_interface" in values:
+                values[f"{side}_interface"] = self.resolver.one(
+                    Interface, values[f"{side}_interface"], f"{side}Interface"
+                )
         if "foreign_key_property" in values:
             fk = values["foreign_key_property"]
             source = values.get("source") or (instance.source if instance else None)
