@@ -108,13 +108,21 @@ class LinkType(BranchScoped, StatusFields):
 
     def clean(self) -> None:
         super().clean()
-        # the sides' names (camelCase, two different ones on a self-link), the kind of each
-        # end (one of object type or interface; an interface only on a many-to-many link)
-        # and the foreign key (its presence by cardinality, its owner, its type against the
-        # target's primary key) are the rule set's ("api-name", "link-sides", "link-end",
-        # "foreign-key"); the database's check constraints stand behind the ends
+        # the sides' names (camelCase, two different ones on a self-link) and the foreign
+        # key (its presence by cardinality, its owner, its type against the target's
+        # primary key) are the rule set's ("api-name", "link-sides", "foreign-key"). The
+        # kind of each end is checked here too, with the rule set's own function
+        # (rules.check_link_end, rule "link-end"): the row's check constraints would
+        # refuse it on save, before the rule set reads the documents.
         errors = self.status_errors()
         for side, iface_field in ENDS.items():
+            has_ot = bool(getattr(self, f"{side}_id"))
+            has_iface = bool(getattr(self, f"{iface_field}_id"))
+            ends = rules.check_link_end(side, has_ot, has_iface, self.cardinality)
+            if ends.get("end"):
+                errors[side] = ends["end"]
+            if ends.get("interface"):
+                errors[iface_field] = ends["interface"]
             end = self.end(side)
             if end is not None and end.branch_id != self.branch_id:
                 field = iface_field if getattr(self, f"{iface_field}_id") else side
