@@ -251,6 +251,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
     ],
+    # protected values (PII examples, owner contacts) in clear for holders of view_pii only
+    "DEFAULT_RENDERER_CLASSES": [
+        "versioning.api.renderers.RevealingJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     # JSON only, and absurdly deep nesting answers 400 rather than a RecursionError 500
     "DEFAULT_PARSER_CLASSES": ["oms_site.api.SafeJSONParser"],
     "DEFAULT_FILTER_BACKENDS": [

@@ -14,6 +14,7 @@ from ..choices import (
 )
 from .base import (
     BranchScoped,
+    ExampleFields,
     StatusFields,
     TypedFields,
     _raise,
@@ -139,7 +140,7 @@ class StructField(BranchScoped):
         _raise(errors)
 
 
-class SharedProperty(BranchScoped, StatusFields, TypedFields):
+class SharedProperty(BranchScoped, StatusFields, TypedFields, ExampleFields):
     """A property definition reused by several object types and interfaces."""
 
     kind = "sharedProperty"
@@ -163,4 +164,5 @@ class SharedProperty(BranchScoped, StatusFields, TypedFields):
         super().clean()
         errors = self.status_errors()
         errors.update(self.type_errors())
+        errors.update(self.example_errors())
         _raise(errors)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ontology.documents import SET_ONLY_KEYS, to_documents
+from ontology.documents import EMPTY_LIST_KEYS, SET_ONLY_KEYS, to_documents
 from ontology.kinds import KINDS
 from tests.factories import (
     InterfaceFactory,
@@ -89,12 +89,14 @@ def _in_order(item: tuple[str, dict]) -> tuple:
 def expected(doc: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     """The REST body a document calls for (without :data:`REST_ONLY`)."""
     kind = KINDS[doc["kind"]]
-    out = {k: v for k, v in doc.items() if k != "kind"}
+    empty = {key: [] for key in EMPTY_LIST_KEYS.get(doc["kind"], ())}  # absent: [] in REST
+    out = {**empty, **{k: v for k, v in doc.items() if k != "kind"}}
     own = {}
     for child in kind.children:
         items = sorted(out[child.key].items(), key=_in_order)
         own.update({crid: c["apiName"] for crid, c in items})
         unset = dict.fromkeys(SET_ONLY_KEYS.get(child.kind, ()))  # absent: null in REST
+        unset.update({key: [] for key in EMPTY_LIST_KEYS.get(child.kind, ())})
         out[child.key] = [
             {"rid": crid, **unset, **{k: v for k, v in c.items() if k != "position"}}
             for crid, c in items

@@ -40,6 +40,23 @@ class TypedSerializer(StrictSerializer):
     structType = RefField(source="struct_type", allow_null=True, required=False, default=None)
 
 
+def examples_field() -> serializers.ListField:
+    """Example values (documentation): at most ``examples`` texts of at most
+    ``example_length`` characters; those of a PII property are stored encrypted."""
+    return serializers.ListField(
+        child=StrictCharField(
+            max_length=limits.EXAMPLE_LENGTH,
+            allow_blank=False,
+            error_messages={"max_length": limits.over("example_length")},
+        ),
+        required=False,
+        default=list,
+        help_text="Documentation values. Those of a PII property are encrypted at rest and "
+        "shown as tokens (pii:<digest>) to users without the view_pii permission.",
+        **limits.list_limit("examples"),
+    )
+
+
 def typed(row) -> dict[str, Any]:
     return {
         "baseType": row.base_type,
@@ -74,10 +91,11 @@ def resolve_items(
 
 class SharedPropertySerializer(EntitySerializer, TypedSerializer):
     pii = serializers.BooleanField(required=False, default=False)
+    examples = examples_field()
 
     def represent(self, row: SharedProperty) -> dict[str, Any]:
         out = common(row)
-        out.update(typed(row), pii=row.pii, **timestamps(row))
+        out.update(typed(row), pii=row.pii, examples=list(row.examples), **timestamps(row))
         return out
 
     def write(self, instance, data):
@@ -99,6 +117,7 @@ class PropertySerializer(TypedSerializer):
     )
     required = serializers.BooleanField(required=False, default=False)
     pii = serializers.BooleanField(required=False, default=False)
+    examples = examples_field()
     status = serializers.ChoiceField(
         Status.choices,
         required=False,
@@ -125,6 +144,7 @@ PROPERTY_COLUMNS = (
     "shared_property__api_name",
     "required",
     "pii",
+    "examples",
     "status",
     "deprecation_message",
     "deprecation_deadline",
@@ -165,6 +185,7 @@ def property_representation(p: dict[str, Any]) -> dict[str, Any]:
         "sharedProperty": _value_ref(p, "shared_property"),
         "required": p["required"],
         "pii": p["pii"],
+        "examples": list(p["examples"]),
         "status": p["status"],
         "deprecation": deprecation_of(
             p["status"], p["deprecation_message"], p["deprecation_deadline"]
