@@ -126,7 +126,7 @@ def example_category(value: str) -> str | None:
         return "ip_address"
     if _DATE.match(text):
         return None  # a date alone is not PII; a birth date is told by its name
-    if _PHONE.match(text) and sum(c.isdigit() for c in text) >= 7:
+    if _PHONE.match(text) and 7 <= sum(c.isdigit() for c in text) <= 15:  # E.164: <= 15
         return "phone"
     return None
 
