@@ -350,6 +350,9 @@ OMS_MAX_BUNDLE_DOCUMENTS = env.int("OMS_MAX_BUNDLE_DOCUMENTS", default=20000)
 # --- Encryption at rest (events.encryption): Fernet keys, the first encrypts ----------------
 # Unset: a development key derived from SECRET_KEY, which `check --deploy` refuses.
 OMS_ENCRYPTION_KEYS = env.list("OMS_ENCRYPTION_KEYS", default=[])
+# The HMAC key of protected values' tokens (PII examples, owner contacts: docs/documents.md).
+# Unset: derived from SECRET_KEY. Keep it stable: a new key gives every value a new token.
+OMS_PII_DIGEST_KEY = env("OMS_PII_DIGEST_KEY", default="")
 
 # --- Operations endpoints (/metrics, /health/ready; /health/live is open) ----------------
 # A bearer token Prometheus sends (``authorization: {credentials: ...}``), and/or networks
