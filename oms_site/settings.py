@@ -303,6 +303,7 @@ SPECTACULAR_SETTINGS = {
         "StructFieldItemTypeEnum": "ontology.choices.StructFieldItemType",
         "CardinalityEnum": "ontology.choices.Cardinality",
         "ConstraintCardinalityEnum": "ontology.choices.ConstraintCardinality",
+        "PiiReasonEnum": "ontology.pii_detection.REASONS",
     },
 }
 # --- JWT: OMS's own (simplejwt, /api/v1/auth/token/...) and an external issuer's ----------

@@ -29,6 +29,9 @@ CATEGORIES = {
     "birth_date": "a birth date",
 }
 
+#: the reasons a finding can give (also the OpenAPI enum PiiReasonEnum)
+REASONS = list(CATEGORIES)
+
 #: single words (of an api name split at case changes and separators, or a display name)
 _WORDS = {
     "email": {"email", "emails", "e-mail", "mail"},

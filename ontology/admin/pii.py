@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 
 from versioning.protection import reveal
 
-from .. import pii
+from .. import pii, services
+from ..documents import stored_document
 from ..exceptions import DomainError
 from ..rule_set.pii import pii_findings
 
@@ -31,7 +32,7 @@ class ExamplesField(forms.Field):
         return [line.strip() for line in str(value or "").splitlines() if line.strip()]
 
 
-def examples_formfield(db_field, **kwargs) -> ExamplesField:
+def examples_formfield(db_field) -> ExamplesField:
     return ExamplesField(
         required=False,
         label=db_field.verbose_name.capitalize(),
@@ -61,10 +62,7 @@ class PiiAdminMixin:
         return type(form.__name__, (form,), {"__init__": __init__})
 
     def findings_of(self, row) -> list:
-        from ..documents import stored_document
-        from ..services import top_level
-
-        top = top_level(row)
+        top = services.top_level(row)
         doc = stored_document(top)
         found = pii_findings({str(top.rid): doc}, pii.dismissed_pairs()) if doc else []
         return [f for f in found if f.entity == str(row.rid)]

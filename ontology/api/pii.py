@@ -23,7 +23,7 @@ from versioning.api.views import BRANCH, errors
 from versioning.services import get_branch
 
 from .. import pii
-from ..pii_detection import CATEGORIES
+from ..pii_detection import REASONS
 
 ENTITY = OpenApiParameter(
     "entity",
@@ -35,7 +35,7 @@ ENTITY = OpenApiParameter(
 
 class FindingSerializer(serializers.Serializer):
     rid = serializers.UUIDField(help_text="The property's or shared property's rid.")
-    reason = serializers.ChoiceField(list(CATEGORIES), help_text="What it looks like.")
+    reason = serializers.ChoiceField(REASONS, help_text="What it looks like.")
     severity = serializers.ChoiceField(["WARN"])
     rule = serializers.CharField(help_text="pii-<reason>")
     kind = serializers.ChoiceField(["property", "sharedProperty"])
@@ -52,7 +52,7 @@ class FindingsSerializer(serializers.Serializer):
 
 class DismissSerializer(StrictSerializer):
     reason = serializers.ChoiceField(
-        list(CATEGORIES),
+        REASONS,
         required=False,
         help_text="The reason to dismiss; without it, every reason found now.",
     )
@@ -65,7 +65,7 @@ class ConfirmedSerializer(serializers.Serializer):
 
 class DismissedSerializer(serializers.Serializer):
     rid = serializers.UUIDField()
-    dismissed = serializers.ListField(child=serializers.ChoiceField(list(CATEGORIES)))
+    dismissed = serializers.ListField(child=serializers.ChoiceField(REASONS))
 
 
 class PiiView(APIView):
