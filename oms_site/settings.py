@@ -251,6 +251,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
     ],
+    # protected values (PII examples, owner contacts) in clear for holders of view_pii only
+    "DEFAULT_RENDERER_CLASSES": [
+        "versioning.api.renderers.RevealingJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     # JSON only, and absurdly deep nesting answers 400 rather than a RecursionError 500
     "DEFAULT_PARSER_CLASSES": ["oms_site.api.SafeJSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -298,6 +303,7 @@ SPECTACULAR_SETTINGS = {
         "StructFieldItemTypeEnum": "ontology.choices.StructFieldItemType",
         "CardinalityEnum": "ontology.choices.Cardinality",
         "ConstraintCardinalityEnum": "ontology.choices.ConstraintCardinality",
+        "PiiReasonEnum": "ontology.pii_detection.REASONS",
     },
 }
 # --- JWT: OMS's own (simplejwt, /api/v1/auth/token/...) and an external issuer's ----------
@@ -350,6 +356,9 @@ OMS_MAX_BUNDLE_DOCUMENTS = env.int("OMS_MAX_BUNDLE_DOCUMENTS", default=20000)
 # --- Encryption at rest (events.encryption): Fernet keys, the first encrypts ----------------
 # Unset: a development key derived from SECRET_KEY, which `check --deploy` refuses.
 OMS_ENCRYPTION_KEYS = env.list("OMS_ENCRYPTION_KEYS", default=[])
+# The HMAC key of protected values' tokens (PII examples, owner contacts: docs/documents.md).
+# Unset: derived from SECRET_KEY. Keep it stable: a new key gives every value a new token.
+OMS_PII_DIGEST_KEY = env("OMS_PII_DIGEST_KEY", default="")
 
 # --- Operations endpoints (/metrics, /health/ready; /health/live is open) ----------------
 # A bearer token Prometheus sends (``authorization: {credentials: ...}``), and/or networks

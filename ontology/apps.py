@@ -20,7 +20,7 @@ class OntologyConfig(AppConfig):
             workspace=OntologyWorkspace(),
             policy=OntologyPolicy(),
             compatibility=OntologyCompatibility(),
-            route_segments=(*ROUTE_SEGMENTS.values(), "bundle"),
+            route_segments=(*ROUTE_SEGMENTS.values(), "bundle", "pii-findings"),
         )
         event_types.register()
         metrics.register_collector()

@@ -42,7 +42,9 @@ from .exceptions import OntologyError
 from .workspace import apply
 
 #: text fields never rewritten when rids are remapped (a description may quote a rid)
-_TEXT_KEYS = frozenset({"apiName", "displayName", "pluralDisplayName", "description", "icon"})
+_TEXT_KEYS = frozenset(
+    {"apiName", "displayName", "pluralDisplayName", "description", "icon", "examples"}
+)
 
 
 def _error(ptr: str, message: str) -> dict[str, str]:

@@ -5,7 +5,7 @@ Pure Python over canonical documents (docs/documents.md), registered with versio
 documents keyed by rid (only the changed ones are needed) and returns every change with
 its class (see docs/releases.md for the table of rules):
 
-- COMPATIBLE: documentation and display (descriptions, display names, icons, visibility,
+- COMPATIBLE: documentation and display (descriptions, examples, display names, icons, visibility,
   positions, title property, PII flag, status changes such as a deprecation);
 - BACKWARD_COMPATIBLE: something new (entity, optional property or field, interface,
   link constraint), a widening (``short -> integer -> long``, ``float -> double``), a
@@ -48,6 +48,7 @@ Names = Mapping[str, str]
 DISPLAY_FIELDS = frozenset(
     {
         "description",
+        "examples",
         "displayName",
         "pluralDisplayName",
         "icon",

@@ -91,6 +91,19 @@ SET_ONLY_KEYS: dict[str, tuple[str, ...]] = {
     "structField": ("itemType", "valueType"),
     "linkType": ("sourceInterface", "targetInterface"),
 }
+#: keys a document carries only when not empty (absent means an empty list in REST): added
+#: after the first release, so that the documents (and hashes) without them never changed
+EMPTY_LIST_KEYS: dict[str, tuple[str, ...]] = {
+    "property": ("examples",),
+    "sharedProperty": ("examples",),
+}
+
+
+def _with_examples(doc: Document, examples: list[str] | None) -> Document:
+    """``examples`` as the row holds them (tokens for a PII row, docs/documents.md)."""
+    if examples:
+        doc["examples"] = list(examples)
+    return doc
 
 
 def struct_field_document(f: StructField) -> Document:
@@ -122,7 +135,7 @@ def struct_type_document(row: StructType) -> Document:
 def shared_property_document(row: SharedProperty) -> Document:
     doc = _common(row)
     doc.update(displayName=row.display_name, pii=row.pii, **_typed(row, _ref))
-    return doc
+    return _with_examples(doc, row.examples)
 
 
 def interface_document(row: Interface) -> Document:
@@ -182,6 +195,7 @@ _PROP_FIELDS = (
     "item_type",
     "value_type__rid",
     "struct_type__rid",
+    "examples",
 )
 
 
@@ -258,24 +272,28 @@ def _object_type_documents(branch_id: int, wanted: list[str] | None) -> dict[str
             p_item_type,
             p_value_type,
             p_struct_type,
+            p_examples,
         ) in props[ot_id]:
             key = str(prid)
             rid_of[pid] = key
-            properties[key] = {
-                "apiName": p_api_name,
-                "displayName": p_display_name,
-                "description": p_description,
-                "sharedProperty": _rid(p_shared),
-                "required": p_required,
-                "pii": p_pii,
-                "status": p_status,
-                "deprecation": _deprecation_of(p_status, p_dep_message, p_dep_deadline),
-                "position": p_position,
-                "baseType": p_base_type,
-                "itemType": p_item_type or None,
-                "valueType": _rid(p_value_type),
-                "structType": _rid(p_struct_type),
-            }
+            properties[key] = _with_examples(
+                {
+                    "apiName": p_api_name,
+                    "displayName": p_display_name,
+                    "description": p_description,
+                    "sharedProperty": _rid(p_shared),
+                    "required": p_required,
+                    "pii": p_pii,
+                    "status": p_status,
+                    "deprecation": _deprecation_of(p_status, p_dep_message, p_dep_deadline),
+                    "position": p_position,
+                    "baseType": p_base_type,
+                    "itemType": p_item_type or None,
+                    "valueType": _rid(p_value_type),
+                    "structType": _rid(p_struct_type),
+                },
+                p_examples,
+            )
         key = str(rid)
         out[key] = {
             "kind": "objectType",

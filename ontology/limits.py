@@ -40,6 +40,8 @@ DECLARED = (
     Limit("pattern_nesting", 20, "nested groups in a regex pattern"),
     Limit("pattern_repeat", 1000, "bound of a counted repeat in a regex pattern ({n,m})"),
     Limit("description_length", 10000, "characters of a description"),
+    Limit("examples", 10, "example values of a property or shared property"),
+    Limit("example_length", 200, "characters of an example value"),
     Limit("json_depth", 32, "nesting depth of a JSON body"),
 )
 
@@ -68,6 +70,8 @@ PATTERN_LENGTH = VALUES["pattern_length"]
 PATTERN_NESTING = VALUES["pattern_nesting"]
 PATTERN_REPEAT = VALUES["pattern_repeat"]
 DESCRIPTION_LENGTH = VALUES["description_length"]
+EXAMPLES = VALUES["examples"]
+EXAMPLE_LENGTH = VALUES["example_length"]
 JSON_DEPTH = VALUES["json_depth"]
 
 

@@ -160,6 +160,22 @@ def check_struct_field_count(count: int) -> list[str]:
     return []
 
 
+def check_examples(examples: Any) -> list[str]:
+    """Example values (documentation): a list of at most ``examples`` texts of at most
+    ``example_length`` characters each (a protected value's token counts as a text)."""
+    if not isinstance(examples, list):
+        return ["Examples are a list of texts."]
+    errors = []
+    if len(examples) > limits.EXAMPLES:
+        errors.append(limits.over("examples", len(examples)))
+    for index, value in enumerate(examples):
+        if not isinstance(value, str):
+            errors.append(f"Example {index} is not a text.")
+        elif len(value) > limits.EXAMPLE_LENGTH:
+            errors.append(f"Example {index}: {limits.over('example_length', len(value))}")
+    return errors
+
+
 # --- value-type constraints ------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ from .models import (
     StructType,
     ValueType,
 )
+from .models.base import stored_examples
 
 #: dependants first (the kinds' dependency order, reversed)
 _DELETE_ORDER = tuple(k.name for k in reversed(TOP_LEVEL))
@@ -72,6 +73,7 @@ def _plain_fields(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
             base_type=doc["baseType"],
             item_type=doc.get("itemType") or "",
             pii=doc.get("pii", False),
+            examples=stored_examples(doc.get("examples"), doc.get("pii", False)),
         )
     elif kind == "interface":
         values["icon"] = doc.get("icon", "")
@@ -385,6 +387,7 @@ def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> Non
                 "shared_property_id": resolver.id(SharedProperty, p.get("sharedProperty")),
                 "required": p.get("required", False),
                 "pii": p.get("pii", False),
+                "examples": stored_examples(p.get("examples"), p.get("pii", False)),
                 "position": p.get("position", 0),
             }
             values.update(_deprecation_fields(p))

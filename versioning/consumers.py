@@ -26,6 +26,7 @@ from . import permissions
 from .domain.compatibility import ClassifiedChange, Compatibility
 from .exceptions import DuplicateNameError, UnknownRefError, VersioningError
 from .models import API_NAME_PATH_RE, Consumer, Release
+from .protection import token
 
 CONSUMER_BROKEN = "com.oms.versioning.consumer.broken.v1"
 BREAKING = frozenset({Compatibility.MIGRATION_REQUIRED, Compatibility.INCOMPATIBLE})
@@ -90,7 +91,7 @@ def describe(consumer: Consumer) -> dict[str, Any]:
     return {
         "consumer": consumer.name,
         "owner": consumer.owner.username if consumer.owner_id else None,
-        "contact": consumer.contact,
+        "contact": token(consumer.contact) if consumer.contact else "",
         "pinnedRelease": consumer.pinned_release.version if consumer.pinned_release_id else None,
         "reads": list(consumer.reads),
     }
@@ -161,6 +162,8 @@ def _pinned(version: Any) -> Release | None:
     return release
 
 
+#: characters of an owner's contact (stored encrypted: the column has no length)
+CONTACT_LENGTH = 200
 FIELDS = ("name", "owner", "contact", "pinnedRelease", "reads", "description")
 
 
@@ -193,8 +196,10 @@ def save_consumer(consumer: Consumer | None, user: Any, **data: Any) -> Consumer
             consumer.pinned_release = _pinned(data["pinnedRelease"])
         if "reads" in data:
             consumer.reads = clean_reads(data["reads"])
-        for field in ("name", "contact"):
-            limit = Consumer._meta.get_field(field).max_length
+        for field, limit in (
+            ("name", Consumer._meta.get_field("name").max_length),
+            ("contact", CONTACT_LENGTH),
+        ):
             if len(getattr(consumer, field)) > limit:
                 raise VersioningError(f"{field} has at most {limit} characters.", field=field)
         consumer.save()

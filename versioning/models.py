@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from events.encryption import EncryptedTextField
+
 from .domain.modes import Mode
 from .names import validate_branch_name
 from .workspace import domain_route_segments
@@ -363,7 +365,9 @@ class Consumer(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    contact = models.CharField(max_length=200, blank=True, help_text="E-mail, channel, pager.")
+    contact = EncryptedTextField(
+        blank=True, help_text="E-mail, channel, pager (encrypted at rest; at most 200 characters)."
+    )
     pinned_release = models.ForeignKey(
         Release, null=True, blank=True, on_delete=models.PROTECT, related_name="consumers"
     )
@@ -380,6 +384,13 @@ class Consumer(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        if self.contact:
+            from .protection import protect
+
+            protect([self.contact])  # so that its token (events, masked reads) resolves
+        super().save(*args, **kwargs)
+
 
 class RememberedResolution(models.Model):
     """A conflict resolved once: the same conflict (path, base, ours and theirs values, in
@@ -395,3 +406,20 @@ class RememberedResolution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conflict_id}: {self.choice}"
+
+
+class ProtectedValue(models.Model):
+    """A value kept out of every other table in clear (:mod:`versioning.protection`):
+    rows, documents and events hold its token ``pii:<digest>``; the value is here,
+    encrypted (``manage.py rotate_keys`` re-encrypts it with the first key)."""
+
+    digest = models.CharField(max_length=64, primary_key=True, help_text="HMAC-SHA256, hex.")
+    value = EncryptedTextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        default_permissions = ()
+        permissions = [("view_pii", "Can see PII example values and owner contacts in clear")]
+
+    def __str__(self) -> str:
+        return f"pii:{self.digest}"

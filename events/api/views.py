@@ -36,6 +36,7 @@ def _types_param(request) -> list[str]:
 
 
 class EventFeedView(APIView):
+    reveals_pii = False  # events always carry protected values masked (as tokens)
     permission_classes = [CanReadEvents]
 
     @extend_schema(

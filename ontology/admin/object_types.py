@@ -25,6 +25,7 @@ from .base import (
     status_badge,
 )
 from .graph import branch_graph
+from .pii import PiiAdminMixin
 
 STATUS_FIELDSET = (
     "Status",
@@ -248,8 +249,9 @@ class ObjectTypeAdmin(BranchScopedAdmin):
 
 
 @admin.register(Property)
-class PropertyAdmin(BranchScopedAdmin):
+class PropertyAdmin(PiiAdminMixin, BranchScopedAdmin):
     parent_field = "object_type"
+    actions = [*BranchScopedAdmin.actions, "confirm_pii", "dismiss_pii"]
     list_display = (
         "api_name",
         "object_type",
@@ -273,7 +275,19 @@ class PropertyAdmin(BranchScopedAdmin):
     search_fields = ("api_name", "display_name", "description", "object_type__api_name")
     ordering = ("object_type__api_name", "position", "api_name")
     fieldsets = (
-        (None, {"fields": ("object_type", "api_name", "display_name", "description", "position")}),
+        (
+            None,
+            {
+                "fields": (
+                    "object_type",
+                    "api_name",
+                    "display_name",
+                    "description",
+                    "examples",
+                    "position",
+                )
+            },
+        ),
         ("Type", {"fields": PROPERTY_TYPE_FIELDS}),
         STATUS_FIELDSET,
         ("Identity", {"fields": ("rid",), "classes": ("collapse",)}),

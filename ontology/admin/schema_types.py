@@ -26,6 +26,7 @@ from .base import (
     status_badge,
 )
 from .object_types import STATUS_FIELDSET, type_label
+from .pii import PiiAdminMixin
 
 IDENTITY_FIELDSET = ("Identity", {"fields": ("rid",), "classes": ("collapse",)})
 
@@ -158,7 +159,8 @@ class StructFieldAdmin(BranchScopedAdmin):
 
 
 @admin.register(SharedProperty)
-class SharedPropertyAdmin(StatusColumn, BranchScopedAdmin):
+class SharedPropertyAdmin(PiiAdminMixin, StatusColumn, BranchScopedAdmin):
+    actions = [*BranchScopedAdmin.actions, "confirm_pii", "dismiss_pii"]
     list_display = (
         "api_name",
         "display_name",
@@ -172,7 +174,7 @@ class SharedPropertyAdmin(StatusColumn, BranchScopedAdmin):
     list_select_related = ("value_type", "struct_type")
     search_fields = ("api_name", "display_name", "description")
     fieldsets = (
-        (None, {"fields": ("api_name", "display_name", "description")}),
+        (None, {"fields": ("api_name", "display_name", "description", "examples")}),
         ("Type", {"fields": ("base_type", "item_type", "value_type", "struct_type", "pii")}),
         STATUS_FIELDSET,
         IDENTITY_FIELDSET,

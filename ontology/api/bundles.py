@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oms_site.api import ErrorSerializer
+from versioning.api.renderers import revealed
 from versioning.api.views import BRANCH, REF, errors
 from versioning.services import get_branch
 
@@ -34,6 +35,7 @@ class BundleJSONRenderer(renderers.BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
+        data = revealed(data, renderer_context)  # PII examples in clear for view_pii only
         if isinstance(data, dict) and "manifest" in data:
             return bundles.dumps(data, self.format).encode()
         return renderers.JSONRenderer().render(data, accepted_media_type, renderer_context)

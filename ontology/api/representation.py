@@ -6,7 +6,8 @@ store holds); this module turns those documents into REST bodies by the map of
 
 - a child mapping (``properties``, ``fields``, ``linkConstraints``) becomes a list in
   position order (then by api name), each child with its ``rid`` and without its
-  ``position``; a key the document keeps only when set (``SET_ONLY_KEYS``) reads null;
+  ``position``; a key the document keeps only when set (``SET_ONLY_KEYS``) reads null,
+  one it keeps only when not empty (``EMPTY_LIST_KEYS``) reads ``[]``;
 - a reference (a rid) becomes ``{rid, apiName}``; a set of references a list of them, by
   api name;
 - ``createdAt`` / ``updatedAt`` (row timestamps, not part of the document) and the kind's
@@ -30,7 +31,7 @@ from typing import Any
 from versioning.store import uuid_text
 
 from .. import rules
-from ..documents import SET_ONLY_KEYS, Document, to_documents
+from ..documents import EMPTY_LIST_KEYS, SET_ONLY_KEYS, Document, to_documents
 from ..kinds import KINDS
 
 Body = dict[str, Any]
@@ -63,6 +64,7 @@ class _ChildPlan:
     key: str
     refs: tuple[tuple[str, str], ...]  # (child key, target kind)
     unset: tuple[str, ...]  # keys absent when unset: null in REST
+    empty: tuple[str, ...]  # keys absent when empty: [] in REST
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,12 @@ def _plan(kind_name: str) -> _Plan:
         tuple(refs),
         tuple(ref_sets),
         tuple(
-            _ChildPlan(key, tuple(child_refs[key]), SET_ONLY_KEYS.get(child, ()))
+            _ChildPlan(
+                key,
+                tuple(child_refs[key]),
+                SET_ONLY_KEYS.get(child, ()),
+                EMPTY_LIST_KEYS.get(child, ()),
+            )
             for key, child in child_keys.items()
         ),
     )
@@ -123,6 +130,8 @@ class _Bodies:
         plan = _plan(doc["kind"])
         ref, pending, own = self.ref, self.pending.append, self.own
         out = {k: v for k, v in doc.items() if k != "kind"}
+        for key in EMPTY_LIST_KEYS.get(doc["kind"], ()):  # absent when empty: []
+            out.setdefault(key, [])
         for key, target in plan.refs:  # a set-only reference absent: null
             out[key] = ref(doc.get(key), target)
         for key, target in plan.ref_sets:
@@ -136,6 +145,8 @@ class _Bodies:
                 item.pop("position", None)
                 for key in child.unset:
                     item.setdefault(key, None)
+                for key in child.empty:
+                    item.setdefault(key, [])
                 for key, target in child.refs:
                     rid = item[key]
                     if rid is not None:

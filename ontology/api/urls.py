@@ -11,7 +11,7 @@ from rest_framework.routers import SimpleRouter
 from versioning.api.urls import NAME
 
 from ..kinds import ROUTE_SEGMENTS
-from . import bundles, schemas, views
+from . import bundles, pii, schemas, views
 
 BRANCH = r"^branches/(?P<branch>[A-Za-z0-9][A-Za-z0-9._/-]{0,99}?)/"
 
@@ -37,5 +37,16 @@ urlpatterns += [
     re_path(BRANCH + "bundle/$", bundles.BundleImportView.as_view(), name="branch-bundle"),
     re_path(
         rf"^refs/(?P<ref>{NAME})/bundle/$", bundles.BundleExportView.as_view(), name="ref-bundle"
+    ),
+    re_path(BRANCH + "pii-findings/$", pii.PiiFindingListView.as_view(), name="pii-findings"),
+    re_path(
+        BRANCH + r"pii-findings/(?P<entity>[0-9a-fA-F-]{36})/confirm/$",
+        pii.PiiFindingConfirmView.as_view(),
+        name="pii-finding-confirm",
+    ),
+    re_path(
+        BRANCH + r"pii-findings/(?P<entity>[0-9a-fA-F-]{36})/dismiss/$",
+        pii.PiiFindingDismissView.as_view(),
+        name="pii-finding-dismiss",
     ),
 ]

@@ -13,6 +13,7 @@ from .base import BranchScoped, StatusFields, TypedFields, unique_per_branch, wh
 from .interfaces import Interface, InterfaceLinkConstraint
 from .links import LinkType
 from .object_types import ObjectType, Property
+from .pii import PiiDismissal
 from .schema_types import SharedProperty, StructField, StructType, ValueType
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "InterfaceLinkConstraint",
     "LinkType",
     "ObjectType",
+    "PiiDismissal",
     "Property",
     "SharedProperty",
     "StatusFields",

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
+from versioning.protection import protect, unknown_tokens
+
 from .. import rules
 from ..choices import (
     BaseType,
@@ -139,6 +141,36 @@ def value_type_errors(row) -> dict[str, list[str]]:
             ]
         }
     return {}
+
+
+def stored_examples(examples: list[str] | None, pii: bool) -> list[str]:
+    """Example values as a row stores them: a PII row's as tokens of protected values."""
+    return protect(examples) if pii and examples else list(examples or [])
+
+
+class ExampleFields(models.Model):
+    """Example values (documentation) of a property or shared property. Those of a row
+    flagged PII are stored as tokens of protected values (:mod:`versioning.protection`):
+    the clear text is kept encrypted, never in this table, a document or an event."""
+
+    examples = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Documentation values, e.g. ["ada@example.org"]; encrypted when PII.',
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        self.examples = stored_examples(self.examples, self.pii)
+        super().save(*args, **kwargs)
+
+    def example_errors(self) -> dict[str, list[str]]:
+        errors = rules.check_examples(self.examples)
+        if not errors:
+            errors = [f"{tok} names no protected value." for tok in unknown_tokens(self.examples)]
+        return {"examples": errors} if errors else {}
 
 
 class TypedFields(models.Model):

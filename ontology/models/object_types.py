@@ -10,7 +10,15 @@ from ..choices import (
     Status,
     Visibility,
 )
-from .base import BranchScoped, StatusFields, TypedFields, _raise, unique_per_branch, where_set
+from .base import (
+    BranchScoped,
+    ExampleFields,
+    StatusFields,
+    TypedFields,
+    _raise,
+    unique_per_branch,
+    where_set,
+)
 from .interfaces import Interface
 from .schema_types import SharedProperty
 
@@ -133,7 +141,7 @@ class ObjectType(BranchScoped, StatusFields):
         return missing
 
 
-class Property(BranchScoped, StatusFields, TypedFields):
+class Property(BranchScoped, StatusFields, TypedFields, ExampleFields):
     kind = "objectType"
     api_name_case = rules.CAMEL
 
@@ -184,6 +192,7 @@ class Property(BranchScoped, StatusFields, TypedFields):
         super().clean()
         errors = self.status_errors()
         errors.update(self.type_errors())
+        errors.update(self.example_errors())
         if self.object_type_id:
             ot = self.object_type
             if ot.status == Status.EXPERIMENTAL and self.status == Status.ACTIVE:

@@ -14,6 +14,7 @@ from ..choices import (
 )
 from .base import (
     BranchScoped,
+    ExampleFields,
     StatusFields,
     TypedFields,
     _raise,
@@ -131,7 +132,7 @@ class StructField(BranchScoped):
         _raise(errors)
 
 
-class SharedProperty(BranchScoped, StatusFields, TypedFields):
+class SharedProperty(BranchScoped, StatusFields, TypedFields, ExampleFields):
     """A property definition reused by several object types and interfaces."""
 
     kind = "sharedProperty"
@@ -155,4 +156,5 @@ class SharedProperty(BranchScoped, StatusFields, TypedFields):
         super().clean()
         errors = self.status_errors()
         errors.update(self.type_errors())
+        errors.update(self.example_errors())
         _raise(errors)

@@ -28,7 +28,7 @@ from .checks import Doc, Graph, Violation, check_document
 __all__ = ["Graph", "TreeGraph", "Violation", "validate"]
 
 #: keys no other document's rules read: a change to them alone re-checks no neighbour
-_TEXTS = frozenset({"description", "displayName", "pluralDisplayName", "icon"})
+_TEXTS = frozenset({"description", "displayName", "pluralDisplayName", "icon", "examples"})
 _ALL_REFERRERS = frozenset().union(*REFERRER_KINDS.values())
 
 

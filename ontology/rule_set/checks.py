@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from versioning.domain.policy import Severity
+
 from .. import rules
 from ..choices import (
     BaseType,
@@ -45,7 +47,11 @@ _ONE_FROM_TARGET = frozenset({Cardinality.ONE_TO_ONE})
 
 @dataclass(frozen=True)
 class Violation:
-    """A rule a document breaks: ``rid`` of the top-level document, ``path`` in it."""
+    """A rule a document breaks: ``rid`` of the top-level document, ``path`` in it.
+
+    ``severity`` as the merge's conflicts have it: an ERROR refuses the write (a BLOCK
+    conflict in a merge); a WARN (a suspected PII property, :mod:`.pii`) is a finding a
+    steward confirms or dismisses, never a refusal."""
 
     rid: str
     path: Path
@@ -53,6 +59,7 @@ class Violation:
     message: str
     kind: str = ""
     api_name: str = ""
+    severity: Severity = Severity.ERROR
 
     @property
     def dangling(self) -> bool:
@@ -231,6 +238,11 @@ class _Check:
 
     def check_sharedProperty(self) -> Iterator[Violation]:
         yield from self.typed((), self.doc)
+        yield from self.examples((), self.doc)
+
+    def examples(self, at: Path, holder: Doc) -> Iterator[Violation]:
+        for message in rules.check_examples(holder.get("examples", [])):
+            yield self.v((*at, "examples"), "examples", message)
 
     def check_interface(self) -> Iterator[Violation]:
         doc = self.doc
@@ -280,6 +292,7 @@ class _Check:
             at = ("properties", prid)
             yield from self.status(at, prop)
             yield from self.typed(at, prop)
+            yield from self.examples(at, prop)
             if experimental and prop.get("status") == Status.ACTIVE:
                 yield self.v(
                     (*at, "status"),

@@ -4,7 +4,8 @@ One ``$defs`` entry per object type, struct type and value type (named as in the
 SDL); value-type constraints become ``pattern``, ``enum``, ``minimum``/``maximum``,
 ``minLength``/``maxLength``, ``minItems``/``maxItems``, ``uniqueItems`` and ``format``;
 required properties are ``required``; struct and value types are ``$ref`` s; a property
-marked PII (or based on a shared property that is) carries ``"x-pii": true``. An object
+marked PII (or based on a shared property that is) carries ``"x-pii": true`` and none of
+its examples; another property's examples are its ``examples``. An object
 type's links are not part of its data (a foreign key property holds them) and are not in
 its schema. An interface a link ends on (docs/documents.md, "Links to an interface") has
 an entry too: ``anyOf`` its implementers (not ``oneOf``: an object may fit two
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+
+from versioning.protection import is_token
 
 from ..rules import TIME_OF_DAY_PATTERN
 from .model import Document, Ontology
@@ -187,7 +190,11 @@ class _Generator:
         if "$ref" in schema:  # annotations beside a $ref apply too in 2020-12
             schema = dict(schema)
         if self.onto.is_pii(prop):
-            schema[PII_KEYWORD] = True
+            schema[PII_KEYWORD] = True  # and no examples: those of PII are never published
+        else:
+            shown = [e for e in prop.get("examples") or () if not is_token(e)]
+            if shown:
+                schema["examples"] = shown
         return _annotate(schema, prop)
 
     def object_type(self, doc: Document) -> dict[str, Any]:

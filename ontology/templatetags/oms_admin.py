@@ -1,4 +1,5 @@
-"""The admin header's branch selector and the read-only notice."""
+"""The admin header's branch selector and the read-only notice; protected values as the user
+may see them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from django import template
 from django.db.models import Q
 
 from versioning.models import Branch
+from versioning.protection import MASK, is_token, reveal
 from versioning.selection import current_branch
 
 from ..admin.branching import editable_branch_ids, read_only_reason
@@ -56,3 +58,13 @@ def oms_branch_notice(context) -> dict:
         "reason": read_only_reason(branch, user) if _on_ontology_page(request) else "",
         "branch": branch,
     }
+
+
+@register.simple_tag(takes_context=True)
+def oms_protected(context, value):
+    """A protected value (a ``pii:<digest>`` token: an owner's contact) as the page's user
+    may see it: the clear text with ``versioning.view_pii``, ``•••`` otherwise."""
+    if not is_token(value):
+        return value
+    shown = reveal(value, getattr(context.get("request"), "user", None))
+    return MASK if is_token(shown) else shown

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ontology.documents import SET_ONLY_KEYS, to_documents
+from ontology.documents import EMPTY_LIST_KEYS, SET_ONLY_KEYS, to_documents
 from ontology.kinds import KINDS, references
 from ontology.models import ObjectType, Property
 from tests.factories import (
@@ -122,11 +122,14 @@ def check_body(doc: dict[str, Any], body: dict[str, Any], names: dict[str, str])
     """``body`` is the REST form of ``doc`` (see the module docstring)."""
     kind = KINDS[doc["kind"]]
     unset_here = set(SET_ONLY_KEYS.get(doc["kind"], ()))  # absent from a document: null
+    empty_here = set(EMPTY_LIST_KEYS.get(doc["kind"], ()))  # absent from a document: []
     assert set(body) == set(doc) - {"kind"} | REST_ONLY | DERIVED.get(doc["kind"], set()) | (
-        unset_here
+        unset_here | empty_here
     )
     for key in unset_here - set(doc):
         assert body[key] is None, key
+    for key in empty_here - set(doc):
+        assert body[key] == [], key
     ref_paths = _reference_paths(doc)
     for path, rid, _ in references(doc):
         if rid is None:
@@ -147,13 +150,15 @@ def check_body(doc: dict[str, Any], body: dict[str, Any], names: dict[str, str])
                 )
             ], key
             unset = set(SET_ONLY_KEYS.get(children[key], ()))
+            empty = set(EMPTY_LIST_KEYS.get(children[key], ()))
             for item in items:
                 child = value[item["rid"]]
-                assert set(item) == set(child) - {"position"} | {"rid"} | unset, key
+                assert set(item) == set(child) - {"position"} | {"rid"} | unset | empty, key
                 for ckey, cvalue in item.items():
                     if ckey == "rid" or (key, item["rid"], ckey) in ref_paths:
                         continue
-                    assert cvalue == child.get(ckey), (key, item["rid"], ckey)
+                    absent = [] if ckey in empty else None
+                    assert cvalue == child.get(ckey, absent), (key, item["rid"], ckey)
         elif key in ref_sets:
             # a reference set: as many references as rids, by api name
             assert [r["rid"] for r in body[key]] == sorted(value, key=names.get), key

@@ -103,6 +103,11 @@ API = {
     "POST /api/v1/branches/{branch}/commits/": "edit_branch",
     "GET /api/v1/branches/{branch}/entities/{rid}/history/": "signed_in",
     "POST /api/v1/branches/{branch}/revert/": "edit_branch",
+    # PII findings (issue 12): anyone signed in reads them; confirming flags the property
+    # PII (an ontology write); dismissing, remembered on every branch, needs view_pii
+    "GET /api/v1/branches/{branch}/pii-findings/": "signed_in",
+    "POST /api/v1/branches/{branch}/pii-findings/{entity}/confirm/": "edit_branch",
+    "POST /api/v1/branches/{branch}/pii-findings/{entity}/dismiss/": "steward",
     **{
         operation: policy
         for kind in _KINDS

@@ -110,6 +110,7 @@ def _build_world() -> dict:
         "branch": "dev",
         "ref": "main",
         "rid": str(dev_flight.rid),
+        "entity": str(dev_flight.properties.order_by("position").first().rid),
         "commit": head,
         "id": str(proposal.pk),
         "version": release.version,

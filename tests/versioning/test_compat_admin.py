@@ -41,12 +41,15 @@ def test_cut_page_shows_mode_findings_and_touched_consumers(client, renamed):
     assert 'id="compatibility-findings"' in html and "BACKWARD · backward · against 1.0.0" in html
     assert "<strong>Vessel</strong>" in html and "MIGRATION_REQUIRED" in html
     assert 'id="consumer-impact"' in html and "fleet-app" in html and "fleet-owner" in html
+    assert "ops@x.org" not in html and "•••" in html  # the contact masked: no view_pii
     assert 'id="release-override"' not in html  # no override permission
     posted = client.post(CUT, {"branch": "main", "commit": renamed.head_id, "override": "on"})
     assert posted.status_code == 403  # asked for the override without the permission
     assert any("override_compatibility" in t for t in texts(posted))
     refused = client.post(CUT, {"branch": "main", "commit": renamed.head_id})
     assert refused.status_code == 409 and Release.objects.count() == 1
+    logged_in(client, staff("pii-reader", "versioning.release_branch", "versioning.view_pii"))
+    assert "ops@x.org" in client.get(CUT).content.decode()  # view_pii: in clear
 
 
 def test_cut_page_publishes_with_the_override_for_a_steward_allowed_to(client, renamed):

@@ -13,6 +13,7 @@ from versioning.changes import mark_changed
 from versioning.compat_modes import CompatibilityError
 from versioning.exceptions import NotAllowedError
 from versioning.models import Branch
+from versioning.protection import token
 from versioning.releases import publish_release
 
 pytestmark = pytest.mark.django_db
@@ -192,7 +193,7 @@ def test_the_dry_run_answers_conflicts_report_plan_version_and_impact(released, 
     (renamed,) = [c for c in report["changelog"] if c["kind"] == "renamed"]
     assert renamed["consumers"] == ["fleet-app"]
     assert [(i["consumer"], i["owner"], i["contact"]) for i in report["impact"]] == [
-        ("fleet-app", "fleet-owner", "ops@x.org")
+        ("fleet-app", "fleet-owner", token("ops@x.org"))  # masked: docs/api.md, PII
     ]
     assert [s["action"] for s in run["migrationPlan"]] == ["rename"]
     assert run["nextVersion"] == "2.0.0"

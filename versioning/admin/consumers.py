@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from .. import consumers
+from .. import consumers, protection
 from ..exceptions import VersioningError
 from ..models import Consumer, Release
 
@@ -49,9 +49,28 @@ class ConsumerForm(forms.ModelForm):
 @admin.register(Consumer)
 class ConsumerAdmin(admin.ModelAdmin):
     form = ConsumerForm
-    list_display = ("name", "owner", "contact", "pinned_release", "reads_column")
-    search_fields = ("name", "contact", "owner__username")
+    list_display = ("name", "owner", "contact_column", "pinned_release", "reads_column")
+    search_fields = ("name", "owner__username")  # the contact is encrypted: not searchable
     list_select_related = ("owner", "pinned_release")
+
+    @admin.display(description="contact")
+    def contact_column(self, obj: Consumer) -> str:
+        """Masked in the list for everyone; in clear on the change page with ``view_pii``."""
+        return protection.MASK if obj.contact else ""
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if not protection.may_view(request.user):  # masked: shown read-only, kept on save
+            fields = ["contact_masked" if f == "contact" else f for f in fields]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        masked = () if protection.may_view(request.user) else ("contact_masked",)
+        return (*super().get_readonly_fields(request, obj), *masked)
+
+    @admin.display(description="contact")
+    def contact_masked(self, obj: Consumer) -> str:
+        return protection.MASK if obj and obj.contact else ""
 
     @admin.display(description="reads")
     def reads_column(self, obj: Consumer) -> str:
@@ -65,7 +84,7 @@ class ConsumerAdmin(admin.ModelAdmin):
             request.user,
             name=data["name"],
             owner=data.get("owner"),
-            contact=data.get("contact", ""),
+            **({"contact": data.get("contact", "")} if "contact" in data else {}),
             pinnedRelease=data["pinned_release"].version if data.get("pinned_release") else None,
             reads=data.get("reads", []),
             description=data.get("description", ""),

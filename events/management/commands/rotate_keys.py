@@ -6,7 +6,8 @@ from events.encryption import encrypted_fields
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every value encrypted at rest with the first key of OMS_ENCRYPTION_KEYS "
+        "Re-encrypt every value encrypted at rest (webhook secrets, owner contacts, protected "
+        "PII values: every EncryptedTextField) with the first key of OMS_ENCRYPTION_KEYS "
         "(afterwards older keys can be dropped from the list)."
     )
 

@@ -37,6 +37,23 @@ class TypedSerializer(StrictSerializer):
     structType = RefField(source="struct_type", allow_null=True, required=False, default=None)
 
 
+def examples_field() -> serializers.ListField:
+    """Example values (documentation): at most ``examples`` texts of at most
+    ``example_length`` characters; those of a PII property are stored encrypted."""
+    return serializers.ListField(
+        child=StrictCharField(
+            max_length=limits.EXAMPLE_LENGTH,
+            allow_blank=False,
+            error_messages={"max_length": limits.over("example_length")},
+        ),
+        required=False,
+        default=list,
+        help_text="Documentation values. Those of a PII property are encrypted at rest and "
+        "shown as tokens (pii:<digest>) to users without the view_pii permission.",
+        **limits.list_limit("examples"),
+    )
+
+
 TYPE_REFS = (("value_type", ValueType), ("struct_type", StructType))
 
 
@@ -62,6 +79,7 @@ def resolve_items(
 
 class SharedPropertySerializer(EntitySerializer, TypedSerializer):
     pii = serializers.BooleanField(required=False, default=False)
+    examples = examples_field()
 
     def write(self, instance, data):
         values = self.values(data)
@@ -82,6 +100,7 @@ class PropertySerializer(TypedSerializer):
     )
     required = serializers.BooleanField(required=False, default=False)
     pii = serializers.BooleanField(required=False, default=False)
+    examples = examples_field()
     status = serializers.ChoiceField(
         Status.choices,
         required=False,

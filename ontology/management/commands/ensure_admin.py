@@ -7,12 +7,13 @@ the same login. A password changed since (in the admin) is left alone unless
 
 Roles (DESIGN.md, Access) are groups with model permissions:
 
-- viewer: view every ontology, versioning and events model;
+- viewer: view every ontology, versioning and events model (not ``view_pii``);
 - editor: viewer, plus add/change/delete on the ontology, and creating branches, commits
   and proposals. An editor edits the branches they created (``create_branch`` grants the
   creator ``edit_branch`` on the new branch) and those a steward grants them;
 - steward: editor, plus every versioning permission — among them ``edit_branch`` and
-  ``merge_branch`` model-wide, so every branch — the events permissions (requeue dead
+  ``merge_branch`` model-wide, so every branch, and ``view_pii`` (PII example values and
+  owner contacts in clear) — the events permissions (requeue dead
   letters, webhooks) and the API token permissions (other users' tokens);
 - admin: every permission (the ``admin`` login is a superuser anyway).
 """
@@ -37,8 +38,11 @@ PASSWORD_ENV = "OMS_ADMIN_PASSWORD"
 
 def role_permissions() -> dict[str, Q]:
     """Each role's permissions as a filter on ``Permission`` (cumulative)."""
-    viewer = Q(content_type__app_label__in=["ontology", "versioning", "events"]) & Q(
-        codename__startswith="view_"
+    # view_pii (PII example values and owner contacts in clear) is a steward's: not "view_*"
+    viewer = (
+        Q(content_type__app_label__in=["ontology", "versioning", "events"])
+        & Q(codename__startswith="view_")
+        & ~Q(codename="view_pii")
     )
     editor = (
         viewer
