@@ -157,6 +157,15 @@ def record_change(
     _publish_change(branch, kind, rid, before, after, user)
 
 
+def record_written(branch: Branch, top: models.Model, before: Document | None, user=None) -> None:
+    """:func:`record_change` of a top-level row just written, from its document as stored
+    now; the document is kept on the row (``written_document``) so that the answer to the
+    write is made from it, not read again."""
+    after = stored_document(top)
+    top.written_document = after
+    record_change(branch, top.kind, top.rid, before, after, user)
+
+
 def _ensure_rules(branch: Branch, changes: dict[Any, tuple[Document | None, Document | None]]):
     """The rule set (:mod:`ontology.rule_set`) over the written entities and their
     neighbourhood, read from the branch's rows: a violation undoes the write (400 naming
@@ -233,7 +242,7 @@ def save(row: models.Model, *, user=None, system: bool = False) -> list[str]:
     if top is not row:
         top.refresh_from_db()
         top.full_clean()
-    record_change(row.branch, top.kind, top.rid, before, stored_document(top), user)
+    record_written(row.branch, top, before, user)
     return warnings_for(top)
 
 
@@ -276,7 +285,7 @@ def delete(row: models.Model, *, user=None, system: bool = False) -> None:
         raise ValidationError({"fields": check_struct_field_count(0)})
     row.delete()
     top.refresh_from_db()
-    record_change(row.branch, top.kind, top.rid, before, stored_document(top), user)
+    record_written(row.branch, top, before, user)
 
 
 def warnings_for(top: models.Model) -> list[str]:
@@ -430,7 +439,7 @@ def save_object_type(
         raise ValidationError(child_errors)
     if (ot.primary_key_id, ot.title_property_id) != keys_before:
         ot.save(update_fields=["primary_key", "title_property", "updated_at"])
-    record_change(branch, ot.kind, ot.rid, before, stored_document(ot), user)
+    record_written(branch, ot, before, user)
     return ot, warnings
 
 
@@ -459,7 +468,7 @@ def save_struct_type(
         for position, item in enumerate(fields):
             item.setdefault("position", position)
         _sync_children(st, StructField, "struct_type", fields, "fields")
-    record_change(branch, st.kind, st.rid, before, stored_document(st), user)
+    record_written(branch, st, before, user)
     return st
 
 
@@ -540,7 +549,7 @@ def save_interface(
         broken = _implementers_lacking(branch, iface)
         if broken:
             raise ValidationError({"properties": broken})
-    record_change(branch, iface.kind, iface.rid, before, stored_document(iface), user)
+    record_written(branch, iface, before, user)
     return iface
 
 

@@ -169,7 +169,16 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
         return data, preconditions.entity_tag(data)
 
     def respond(self, row, status_code: int = status.HTTP_200_OK) -> Response:
-        data, tag = self.represent(row, stamps=True)
+        """The answer to a write: made from the document the service wrote and the row's
+        own timestamps (``services.record_written``), else read afresh."""
+        written = getattr(row, "written_document", None)
+        if written is None:
+            data, tag = self.represent(row, stamps=True)
+        else:
+            data = representation.represent(
+                self.branch.pk, [(written, row.created_at, row.updated_at)]
+            )[0]
+            tag = preconditions.entity_tag(data)
         return Response(data, status=status_code, headers={"ETag": tag})
 
     def list(self, request, *args, **kwargs):
