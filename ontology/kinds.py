@@ -312,6 +312,14 @@ def references(doc: Mapping[str, Any]) -> Iterator[tuple[Path, Any, Reference]]:
         yield from _walk(doc, ref.path, (), ref)
 
 
+def outside_references(doc: Mapping[str, Any]) -> Iterator[tuple[Path, Any, Reference]]:
+    """:func:`references` to other top-level documents, not to the document's own
+    children (an object type's keys name its properties): those the rule set follows."""
+    for path, rid, ref in references(doc):
+        if ref.target in KIND_MODEL:
+            yield path, rid, ref
+
+
 def referenced(doc: Mapping[str, Any], ref: Reference) -> Iterator[tuple[Path, Any, Reference]]:
     """(path, referenced rid, ``ref``) of the references ``doc`` makes through ``ref``
     alone (a reference of its kind): :func:`references` narrowed to one path."""

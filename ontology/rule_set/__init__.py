@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..kinds import KINDS, REFERRER_KINDS, Reference, referenced, references
+from ..kinds import KINDS, REFERRER_KINDS, Reference, outside_references, referenced
 from .checks import Doc, Graph, Violation, check_document
 
 __all__ = ["Graph", "TreeGraph", "Violation", "validate"]
@@ -124,8 +124,8 @@ def _prefetch_scope(graph: Graph, scope: set[str]) -> None:
     fetch(sorted(scope))
     refs: dict[str, str] = {}
     for rid in scope:
-        for _, ref, spec in references(graph.get(rid) or {}):
-            if isinstance(ref, str) and spec.target in KINDS and not KINDS[spec.target].parent:
+        for _, ref, spec in outside_references(graph.get(rid) or {}):
+            if isinstance(ref, str):
                 refs[ref] = spec.target
     if refs:
         fetch(sorted(refs), kinds=set(refs.values()))

@@ -25,7 +25,7 @@ from ..choices import (
     StructFieldType,
     Visibility,
 )
-from ..kinds import KINDS, Path, references
+from ..kinds import KINDS, Path, outside_references
 
 Doc = Mapping[str, Any]
 
@@ -146,9 +146,9 @@ class _Check:
 
     def references(self) -> Iterator[Violation]:
         """Every reference to another top-level document names one of the right kind."""
-        for path, ref, spec in references(self.doc):
-            if ref is None or spec.target not in KINDS or KINDS[spec.target].parent:
-                continue  # empty, or one of the document's own children (checked below)
+        for path, ref, spec in outside_references(self.doc):
+            if ref is None:
+                continue  # empty (a document's own children are checked below)
             target = self.graph.get(ref)
             if target is None:
                 yield self.v(path, "reference", f"{path[-1]} points at {ref}, which is gone.")

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 
 from ..documents import to_documents
-from ..kinds import KIND_MODEL, KINDS, references
+from ..kinds import KIND_MODEL, KINDS, outside_references, references
 from . import Violation, validate
 from .checks import Doc
 
@@ -142,8 +142,8 @@ def check_documents(
         (ref, spec.target)
         for doc in changes.values()
         if doc is not None
-        for _, ref, spec in references(doc)
-        if ref is not None and spec.target in KINDS and not KINDS[spec.target].parent
+        for _, ref, spec in outside_references(doc)
+        if ref is not None
     ]
     graph.prefetch((ref for ref, _ in refs), kinds={kind for _, kind in refs})
     return validate(graph, changes, previous, graph.names)
