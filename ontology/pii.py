@@ -19,7 +19,7 @@ from versioning.models import Branch
 from versioning.protection import VIEW_PII
 
 from . import services
-from .documents import to_documents
+from .documents import stored_document, to_documents
 from .exceptions import NotAllowedError, OntologyError
 from .models import PiiDismissal, Property, SharedProperty
 from .pii_detection import CATEGORIES
@@ -75,11 +75,12 @@ def dismiss(branch: Branch, rid: str, user: Any, reason: str | None = None) -> l
     row = _entity(branch, rid)
     if reason is not None and reason not in CATEGORIES:
         raise OntologyError(f"Not a PII reason: {reason!r}.", field="reason")
-    reasons = (
-        [reason]
-        if reason is not None
-        else sorted({f.reason for f in branch_findings(branch) if f.entity == str(row.rid)})
-    )
+    if reason is not None:
+        reasons = [reason]
+    else:  # the findings of the one document holding it, not of the whole branch
+        top = services.top_level(row)
+        found = pii_findings({str(top.rid): stored_document(top)}, dismissed_pairs())
+        reasons = sorted({f.reason for f in found if f.entity == str(row.rid)})
     for each in reasons:
         PiiDismissal.objects.get_or_create(
             rid=row.rid, reason=each, defaults={"by": user if user is not None else None}
