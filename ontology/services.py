@@ -18,7 +18,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 
 import events
-from versioning.changes import mark_changed, mark_changed_many
+from versioning.changes import mark_changed_many
 from versioning.models import Branch
 from versioning.permissions import EDIT_BRANCH, can_edit_branch
 from versioning.writing import check_writable
@@ -134,9 +134,7 @@ def change_set(*, checked: bool = False) -> Iterator[None]:
             for items in by_branch.values():
                 if not checked:
                     _ensure_rules(items[0][0], {i[2]: (i[3], i[4]) for i in items})
-                changed = [i for i in items if i[3] != i[4]]
-                mark_changed_many(items[0][0].pk, [(i[2], i[1]) for i in changed])
-                events.publish_many(_change_event(*i) for i in changed)
+                _publish_changes(items[0][0], items)
     finally:
         _pending.reset(token)
 
@@ -154,7 +152,7 @@ def record_change(
             pending[key] = [branch, kind, rid, before, after, user]
         return
     _ensure_rules(branch, {rid: (before, after)})
-    _publish_change(branch, kind, rid, before, after, user)
+    _publish_changes(branch, [(branch, kind, rid, before, after, user)])
 
 
 def record_written(branch: Branch, top: models.Model, before: Document | None, user=None) -> None:
@@ -180,14 +178,13 @@ def _ensure_rules(branch: Branch, changes: dict[Any, tuple[Document | None, Docu
         raise rule_violation_error(exc, next(iter(after)) if len(after) == 1 else None) from None
 
 
-def _publish_change(
-    branch: Branch, kind: str, rid, before: Document | None, after: Document | None, user
-) -> None:
-    if before == after:
-        return
-    mark_changed(branch.pk, rid, kind)
-    type_, subject, data, where = _change_event(branch, kind, rid, before, after, user)
-    events.publish(type_, subject, data, **where)
+def _publish_changes(branch: Branch, items: list) -> None:
+    """Mark the entities of ``items`` (``(branch, kind, rid, before, after, user)``) that
+    changed and write their change events, in bulk: one upsert, one insert per batch."""
+    changed = [i for i in items if i[3] != i[4]]
+    if changed:
+        mark_changed_many(branch.pk, [(i[2], i[1]) for i in changed])
+        events.publish_many(_change_event(*i) for i in changed)
 
 
 def _change_event(
