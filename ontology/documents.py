@@ -7,10 +7,12 @@ trips.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, TextField
+from django.db.models.functions import Cast
 
 from versioning.domain.canonical import doc_hash
 from versioning.store import uuid_text
@@ -99,11 +101,17 @@ EMPTY_LIST_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _with_examples(doc: Document, examples: list[str] | None) -> Document:
-    """``examples`` as the row holds them (tokens for a PII row, docs/documents.md)."""
+def _with_examples(doc: Document, examples: list[str] | str | None) -> Document:
+    """``examples`` as the row holds them (tokens for a PII row, docs/documents.md); read
+    as text by :func:`_as_text`, decoded only when not empty (nearly every row's is)."""
+    if isinstance(examples, str):
+        examples = None if examples in _EMPTY_JSON else json.loads(examples)
     if examples:
         doc["examples"] = list(examples)
     return doc
+
+
+_EMPTY_JSON = frozenset({"[]", "null"})
 
 
 def struct_field_document(f: StructField) -> Document:
@@ -201,8 +209,12 @@ _PROP_FIELDS = (
 
 def _as_text(*fields: str) -> tuple:
     """The columns to read, every rid as text (:func:`versioning.store.uuid_text`): a
-    ``uuid.UUID`` per rid was about a fifth of a 100-object-type commit."""
-    return tuple(uuid_text(f) if f.endswith("rid") else f for f in fields)
+    ``uuid.UUID`` per rid was about a fifth of a 100-object-type commit. ``examples`` (a
+    JSON column) as its text too: :func:`_with_examples` decodes only a non-empty one."""
+    return tuple(
+        uuid_text(f) if f.endswith("rid") else Cast(f, TextField()) if f == "examples" else f
+        for f in fields
+    )
 
 
 def _object_type_documents(branch_id: int, wanted: list[str] | None) -> dict[str, Document]:

@@ -29,6 +29,7 @@ TOKEN_RE = re.compile(r"^pii:[0-9a-f]{64}$")
 #: the permission that shows protected values in clear
 VIEW_PII = "versioning.view_pii"
 MASK = "•••"
+_TOKEN_LENGTH = len(TOKEN_PREFIX) + 64
 
 
 def digest_key() -> bytes:
@@ -39,7 +40,12 @@ def digest_key() -> bytes:
 
 
 def is_token(value: Any) -> bool:
-    return isinstance(value, str) and TOKEN_RE.match(value) is not None
+    return (
+        isinstance(value, str)
+        and len(value) == _TOKEN_LENGTH
+        and value.startswith(TOKEN_PREFIX)
+        and TOKEN_RE.match(value) is not None
+    )
 
 
 def token(clear: str) -> str:
