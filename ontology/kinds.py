@@ -17,7 +17,7 @@ its end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
@@ -302,46 +302,62 @@ def event_type(kind: str, action: str) -> str:
     return f"com.oms.ontology.{KINDS[kind].event}.{action}.v1"
 
 
-def references(doc: Mapping[str, Any]) -> Iterator[tuple[Path, Any, Reference]]:
+def references(doc: Mapping[str, Any]) -> list[tuple[Path, Any, Reference]]:
     """(path, referenced rid, reference) of every reference a document makes (``None``
     values included: a reference left empty)."""
     kind = KINDS.get(doc.get("kind"))  # type: ignore[arg-type]
-    if kind is None:
-        return
-    for ref in kind.references:
-        yield from _walk(doc, ref.path, (), ref)
+    out: list[tuple[Path, Any, Reference]] = []
+    if kind is not None:
+        for ref in kind.references:
+            _collect(doc, ref.path, 0, (), ref, out)
+    return out
 
 
-def outside_references(doc: Mapping[str, Any]) -> Iterator[tuple[Path, Any, Reference]]:
+def outside_references(doc: Mapping[str, Any]) -> list[tuple[Path, Any, Reference]]:
     """:func:`references` to other top-level documents, not to the document's own
     children (an object type's keys name its properties): those the rule set follows."""
-    for path, rid, ref in references(doc):
-        if ref.target in KIND_MODEL:
-            yield path, rid, ref
+    out: list[tuple[Path, Any, Reference]] = []
+    for ref in _OUTSIDE.get(doc.get("kind"), ()):  # type: ignore[arg-type]
+        _collect(doc, ref.path, 0, (), ref, out)
+    return out
 
 
-def referenced(doc: Mapping[str, Any], ref: Reference) -> Iterator[tuple[Path, Any, Reference]]:
+def referenced(doc: Mapping[str, Any], ref: Reference) -> list[tuple[Path, Any, Reference]]:
     """(path, referenced rid, ``ref``) of the references ``doc`` makes through ``ref``
     alone (a reference of its kind): :func:`references` narrowed to one path."""
-    yield from _walk(doc, ref.path, (), ref)
+    out: list[tuple[Path, Any, Reference]] = []
+    _collect(doc, ref.path, 0, (), ref, out)
+    return out
 
 
-def _walk(
-    value: Any, rest: Path, at: Path, ref: Reference
-) -> Iterator[tuple[Path, Any, Reference]]:
-    head, tail = rest[0], rest[1:]
-    if head == "*":
-        if not isinstance(value, Mapping):
+#: kind -> its references to other top-level documents (:func:`outside_references`)
+_OUTSIDE: dict[str, tuple[Reference, ...]] = {
+    k.name: tuple(r for r in k.references if r.target in KIND_MODEL) for k in KINDS.values()
+}
+
+
+def _collect(value: Any, path: Path, i: int, at: Path, ref: Reference, out: list) -> None:
+    """Appends to ``out`` what ``path[i:]`` reaches in ``value`` (``*``: every key of a
+    mapping). A rule-set check walks every reference of every checked document: a loop
+    and a list, not nested generators."""
+    last = len(path) - 1
+    while True:
+        if type(value) is not dict and (value is None or not isinstance(value, Mapping)):
             return
-        for key, item in value.items():
-            if tail:
-                yield from _walk(item, tail, (*at, key), ref)
+        head = path[i]
+        if head == "*":
+            if i == last:
+                out.extend(((*at, key), key, ref) for key in value)
+            elif i == last - 1:  # a key of each child (the common case): no recursion
+                leaf = path[last]
+                for key, item in value.items():
+                    if type(item) is dict or isinstance(item, Mapping):
+                        out.append(((*at, key, leaf), item.get(leaf), ref))
             else:
-                yield (*at, key), key, ref
-        return
-    if not isinstance(value, Mapping):
-        return
-    if tail:
-        yield from _walk(value.get(head), tail, (*at, head), ref)
-    else:
-        yield (*at, head), value.get(head), ref
+                for key, item in value.items():
+                    _collect(item, path, i + 1, (*at, key), ref, out)
+            return
+        if i == last:
+            out.append(((*at, head), value.get(head), ref))
+            return
+        value, at, i = value.get(head), (*at, head), i + 1

@@ -32,30 +32,42 @@ _TEXTS = frozenset({"description", "displayName", "pluralDisplayName", "icon", "
 _ALL_REFERRERS = frozenset().union(*REFERRER_KINDS.values())
 
 
-def _facet(doc: Doc) -> dict[str, Any]:
-    """The document without its texts, children included: what neighbours may read."""
-    out: dict[str, Any] = {}
+def _same_facet(doc: Doc, before: Doc) -> bool:
+    """Whether ``doc`` and ``before`` agree once their texts (children's included) are
+    left out: what neighbours may read. Compared in place, without copies."""
     kind = KINDS.get(doc.get("kind"))  # type: ignore[arg-type]
-    child_keys = {c.key for c in kind.children} if kind else set()
-    for key, value in doc.items():
+    child_keys = _CHILD_KEYS.get(kind.name, ()) if kind else ()
+    for key in doc.keys() | before.keys():
         if key in _TEXTS:
             continue
-        if key in child_keys and isinstance(value, Mapping):
-            value = {
-                crid: {k: v for k, v in child.items() if k not in _TEXTS}
-                if isinstance(child, Mapping)
-                else child
-                for crid, child in value.items()
-            }
-        out[key] = value
-    return out
+        value, old = doc.get(key, _ABSENT), before.get(key, _ABSENT)
+        if value is old or value == old:
+            continue
+        if not (key in child_keys and isinstance(value, Mapping) and isinstance(old, Mapping)):
+            return False
+        if value.keys() != old.keys():
+            return False
+        for crid, child in value.items():
+            was = old[crid]
+            if child == was:
+                continue
+            if not (isinstance(child, Mapping) and isinstance(was, Mapping)):
+                return False
+            for k in child.keys() | was.keys():
+                if k not in _TEXTS and child.get(k, _ABSENT) != was.get(k, _ABSENT):
+                    return False
+    return True
+
+
+_ABSENT = object()
+_CHILD_KEYS = {name: frozenset(c.key for c in k.children) for name, k in KINDS.items()}
 
 
 def _matters(doc: Doc | None, before: Doc | None) -> bool:
     """Whether the change from ``before`` to ``doc`` can matter to another document."""
     if doc is None or before is None:
         return True
-    return doc is not before and _facet(doc) != _facet(before)
+    return doc is not before and not _same_facet(doc, before)
 
 
 def validate(

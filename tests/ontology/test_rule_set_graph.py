@@ -157,3 +157,27 @@ def test_the_checked_neighbourhood_is_read_in_bulk():
     many, many_checked = _queries_to_validate_a_change_with_dependents(10)
     assert (few_checked, many_checked) == (1 + 2 * 2, 1 + 2 * 10)  # target, links, sources
     assert many == few, (few, many)
+
+
+def test_only_a_change_neighbours_can_read_re_checks_them():
+    """A change of texts alone (the document's or a child's) matters to no neighbour; a
+    change of anything else, a key added or removed, or a child added, does."""
+    from ontology.rule_set import _matters
+
+    prop = {"apiName": "a", "baseType": "string", "description": "x", "displayName": "A"}
+    doc = {"kind": "objectType", "apiName": "T", "description": "d", "properties": {"p": prop}}
+
+    def changed(**over):
+        return {**doc, **over}
+
+    def with_prop(**over):
+        return changed(properties={"p": {**prop, **over}})
+
+    assert not _matters(changed(description="other"), doc)
+    assert not _matters(with_prop(description="other", displayName="B"), doc)
+    assert _matters(with_prop(baseType="integer"), doc)
+    assert _matters(with_prop(valueType="v"), doc)
+    assert _matters(changed(properties={"p": prop, "q": prop}), doc)
+    assert _matters(changed(status="DEPRECATED"), doc)
+    assert _matters({k: v for k, v in doc.items() if k != "description"} | {"x": 1}, doc)
+    assert _matters(None, doc) and _matters(doc, None)
