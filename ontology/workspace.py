@@ -34,7 +34,9 @@ def apply(
     versioning reports as 409) documents that would break the rule set; nothing is
     written then. ``before``: what the rows hold now (see :func:`write`). ``checked``:
     the caller has run the rule set over the whole tree these changes make, in this
-    transaction with the branch locked (a bundle import), so it is not run again."""
+    transaction with the branch locked (a bundle import; a merge landed by
+    ``versioning.merging.land``, whose policy validated the merged tree), so it is not run
+    again."""
     if not changes:
         return
     if not checked:
@@ -61,8 +63,10 @@ class OntologyWorkspace:
         branch,
         changes: Mapping[str, Document | None],
         before: Mapping[str, Document | None] | None = None,
+        *,
+        checked: bool = False,
     ) -> None:
-        apply(branch, changes, before)
+        apply(branch, changes, before, checked=checked)
 
     def copy_rows(self, source, target) -> None:
         copy_rows(source, target)

@@ -110,13 +110,18 @@ def stored_encoding(result: MergeResult, theirs: store.TreeView) -> dict[str, tu
 
 
 def apply_merged(
-    branch: Branch, changes: Mapping[str, Document | None], head: Mapping[str, Document]
+    branch: Branch,
+    changes: Mapping[str, Document | None],
+    head: Mapping[str, Document],
+    *,
+    checked: bool = False,
 ) -> None:
     """Write ``changes`` onto a clean branch's rows; ``head`` (its head tree) tells the
-    workspace what the rows hold, so it skips children that did not change."""
+    workspace what the rows hold, so it skips children that did not change. ``checked``:
+    the rule set has passed the tree these changes make (see :func:`land`)."""
     before = {rid: head.get(rid) for rid in changes}
     try:
-        get_workspace().apply(branch, changes, before)
+        get_workspace().apply(branch, changes, before, checked=checked)
     except ValueError as exc:
         raise InvalidStateError(f"The merged ontology cannot be written: {exc}") from exc
 
@@ -139,7 +144,11 @@ def land(
     ``{count}`` their number) and, when ``nothing`` is given, a merge that changes nothing
     (:class:`NothingToCommitError` with that message); then writes the merged documents
     onto the branch's rows and the commit (a merge commit when ``merge_parent`` is given).
-    Documents taken from ``theirs`` as stored are not encoded and hashed again."""
+    Documents taken from ``theirs`` as stored are not encoded and hashed again.
+
+    The rule set is not run a second time over the rows: a merge validated by the policy
+    (``result.validated``) checked the very tree written here (the branch is clean and
+    locked, so its rows are ``ours``), and any violation was a BLOCK refused above."""
     unresolved = [c.to_dict() for c in result.conflicts if not c.resolved]
     if unresolved:
         raise UnresolvedConflictsError(
@@ -147,7 +156,7 @@ def land(
         )
     if nothing is not None and not result.tree_changes:
         raise NothingToCommitError(nothing)
-    apply_merged(branch, result.tree_changes, ours)
+    apply_merged(branch, result.tree_changes, ours, checked=result.validated)
     return write_commit(
         branch,
         changes=result.tree_changes,

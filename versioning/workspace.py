@@ -25,11 +25,15 @@ class Workspace(Protocol):
         branch: Any,
         changes: Mapping[str, Document | None],
         before: Mapping[str, Document | None] | None = None,
+        *,
+        checked: bool = False,
     ) -> None:
         """Make the branch's rows match ``changes`` (``None`` deletes the entity).
 
         ``before``, when given, is what the rows hold now (a clean branch's head documents
-        of the same rids): parts equal in both may be left untouched."""
+        of the same rids): parts equal in both may be left untouched. ``checked``: the
+        policy's ``validate_tree`` already passed the tree these changes make over those
+        rows, so the workspace need not check it again."""
 
     def copy_rows(self, source: Any, target: Any) -> None:
         """Copy every row of ``source`` to the empty ``target`` in set-based statements."""

@@ -167,6 +167,8 @@ class MergeResult:
     conflicts: list[Conflict]
     view: MergedView
     changed: frozenset[str] = field(default_factory=frozenset)
+    #: the policy's ``validate_tree`` checked the merged tree (its problems are BLOCKs)
+    validated: bool = False
 
     @property
     def can_merge(self) -> bool:
@@ -252,7 +254,7 @@ def merge3(
                     message=problem.message,
                 )
             )
-    return MergeResult(tree_changes, conflicts, view, frozenset(rids))
+    return MergeResult(tree_changes, conflicts, view, frozenset(rids), policy is not None)
 
 
 def _get(tree: Tree, rid: str) -> Any:
