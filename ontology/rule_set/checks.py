@@ -113,36 +113,44 @@ class _Check:
 
     # --- shared pieces -----------------------------------------------------------------
 
-    def name(self, path: Path, name: Any, case: str) -> Iterator[Violation]:
+    # The pieces below run for every property of every checked document: they return
+    # lists (nearly always empty), not generators, which cost more to make than the check.
+
+    def name(self, path: Path, name: Any, case: str) -> list[Violation]:
         if not isinstance(name, str):
-            yield self.v(path, "api-name", "An API name is required.")
-            return
-        for message in rules.check_api_name(name, case):
-            yield self.v(path, "api-name", message)
+            return [self.v(path, "api-name", "An API name is required.")]
+        return [self.v(path, "api-name", m) for m in rules.check_api_name(name, case)]
 
-    def choice(self, path: Path, value: Any, allowed: frozenset[str]) -> Iterator[Violation]:
-        if value not in allowed:
-            yield self.v(path, "choice", f"{value!r} is not one of {', '.join(sorted(allowed))}.")
+    def choice(self, path: Path, value: Any, allowed: frozenset[str]) -> list[Violation]:
+        if value in allowed:
+            return []
+        return [self.v(path, "choice", f"{value!r} is not one of {', '.join(sorted(allowed))}.")]
 
-    def status(self, at: Path, doc: Doc) -> Iterator[Violation]:
-        yield from self.choice((*at, "status"), doc.get("status"), _STATUSES)
-        if doc.get("status") != Status.DEPRECATED:
-            return
+    def status(self, at: Path, doc: Doc) -> list[Violation]:
+        status = doc.get("status")
+        out = self.choice((*at, "status"), status, _STATUSES)
+        if status != Status.DEPRECATED:
+            return out
         dep = doc.get("deprecation") if isinstance(doc.get("deprecation"), Mapping) else {}
         if not str(dep.get("message") or "").strip():
-            yield self.v(
-                (*at, "deprecation", "message"),
-                "deprecation",
-                "A deprecated entity needs a deprecation message.",
+            out.append(
+                self.v(
+                    (*at, "deprecation", "message"),
+                    "deprecation",
+                    "A deprecated entity needs a deprecation message.",
+                )
             )
         try:
             dt.date.fromisoformat(str(dep.get("deadline")))
         except ValueError:
-            yield self.v(
-                (*at, "deprecation", "deadline"),
-                "deprecation",
-                "A deprecated entity needs a deadline (YYYY-MM-DD).",
+            out.append(
+                self.v(
+                    (*at, "deprecation", "deadline"),
+                    "deprecation",
+                    "A deprecated entity needs a deadline (YYYY-MM-DD).",
+                )
             )
+        return out
 
     def references(self) -> Iterator[Violation]:
         """Every reference to another top-level document names one of the right kind."""
@@ -177,31 +185,35 @@ class _Check:
                 )
             seen.setdefault(lowered, crid)
 
-    def typed(self, at: Path, holder: Doc, *, shared: bool = False) -> Iterator[Violation]:
+    def typed(self, at: Path, holder: Doc, *, shared: bool = False) -> list[Violation]:
         """Base type, array item type, value type and struct type as one consistent whole."""
         base, item = holder.get("baseType"), holder.get("itemType") or None
-        yield from self.choice((*at, "baseType"), base, _BASE_TYPES)
+        out = self.choice((*at, "baseType"), base, _BASE_TYPES)
         if item is not None:
-            yield from self.choice((*at, "itemType"), item, _ITEM_TYPES)
+            out += self.choice((*at, "itemType"), item, _ITEM_TYPES)
         shape = rules.check_type_shape(base, item, holder.get("structType") is not None)
         for name, messages in shape.items():
             key = {"item_type": "itemType", "struct_type": "structType"}[name]
-            for message in messages:
-                yield self.v((*at, key), "type-shape", message)
-        yield from self.value_type_match(at, holder)
+            out += [self.v((*at, key), "type-shape", message) for message in messages]
+        if holder.get("valueType"):
+            out += self.value_type_match(at, holder)
+        return out
 
-    def value_type_match(self, at: Path, holder: Doc) -> Iterator[Violation]:
+    def value_type_match(self, at: Path, holder: Doc) -> list[Violation]:
         """A property's, shared property's or struct field's value type is of its type."""
         base, item = holder.get("baseType"), holder.get("itemType") or None
         vt = self.graph.get(holder.get("valueType")) if holder.get("valueType") else None
         matches = vt is None or vt.get("kind") != "valueType"
         if not matches and (vt.get("baseType"), vt.get("itemType") or None) != (base, item):
-            yield self.v(
-                (*at, "valueType"),
-                "value-type-match",
-                f"The value type {_shown(vt)} is of type {_label(vt)}, "
-                f"but this is {_label(holder)}.",
-            )
+            return [
+                self.v(
+                    (*at, "valueType"),
+                    "value-type-match",
+                    f"The value type {_shown(vt)} is of type {_label(vt)}, "
+                    f"but this is {_label(holder)}.",
+                )
+            ]
+        return []
 
     # --- per kind ----------------------------------------------------------------------
 
@@ -240,9 +252,11 @@ class _Check:
         yield from self.typed((), self.doc)
         yield from self.examples((), self.doc)
 
-    def examples(self, at: Path, holder: Doc) -> Iterator[Violation]:
-        for message in rules.check_examples(holder.get("examples", [])):
-            yield self.v((*at, "examples"), "examples", message)
+    def examples(self, at: Path, holder: Doc) -> list[Violation]:
+        examples = holder.get("examples", [])
+        if type(examples) is list and not examples:  # the common case: nothing to check
+            return []
+        return [self.v((*at, "examples"), "examples", m) for m in rules.check_examples(examples)]
 
     def check_interface(self) -> Iterator[Violation]:
         doc = self.doc
