@@ -239,7 +239,8 @@ def merge3(
     view = MergedView(ours, tree_changes)
     conflicts = merger.conflicts
     if policy is not None:
-        for problem in policy.validate_tree(view, frozenset(rids)):
+        # what the merge changes on ours (the target, valid), with what refers to it
+        for problem in policy.validate_tree(view, frozenset(tree_changes)):
             doc = view.get(problem.rid) or _get(ours, problem.rid) or _get(base, problem.rid)
             doc = doc or {}
             conflicts.append(

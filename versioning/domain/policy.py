@@ -84,6 +84,8 @@ class Policy(Protocol):
     def validate_tree(self, tree: Any, changed: Set[str]) -> list[Problem]:
         """Problems of the merged tree (a :class:`~versioning.domain.merge.MergedView`).
 
-        ``changed`` holds the rids the merge touched; the check should cost in proportion
-        to them and to what references them, not to the whole tree.
+        ``changed`` holds the rids whose merged document differs from ours' (the target's,
+        which was valid): the check should cost in proportion to them and to what
+        references them, not to the whole tree. A rid either side changed but the merge
+        leaves as ours has it is not in ``changed``: it lands nothing new.
         """

@@ -257,7 +257,7 @@ class StubPolicy:
         return [
             Problem(rid, ("description",), "rule_violation", "bad description")
             for rid in changed
-            if rid in tree and tree[rid]["description"] == "bad"
+            if rid in tree and tree[rid]["description"] in ("bad", "ours, bad")
         ]
 
 
@@ -273,19 +273,23 @@ def test_strategy_resolution_is_warn_and_can_be_overridden():
     assert tree["ot1"]["properties"]["p1"]["position"] == 3
 
 
-def test_policy_problems_are_block_and_validation_gets_the_changed_rids():
-    ours = {**BASE, "ot1": with_changes(FLIGHT, description="bad")}
+def test_policy_problems_are_block_and_validation_gets_what_the_merge_changes():
+    """The policy checks the documents the merge changes on ours (with the view to read
+    their neighbours from): a problem there is a BLOCK. A document only ours changed lands
+    nothing new and is not checked again: it was checked when it was written on ours."""
+    ours = {**BASE, "ot1": with_changes(FLIGHT, description="ours, bad")}
+    theirs = {**BASE, "ot2": with_changes(PLANE, description="bad")}
     policy = StubPolicy()
-    result = merge3(BASE, ours, {**BASE, "ot2": with_changes(PLANE, icon="x")}, policy)
+    result = merge3(BASE, ours, theirs, policy)
     conflict = only(result)
     assert (conflict.severity, conflict.kind, conflict.rid) == (
         Severity.BLOCK,
         "rule_violation",
-        "ot1",
+        "ot2",
     )
-    assert not result.can_merge
+    assert not result.can_merge and result.validated
     view, changed = policy.validated
-    assert changed == {"ot1", "ot2"} and view["ot2"]["icon"] == "x"
+    assert changed == {"ot2"} and view["ot1"]["description"] == "ours, bad"
 
 
 def test_changed_restricts_the_walk():

@@ -322,7 +322,8 @@ def test_primary_key_property_removed():
 
 
 def test_reference_to_an_entity_of_the_wrong_kind():
-    result, _ = merge({"ot2": with_prop(PLANE, "q1", valueType="st1")}, {})
+    # the change the merge brings (theirs); ours' own documents were checked on ours
+    result, _ = merge({}, {"ot2": with_prop(PLANE, "q1", valueType="st1")})
     assert conflicts(result, Severity.BLOCK) == [
         ("ot2", ("properties", "q1", "valueType"), "dangling_reference")
     ]
