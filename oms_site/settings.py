@@ -185,6 +185,14 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# sessions: read from the shared cache, written through to the database (one query less
+# on every signed-in request); a per-process cache would let a worker keep a session
+# another worker ended, so without Redis they stay in the database alone
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # --- Celery ---------------------------------------------------------------------------
 _celery_fs = VAR_DIR / "celery"
