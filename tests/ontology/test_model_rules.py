@@ -196,6 +196,19 @@ def test_value_type_must_match_property_type(dev):
     services.save(prop, system=True)
 
 
+def test_a_reference_to_a_row_of_another_branch_is_the_rows_own_rule(dev):
+    """Documents name rids, which every branch shares: only the row sees the branch."""
+    other = BranchFactory(name="other")
+    ot = ObjectTypeFactory(branch=dev)
+    prop = PropertyFactory.build(
+        object_type=ot, branch=dev, api_name="seats", value_type=ValueTypeFactory(branch=other)
+    )
+    assert "another branch" in rule_errors_of(prop)["value_type"][0]
+    ot.status, ot.deprecation_message, ot.deprecation_deadline = "DEPRECATED", "m", "2030-01-01"
+    ot.replaced_by = ObjectTypeFactory(branch=other)
+    assert "another branch" in rule_errors_of(ot)["replaced_by"][0]
+
+
 def test_value_type_constraints_must_fit_base_type(dev):
     vt = ValueType(
         branch=dev,
