@@ -1,8 +1,9 @@
 """The ontology's rule set, as pure functions over plain values.
 
-One rule set serves model validation (``Model.clean``), admin forms (which call
-``full_clean``) and API serializers (which call the services, which call ``full_clean``).
-Each check returns error messages; callers attach them to the field at fault.
+The checks of the rule set over documents (:mod:`ontology.rule_set`), which every door
+that writes an ontology ends in (admin, API, merge, bundle import); a model's ``clean()``
+calls the few a row must pass before it is written (docs/documents.md, "Rules of a
+row"). Each check returns error messages; callers attach them to the field at fault.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Each runs in one transaction: check who may write (``check_write``: the branch is
 editable, and an acting user has the model permission and the right to edit the branch),
-validate with the rule set (``full_clean``), write the rows, mark the top-level entity in
-the branch's working changes, and publish the change event through the outbox. Admin, API,
-management commands and tasks all call these.
+check the row (``full_clean``: its fields and its row-local rules), write the rows, run
+the rule set over the documents written (at once, or when the ``change_set`` closes),
+mark the top-level entity in the branch's working changes, and publish the change event
+through the outbox. Admin, API, management commands and tasks all call these.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextvars
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 import events
@@ -37,7 +38,8 @@ from .models import (
 )
 from .rule_set.rows import RuleViolation, ensure_valid
 from .rule_set.rows import as_validation_error as rule_violation_error
-from .rules import check_struct_field_count
+from .rules import check_primary_key_type, check_struct_field_count
+from .services_errors import by_place, prefixed, write_row
 
 UNSET: Any = object()
 
@@ -211,16 +213,6 @@ def _change_event(
     )
 
 
-def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
-    if not hasattr(error, "error_dict"):
-        return ValidationError({prefix: error.messages})
-    out = {}
-    for name, errs in error.error_dict.items():
-        key = prefix if name == NON_FIELD_ERRORS else f"{prefix}.{name}"
-        out[key] = errs
-    return ValidationError(out)
-
-
 # --- generic single-row writes ---------------------------------------------------------
 
 
@@ -235,7 +227,7 @@ def save(row: models.Model, *, user=None, system: bool = False) -> list[str]:
         count_errors = check_struct_field_count(top.fields.count() + 1)
         if count_errors:
             raise ValidationError({"struct_type": count_errors})
-    row.save()
+    write_row(row)
     if top is not row:
         top.refresh_from_db()
         top.full_clean()
@@ -286,8 +278,12 @@ def delete(row: models.Model, *, user=None, system: bool = False) -> None:
 
 
 def warnings_for(top: models.Model) -> list[str]:
-    if isinstance(top, ObjectType):
-        return top.key_errors()[1]
+    """Rule warnings (not errors) of a top-level row: a primary key of a type that makes a
+    poor key (``rules.check_primary_key_type``; its errors are the rule set's)."""
+    if isinstance(top, ObjectType) and top.primary_key_id:
+        key = top.primary_key
+        if key.object_type_id == top.pk:
+            return check_primary_key_type(key.base_type, key.item_type)[1]
     return []
 
 
@@ -344,13 +340,12 @@ def _sync_children(
                     f"'{gone}' cannot be removed: still used by {', '.join(users)}.", field=prefix
                 )
             gone.delete()
-    # free the names of renamed children before validating (case-insensitive uniqueness)
     for index, child in enumerate(kept):
         try:
             child.full_clean(exclude=[fk_name])
+            write_row(child)
         except ValidationError as exc:
-            raise _prefixed(exc, f"{prefix}.{index}") from None
-        child.save()
+            raise prefixed(exc, f"{prefix}.{index}") from None
     return kept
 
 
@@ -399,45 +394,31 @@ def save_object_type(
     ``primary_key`` and ``title_property`` name properties by api name.
     """
     ot = instance or ObjectType(branch=branch)
+    kept = None
     if ot.branch_id == branch.pk:
         ot.branch = branch  # the caller read it: validating the row needs no query for it
     check_write(user, branch, _action_perm(ot, ot, "save"), system=system)
     before = stored_document(ot)
     _assign(ot, values)
-    # the key and status rules depend on the properties: checked once they are final
-    ot.defer_child_checks = True
-    try:
-        ot.full_clean(exclude=["primary_key", "title_property"])
-    finally:
-        ot.defer_child_checks = False
-    ot.save()
+    # the keys are chosen below, among the properties once they are final
+    ot.full_clean(exclude=["primary_key", "title_property"])
+    write_row(ot)
     if properties is not None:
         if ot.status == "EXPERIMENTAL":
             for item in properties:
                 item.setdefault("status", "EXPERIMENTAL")
-        _sync_children(ot, Property, "object_type", properties, "properties")
+        kept = _sync_children(ot, Property, "object_type", properties, "properties")
     keys_before = (ot.primary_key_id, ot.title_property_id)
     _choose_keys(ot, properties is not None, primary_key, title_property)
     if interfaces is not None:
         ot.interfaces.set(interfaces)
-    missing = ot.missing_interface_properties()
-    if missing:
-        raise ValidationError(
-            {
-                "interfaces": [
-                    f"Implementing '{name}' needs properties using the shared properties: "
-                    f"{', '.join(props)}."
-                    for name, props in missing.items()
-                ]
-            }
-        )
-    child_errors, warnings = ot.child_errors()
-    if child_errors:
-        raise ValidationError(child_errors)
     if (ot.primary_key_id, ot.title_property_id) != keys_before:
         ot.save(update_fields=["primary_key", "title_property", "updated_at"])
-    record_written(branch, ot, before, user)
-    return ot, warnings
+    # the keys' types, the interfaces' shared properties, an experimental object type's
+    # properties: the rule set's, over the document as written
+    with by_place({"properties": kept, "interfaces": interfaces}):
+        record_written(branch, ot, before, user)
+    return ot, warnings_for(ot)
 
 
 @transaction.atomic
@@ -451,21 +432,23 @@ def save_struct_type(
     system: bool = False,
 ) -> StructType:
     st = instance or StructType(branch=branch)
+    kept = None
     check_write(user, branch, _action_perm(st, st, "save"), system=system)
     before = stored_document(st)
     if st.pk is None and fields is None:
         raise ValidationError({"fields": check_struct_field_count(0)})
     _assign(st, values)
     st.full_clean()
-    st.save()
+    write_row(st)
     if fields is not None:
         count_errors = check_struct_field_count(len(fields))
         if count_errors:
             raise ValidationError({"fields": count_errors})
         for position, item in enumerate(fields):
             item.setdefault("position", position)
-        _sync_children(st, StructField, "struct_type", fields, "fields")
-    record_written(branch, st, before, user)
+        kept = _sync_children(st, StructField, "struct_type", fields, "fields")
+    with by_place({"fields": kept}):
+        record_written(branch, st, before, user)
     return st
 
 
@@ -525,11 +508,12 @@ def save_interface(
     system: bool = False,
 ) -> Interface:
     iface = instance or Interface(branch=branch)
+    kept = None
     check_write(user, branch, _action_perm(iface, iface, "save"), system=system)
     before = stored_document(iface)
     _assign(iface, values)
     iface.full_clean()
-    iface.save()
+    write_row(iface)
     if extends is not None:
         if any(e.pk == iface.pk for e in extends):
             raise ValidationError({"extends": ["An interface cannot extend itself."]})
@@ -539,14 +523,15 @@ def save_interface(
     if properties is not None:
         iface.properties.set(properties)
     if link_constraints is not None:
-        _sync_children(
+        kept = _sync_children(
             iface, InterfaceLinkConstraint, "interface", link_constraints, "link_constraints"
         )
     if extends is not None or properties is not None:
         broken = _implementers_lacking(branch, iface)
         if broken:
             raise ValidationError({"properties": broken})
-    record_written(branch, iface, before, user)
+    with by_place({"linkConstraints": kept, "extends": extends, "properties": properties}):
+        record_written(branch, iface, before, user)
     return iface
 
 

@@ -1,20 +1,20 @@
 """Branch-scoped admin classes whose writes go through :mod:`ontology.services`.
 
 - Querysets and foreign-key choices are limited to the steward's selected branch; new rows
-  get that branch before validation, so the models' rules (``clean()``) run on the form.
+  get that branch before validation, so the models' row-local rules (``clean()``) run on
+  the form.
 - On a protected or archived branch, or one the user may not edit (no model-wide or
   per-branch ``versioning.edit_branch``), the ontology is read-only.
 - ``save_model``/``save_related``/``delete_model``/``delete_queryset`` call the services,
-  which mark the branch's working change and publish the event. A rule that only a
-  service can check (it needs the saved children) rolls the whole save back and the form
-  is shown again with the message on the field at fault and the steward's input kept.
+  which mark the branch's working change and publish the event. A refusal of the rule set
+  (over the documents the save wrote, when its change set closes) or of a service rolls
+  the whole save back and the form is shown again with the steward's input kept, each
+  message on the field at fault of the row it is about, an inline row's included
+  (:mod:`ontology.admin.errors`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
-from collections.abc import Iterator
 from typing import Any
 
 from django import forms
@@ -36,6 +36,14 @@ from ..documents import document_version
 from ..exceptions import DomainError
 from . import bulk
 from .branching import is_editable, twin, user_may_edit
+from .errors import (
+    ServiceRejected,
+    as_validation_error,
+    attach_errors,
+    field_label,
+    model_field,
+    rejected_as_form_errors,
+)
 from .marks import BranchMarksMixin
 
 BADGE_CLASSES = {
@@ -51,76 +59,6 @@ def badge(text: str, css: str = "") -> str:
 
 def status_badge(row: Any) -> str:
     return badge(row.get_status_display(), BADGE_CLASSES.get(row.status, ""))
-
-
-def _label(form: forms.BaseForm, field: str) -> str:
-    model = form._meta.model
-    try:
-        return str(model._meta.get_field(field).verbose_name).capitalize()
-    except Exception:  # not a model field: a service's own key such as "fields"
-        return field.replace("_", " ").capitalize()
-
-
-def model_field(path: str) -> str:
-    """The model field a rule-set error's document path (in its own entity) is about:
-    ``replacedBy`` -> ``replaced_by``, ``deprecation.message`` -> ``deprecation_message``,
-    ``sourceSide.apiName`` -> ``source_api_name`` (the rows' names of the documents'
-    keys, docs/documents.md)."""
-    parts = (re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", p).lower() for p in path.split("."))
-    return "_".join(p.removesuffix("_side") for p in parts)
-
-
-def attach_errors(
-    form: forms.BaseForm, error: ValidationError, aliases: dict[str, str] | None = None
-) -> None:
-    """Put a ValidationError's messages on the form: on the field at fault when the form
-    shows it (a model field, or the field of a rule set's document path), else as a form
-    error naming the field."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for field, errors in error.error_dict.items():
-        target = (aliases or {}).get(field, field)
-        if target not in form.fields and field != NON_FIELD_ERRORS:
-            mapped = model_field(field)
-            target = (aliases or {}).get(mapped, mapped)
-            if target not in form.fields:
-                target = field
-        texts = [m for e in errors for m in e.messages]
-        if target in form.fields and target not in form.errors:
-            form.add_error(target, texts)
-        elif target in form.fields:
-            form.errors[target].extend(texts)
-        elif field == NON_FIELD_ERRORS:
-            form.add_error(None, texts)
-        else:
-            form.add_error(None, [f"{_label(form, field)}: {t}" for t in texts])
-
-
-def as_validation_error(exc: Exception) -> ValidationError:
-    if isinstance(exc, ValidationError):
-        return exc
-    field = getattr(exc, "field", None)
-    return ValidationError({field: [str(exc)]} if field else [str(exc)])
-
-
-class ServiceRejected(Exception):
-    """A service refused a save after the forms validated; ``inline`` = (prefix, index)."""
-
-    def __init__(self, error: ValidationError, inline: tuple[str, int] | None = None):
-        super().__init__(str(error))
-        self.error = error
-        self.inline = inline
-
-
-@contextlib.contextmanager
-def _rejected_as_form_errors() -> Iterator[None]:
-    """A refusal raised as a change set closes (the rule set over every row the save wrote:
-    a dependent it breaks, say) is shown on the form like a service's, not a 500."""
-    try:
-        yield
-    except (ValidationError, DomainError) as exc:
-        raise ServiceRejected(as_validation_error(exc)) from exc
 
 
 class BranchFormMixin:
@@ -144,7 +82,7 @@ class BranchFormMixin:
                     kept.setdefault(field, []).extend(errs)
                 else:
                     kept.setdefault(NON_FIELD_ERRORS, []).extend(
-                        f"{_label(self, field)}: {m}" for e in errs for m in e.messages
+                        f"{field_label(self, field)}: {m}" for e in errs for m in e.messages
                     )
             errors = ValidationError(kept)
         super()._update_errors(errors)
@@ -154,9 +92,11 @@ class BranchFormMixin:
         self._check_version()
         rejected = self.oms_rejected
         if rejected is not None:
-            if rejected.inline is None:
-                attach_errors(self, rejected.error, self.error_aliases)
-            else:
+            routed = rejected.routed()
+            own = routed.pop(None, None)
+            if own:
+                attach_errors(self, ValidationError(own), self.error_aliases)
+            if routed:
                 self.add_error(None, "The changes were not saved: see the errors below.")
         return cleaned
 
@@ -213,12 +153,17 @@ class BranchFormSetMixin:
                         f"'{form.instance}' cannot be removed: still used by {', '.join(users)}."
                     )
         rejected = self.oms_rejected
-        if rejected is not None and rejected.inline and rejected.inline[0] == self.prefix:
-            index = rejected.inline[1]
-            if index < len(self.forms):
-                attach_errors(self.forms[index], rejected.error)
+        for target, errors in (rejected.routed() if rejected else {}).items():
+            if target is None or target[0] != self.prefix:
+                continue
+            if target[1] < len(self.forms):
+                attach_errors(self.forms[target[1]], ValidationError(errors))
             else:
-                refused.extend(rejected.error.messages)
+                refused.extend(
+                    m if path == NON_FIELD_ERRORS else f"{path}: {m}"
+                    for path, texts in errors.items()
+                    for m in texts
+                )
         if refused:
             raise ValidationError(refused)
 
@@ -390,13 +335,16 @@ class BranchScopedAdmin(BranchMarksMixin, BranchPermissionsMixin, admin.ModelAdm
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "oms_version": self.entity_version(object_id)}
+        request._oms_rows = {}  # rid -> its form, of each row the save writes
         try:
             # one steward save = one event per entity, however many inline rows it wrote;
             # the rule set runs over them all when the change set closes
-            with _rejected_as_form_errors(), services.change_set():
+            with rejected_as_form_errors(), services.change_set():
                 return super().changeform_view(request, object_id, form_url, extra_context)
         except ServiceRejected as rejected:
-            # the save was rolled back; show the form again with the refusal on it
+            # the save was rolled back; show the form again with the refusal on it, each
+            # message on the form of the row it is about
+            rejected.rows = request._oms_rows
             request._oms_rejected = rejected
             return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -407,6 +355,9 @@ class BranchScopedAdmin(BranchMarksMixin, BranchPermissionsMixin, admin.ModelAdm
 
     def save_model(self, request, obj, form, change) -> None:
         obj.branch = current_branch(request)
+        rows = getattr(request, "_oms_rows", {})
+        # the page's own row, and the entity it belongs to (a child's page: its parent)
+        rows[str(obj.rid)] = rows[str(services.top_level(obj).rid)] = None
         self.service_save(request, obj)
 
     def service_save(self, request, row, inline: tuple[str, int] | None = None) -> None:
@@ -429,8 +380,14 @@ class BranchScopedAdmin(BranchMarksMixin, BranchPermissionsMixin, admin.ModelAdm
         parent = form.instance
         deleted = [f.instance for f in formset.deleted_forms if f.instance.pk]
         changed, added, updated = [], [], []
+        rows = getattr(request, "_oms_rows", {})
         for index, child_form in enumerate(formset.forms):
-            if child_form in formset.deleted_forms or not child_form.has_changed():
+            if child_form in formset.deleted_forms:
+                continue
+            # the rid a new row got here is not the one its form gets when the page is
+            # shown again: a refusal finds the row's form by its place in the formset
+            rows[str(child_form.instance.rid)] = (formset.prefix, index)
+            if not child_form.has_changed():
                 continue
             child = child_form.save(commit=False)
             setattr(child, formset.fk.name, parent)
@@ -552,6 +509,8 @@ __all__ = [
     "BranchScopedAdmin",
     "ChildInline",
     "ServiceRejected",
+    "as_validation_error",
+    "model_field",
     "badge",
     "status_badge",
 ]

@@ -1,8 +1,9 @@
 """The ontology vocabulary: every row belongs to a branch and has a stable ``rid``.
 
-Rules live in :mod:`ontology.rules`; ``clean()`` applies them so that admin forms,
-services and API serializers all report the same messages on the same fields.
-Writes go through :mod:`ontology.services`.
+Rules live in the rule set over documents (:mod:`ontology.rule_set`, built on
+:mod:`ontology.rules`); a model's ``clean()`` keeps only what a row alone can say (a
+reference to another branch's row, docs/documents.md). Writes go through
+:mod:`ontology.services`.
 
 By domain: :mod:`.base` (what every row shares), :mod:`.schema_types` (value types, struct
 types and fields, shared properties), :mod:`.interfaces`, :mod:`.object_types` (with their

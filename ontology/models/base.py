@@ -53,40 +53,11 @@ class BranchScoped(models.Model):
         super().full_clean(exclude, validate_unique, validate_constraints)
 
     def validate_constraints(self, exclude=None):
-        # Case-insensitive uniqueness is checked in clean() with a message on api_name;
-        # the database constraints stay as the safety net under concurrent writes.
+        # Not Django's copies of the database constraints (a query each): a taken api name
+        # is refused by its unique index as the row is written (reported on api_name by
+        # ontology.services_errors.write_row), a link end's kind by LinkType.clean
+        # (rules.check_link_end, the rule set's own function).
         return None
-
-    def unique_scope(self) -> models.QuerySet | None:
-        """Rows whose api names must differ from this one's (case-insensitively)."""
-        return type(self)._default_manager.filter(branch_id=self.branch_id)
-
-    def clean(self) -> None:
-        errors: dict[str, list[str]] = {}
-        api_name = getattr(self, "api_name", None)
-        if api_name is not None:
-            errors["api_name"] = rules.check_api_name(api_name, self.api_name_case)
-            scope = self.unique_scope()
-            taken = (
-                not errors["api_name"]
-                and scope is not None
-                and self.branch_id
-                and scope.alias(lower_name=Lower("api_name"))
-                .filter(lower_name=api_name.lower())
-                .exclude(pk=self.pk)
-                .exists()
-            )
-            if taken:
-                raise ValidationError(
-                    {
-                        "api_name": ValidationError(
-                            f"The API name '{api_name}' is already used by another "
-                            f"{self._meta.verbose_name} on this branch.",
-                            code="duplicate",
-                        )
-                    }
-                )
-        _raise(errors)
 
 
 def where_set(prefix: str, *fields: str) -> list[models.Index]:
@@ -115,32 +86,17 @@ class StatusFields(models.Model):
     class Meta:
         abstract = True
 
-    def status_errors(self) -> dict[str, list[str]]:
-        errors: dict[str, list[str]] = {}
-        if self.status == Status.DEPRECATED:
-            if not self.deprecation_message.strip():
-                errors["deprecation_message"] = ["A deprecated entity needs a deprecation message."]
-            if not self.deprecation_deadline:
-                errors["deprecation_deadline"] = ["A deprecated entity needs a deadline."]
-        return errors
 
-
-def value_type_errors(row) -> dict[str, list[str]]:
-    """A typed row's value type (property, shared property, struct field): on its branch,
-    and of the row's own type."""
-    if not row.value_type_id:
-        return {}
-    vt = row.value_type
-    if vt.branch_id != row.branch_id:
-        return {"value_type": ["The value type belongs to another branch."]}
-    if (vt.base_type, vt.item_type or "") != (row.base_type, row.item_type or ""):
-        return {
-            "value_type": [
-                f"The value type '{vt.api_name}' is of type {vt.type_label}, "
-                f"but this is {row.type_label}."
-            ]
-        }
-    return {}
+def other_branch_errors(row, *fields: str) -> dict[str, list[str]]:
+    """References of ``row`` (``fields``) to a row of another branch: documents name rids,
+    which every branch shares, so only the row can say it (docs/documents.md)."""
+    errors: dict[str, list[str]] = {}
+    for field in fields:
+        if getattr(row, f"{field}_id"):
+            other = getattr(row, field)
+            if other.branch_id != row.branch_id:
+                errors[field] = [f"The {other._meta.verbose_name} belongs to another branch."]
+    return errors
 
 
 def stored_examples(examples: list[str] | None, pii: bool) -> list[str]:
@@ -167,6 +123,10 @@ class ExampleFields(models.Model):
         super().save(*args, **kwargs)
 
     def example_errors(self) -> dict[str, list[str]]:
+        """Checked on the row as well as by the rule set (``examples``, the same function):
+        saving the row turns a PII row's examples into tokens, which needs a list of
+        texts, before the rule set reads the document; and only the rows know whether a
+        token names a stored value."""
         errors = rules.check_examples(self.examples)
         if not errors:
             errors = [f"{tok} names no protected value." for tok in unknown_tokens(self.examples)]
@@ -206,13 +166,5 @@ class TypedFields(models.Model):
             return f"array<{self.item_type}>"
         return self.base_type
 
-    def type_errors(self) -> dict[str, list[str]]:
-        errors = rules.check_type_shape(
-            self.base_type, self.item_type or None, bool(self.struct_type_id)
-        )
-        errors.update(value_type_errors(self))
-        if self.struct_type_id and self.struct_type.branch_id != self.branch_id:
-            errors.setdefault("struct_type", []).append(
-                "The struct type belongs to another branch."
-            )
-        return errors
+    def other_branch_errors(self) -> dict[str, list[str]]:
+        return other_branch_errors(self, "value_type", "struct_type")

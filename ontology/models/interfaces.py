@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -10,7 +9,7 @@ from .. import rules
 from ..choices import (
     ConstraintCardinality,
 )
-from .base import BranchScoped, StatusFields, _raise, unique_per_branch
+from .base import BranchScoped, StatusFields, unique_per_branch
 from .schema_types import SharedProperty
 
 
@@ -53,10 +52,6 @@ class Interface(BranchScoped, StatusFields):
             ids |= set(ancestor.properties.values_list("id", flat=True))
         return ids
 
-    def clean(self) -> None:
-        super().clean()
-        _raise(self.status_errors())
-
 
 class InterfaceLinkConstraint(BranchScoped):
     """A link an implementing object type must (or may) have."""
@@ -90,19 +85,3 @@ class InterfaceLinkConstraint(BranchScoped):
 
     def __str__(self) -> str:
         return f"{self.interface.api_name}.{self.api_name}"
-
-    def unique_scope(self):
-        if not self.interface_id:
-            return None
-        return InterfaceLinkConstraint.objects.filter(interface_id=self.interface_id)
-
-    def clean(self) -> None:
-        super().clean()
-        if bool(self.target_object_type_id) == bool(self.target_interface_id):
-            raise ValidationError(
-                {
-                    NON_FIELD_ERRORS: [
-                        "A link constraint targets exactly one object type or interface."
-                    ]
-                }
-            )

@@ -107,14 +107,13 @@ class LinkType(BranchScoped, StatusFields):
         return getattr(self, ENDS[side]) if getattr(self, f"{ENDS[side]}_id") else None
 
     def clean(self) -> None:
-        super().clean()
-        # the sides' names (camelCase, two different ones on a self-link) and the foreign
-        # key (its presence by cardinality, its owner, its type against the target's
-        # primary key) are the rule set's ("api-name", "link-sides", "foreign-key"). The
-        # kind of each end is checked here too, with the rule set's own function
-        # (rules.check_link_end, rule "link-end"): the row's check constraints would
-        # refuse it on save, before the rule set reads the documents.
-        errors = self.status_errors()
+        # its name, status, the sides' names (camelCase, two different ones on a
+        # self-link) and the foreign key (its presence by cardinality, its owner, its type
+        # against the target's primary key) are the rule set's ("api-name", "deprecation",
+        # "link-sides", "foreign-key"). The kind of each end is checked here too, with the
+        # rule set's own function (rules.check_link_end, rule "link-end"): the row's check
+        # constraints would refuse it on save, before the rule set reads the documents.
+        errors: dict[str, list[str]] = {}
         for side, iface_field in ENDS.items():
             has_ot = bool(getattr(self, f"{side}_id"))
             has_iface = bool(getattr(self, f"{iface_field}_id"))

@@ -18,8 +18,8 @@ from .base import (
     StatusFields,
     TypedFields,
     _raise,
+    other_branch_errors,
     unique_per_branch,
-    value_type_errors,
     where_set,
 )
 
@@ -58,12 +58,6 @@ class ValueType(BranchScoped, StatusFields):
     @property
     def type_label(self) -> str:
         return f"array<{self.item_type}>" if self.base_type == BaseType.ARRAY else self.base_type
-
-    def clean(self) -> None:
-        # its type's shape and its constraints are the rule set's ("type-shape",
-        # "constraints"): one copy, read from the document
-        super().clean()
-        _raise(self.status_errors())
 
 
 class StructType(BranchScoped, StatusFields):
@@ -116,20 +110,14 @@ class StructField(BranchScoped):
     def __str__(self) -> str:
         return f"{self.struct_type_id and self.struct_type.api_name}.{self.api_name}"
 
-    def unique_scope(self):
-        if not self.struct_type_id:
-            return None
-        return StructField.objects.filter(struct_type_id=self.struct_type_id)
-
     @property
     def type_label(self) -> str:
         return f"array<{self.item_type}>" if self.base_type == BaseType.ARRAY else self.base_type
 
     def clean(self) -> None:
-        super().clean()
-        errors = rules.check_type_shape(self.base_type, self.item_type or None, False)
-        errors.update(value_type_errors(self))
-        _raise(errors)
+        # its name, type shape and value type match are the rule set's (on the struct
+        # type's document)
+        _raise(other_branch_errors(self, "value_type"))
 
 
 class SharedProperty(BranchScoped, StatusFields, TypedFields, ExampleFields):
@@ -153,8 +141,7 @@ class SharedProperty(BranchScoped, StatusFields, TypedFields, ExampleFields):
         return self.api_name
 
     def clean(self) -> None:
-        super().clean()
-        errors = self.status_errors()
-        errors.update(self.type_errors())
+        # its name, status, type shape and value type match are the rule set's
+        errors = self.other_branch_errors()
         errors.update(self.example_errors())
         _raise(errors)

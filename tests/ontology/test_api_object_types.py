@@ -159,7 +159,7 @@ def test_interfaces_by_api_name_and_their_required_properties(api, dev):
         url("dev", "object-types"), {**FLIGHT, "interfaces": ["Trackable"]}, format="json"
     )
     assert response.status_code == 400
-    assert "interfaces" in response.json()["error"]["fields"]
+    assert "createdAt" in response.json()["error"]["fields"]["interfaces.0"][0]
     props = [
         *FLIGHT["properties"],
         {

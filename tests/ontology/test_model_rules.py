@@ -1,4 +1,6 @@
-"""Each ontology rule, both ways, as models, admin forms and services apply it (full_clean)."""
+"""Each ontology rule, both ways, at the services (the door the admin and the API write
+through): the rule set over the documents written, the rows' own rules (``clean()``,
+a name's unique index). The admin's and the API's answers: ``test_rules_at_the_doors.py``."""
 
 import datetime as dt
 
@@ -7,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from events.models import OutboxEvent
 from ontology import services
-from ontology.admin.base import model_field
+from ontology.admin.errors import model_field, route_errors
 from ontology.models import LinkType, ObjectType, Property, StructType, ValueType
 from tests.factories import (
     BranchFactory,
@@ -29,38 +31,38 @@ def dev():
     return BranchFactory(name="dev")
 
 
-def errors_of(row) -> dict[str, list[str]]:
-    with pytest.raises(ValidationError) as exc:
-        row.full_clean()
-    return exc.value.message_dict
-
-
-def rule_errors_of(row) -> dict[str, list[str]]:
-    """A rule of the rule set (not the row's own ``clean``): saving ``row`` through the
-    services is refused, each message under the model field its document path is about
-    (where the admin shows it; the API keeps the path). Nothing is written."""
+def refusal_of(row) -> ValidationError:
+    """Saving ``row`` through the services is refused; nothing is written."""
     adding = row._state.adding
     with pytest.raises(ValidationError) as exc:
         services.save(row, system=True)
     if adding:  # rolled back: still a new row
         row.pk, row._state.adding = None, True
-    return {model_field(path): messages for path, messages in exc.value.message_dict.items()}
+    return exc.value
+
+
+def rule_errors_of(row) -> dict[str, list[str]]:
+    """Saving ``row`` through the services is refused, each message under the model field
+    of ``row`` it is about, as the admin routes it (a child's document path,
+    ``properties.<rid>.baseType``, to the child's ``base_type``; the API keeps the path).
+    Messages about other rows keep their document path."""
+    rows = {str(row.rid): None, str(services.top_level(row).rid): None}
+    routed = route_errors(refusal_of(row), rows).get(None, {})
+    return {model_field(path): messages for path, messages in routed.items()}
 
 
 def test_api_name_case_per_kind(dev):
-    assert "api_name" in errors_of(
+    assert "api_name" in rule_errors_of(
         ObjectType(branch=dev, api_name="flight", display_name="F", plural_display_name="F")
     )
     ot = ObjectTypeFactory(branch=dev, api_name="Flight")
-    assert "api_name" in errors_of(
-        Property(
-            branch=dev, object_type=ot, api_name="Number", display_name="N", base_type="string"
-        )
+    prop = Property(
+        branch=dev, object_type=ot, api_name="Number", display_name="N", base_type="string"
     )
-    Property(
-        branch=dev, object_type=ot, api_name="number", display_name="N", base_type="string"
-    ).full_clean()
-    assert "api_name" in errors_of(
+    assert "api_name" in rule_errors_of(prop)
+    prop.api_name = "number"
+    services.save(prop, system=True)
+    assert "api_name" in rule_errors_of(
         ValueType(branch=dev, api_name="code", display_name="c", base_type="string")
     )
 
@@ -68,19 +70,30 @@ def test_api_name_case_per_kind(dev):
 def test_api_name_unique_per_branch_case_insensitively(dev):
     ObjectTypeFactory(branch=dev, api_name="Flight")
     dup = ObjectType(branch=dev, api_name="FLIGHT", display_name="F", plural_display_name="F")
-    errors = errors_of(dup)
-    assert "already used" in errors["api_name"][0]
+    refused = refusal_of(dup)  # by the unique index, as the row is written
+    assert "already used" in refused.message_dict["api_name"][0]
+    assert refused.error_dict["api_name"][0].code == "duplicate"
     # the same name on another branch is fine
     other = BranchFactory(name="other")
-    ObjectType(
-        branch=other, api_name="Flight", display_name="F", plural_display_name="F"
-    ).full_clean()
+    services.save(
+        ObjectType(branch=other, api_name="Flight", display_name="F", plural_display_name="F"),
+        system=True,
+    )
+
+
+def test_a_childs_name_is_unique_in_its_parent(dev):
+    ot = ObjectTypeFactory(branch=dev, api_name="Flight", properties=2)
+    first, second = ot.properties.order_by("position")
+    second.api_name = first.api_name.upper()
+    assert "already used" in rule_errors_of(second)["api_name"][0]
+    other = ObjectTypeFactory(branch=dev, api_name="Airport")
+    services.save(PropertyFactory.build(object_type=other, branch=dev, api_name=first.api_name))
 
 
 def test_reserved_words_refused(dev):
     assert (
         "reserved"
-        in errors_of(
+        in rule_errors_of(
             ObjectType(branch=dev, api_name="Ontology", display_name="O", plural_display_name="O")
         )["api_name"][0]
     )
@@ -89,11 +102,11 @@ def test_reserved_words_refused(dev):
 def test_deprecated_needs_message_and_deadline(dev):
     ot = ObjectTypeFactory(branch=dev)
     ot.status = "DEPRECATED"
-    errors = errors_of(ot)
+    errors = rule_errors_of(ot)
     assert {"deprecation_message", "deprecation_deadline"} <= set(errors)
     ot.deprecation_message = "Use Flight"
     ot.deprecation_deadline = dt.date(2027, 1, 1)
-    ot.full_clean()
+    services.save(ot, system=True)
 
 
 def test_replaced_by_only_when_deprecated(dev):
@@ -116,21 +129,20 @@ def test_forbidden_primary_key_types(dev, base):
     ot = ObjectTypeFactory(branch=dev, properties=1)
     prop = PropertyFactory(object_type=ot, api_name="bad", base_type=base)
     ot.primary_key = prop
-    assert "primary_key" in errors_of(ot)
+    assert "primary_key" in rule_errors_of(ot)
 
 
 def test_primary_key_with_warning_is_allowed(dev):
     ot = ObjectTypeFactory(branch=dev, properties=1)
     ot.primary_key = PropertyFactory(object_type=ot, api_name="seq", base_type="long")
-    ot.full_clean()
-    assert ot.key_errors()[1], "a long primary key carries a warning"
+    assert services.save(ot, system=True), "a long primary key carries a warning"
 
 
 def test_primary_key_must_belong_to_the_object_type(dev):
     ot = ObjectTypeFactory(branch=dev, properties=1)
     other = ObjectTypeFactory(branch=dev, properties=1)
     ot.primary_key = other.primary_key
-    assert "primary_key" in errors_of(ot)
+    assert "primary_key" in rule_errors_of(ot)
 
 
 def test_title_property_must_be_primitive(dev):
@@ -139,31 +151,33 @@ def test_title_property_must_be_primitive(dev):
     ot.title_property = PropertyFactory(
         object_type=ot, api_name="addr", base_type="struct", struct_type=st
     )
-    assert "title_property" in errors_of(ot)
+    assert "title_property" in rule_errors_of(ot)
 
 
 def test_experimental_object_type_cannot_have_active_properties(dev):
     ot = ObjectTypeFactory(branch=dev, properties=1)
+    active = ot.properties.get()
     ot.status = "EXPERIMENTAL"
-    assert "status" in errors_of(ot)
+    # on each active property's status (the admin: on its inline row)
+    assert f"properties.{active.rid}.status" in refusal_of(ot).message_dict
     ot.properties.update(status="EXPERIMENTAL")
-    ot.full_clean()
+    services.save(ot, system=True)
     prop = Property(branch=dev, object_type=ot, api_name="x", display_name="x", base_type="string")
-    assert "status" in errors_of(prop)
+    assert "status" in rule_errors_of(prop)
 
 
 def test_property_type_shape(dev):
     ot = ObjectTypeFactory(branch=dev)
     arr = Property(branch=dev, object_type=ot, api_name="tags", display_name="t", base_type="array")
-    assert "item_type" in errors_of(arr)
+    assert "item_type" in rule_errors_of(arr)
     arr.item_type = "vector"
-    assert "item_type" in errors_of(arr)
+    assert "item_type" in rule_errors_of(arr)
     arr.item_type = "string"
-    arr.full_clean()
+    services.save(arr, system=True)
     struct = Property(
         branch=dev, object_type=ot, api_name="addr", display_name="a", base_type="struct"
     )
-    assert "struct_type" in errors_of(struct)
+    assert "struct_type" in rule_errors_of(struct)
 
 
 def test_value_type_must_match_property_type(dev):
@@ -177,9 +191,22 @@ def test_value_type_must_match_property_type(dev):
         base_type="string",
         value_type=vt,
     )
-    assert "value_type" in errors_of(prop)
+    assert "value_type" in rule_errors_of(prop)
     prop.base_type = "integer"
-    prop.full_clean()
+    services.save(prop, system=True)
+
+
+def test_a_reference_to_a_row_of_another_branch_is_the_rows_own_rule(dev):
+    """Documents name rids, which every branch shares: only the row sees the branch."""
+    other = BranchFactory(name="other")
+    ot = ObjectTypeFactory(branch=dev)
+    prop = PropertyFactory.build(
+        object_type=ot, branch=dev, api_name="seats", value_type=ValueTypeFactory(branch=other)
+    )
+    assert "another branch" in rule_errors_of(prop)["value_type"][0]
+    ot.status, ot.deprecation_message, ot.deprecation_deadline = "DEPRECATED", "m", "2030-01-01"
+    ot.replaced_by = ObjectTypeFactory(branch=other)
+    assert "another branch" in rule_errors_of(ot)["replaced_by"][0]
 
 
 def test_value_type_constraints_must_fit_base_type(dev):
@@ -201,7 +228,9 @@ def test_value_type_constraints_must_fit_base_type(dev):
 def test_struct_field_types_are_primitive_only(dev):
     st = StructTypeFactory(branch=dev)
     field = StructFieldFactory.build(struct_type=st, branch=dev, base_type="struct")
-    assert "base_type" in errors_of(field)
+    assert "base_type" in rule_errors_of(field)  # not one of the field's choices
+    field.base_type, field.item_type = "array", "struct"
+    assert "item_type" in rule_errors_of(field)
 
 
 def test_link_foreign_key_must_match_target_primary_key(dev):
@@ -267,7 +296,7 @@ def test_object_type_must_have_interface_properties(dev):
         services.save_object_type(
             dev, values, properties=props, primary_key="id", interfaces=[iface]
         )
-    assert "createdAt" in exc.value.message_dict["interfaces"][0]
+    assert "createdAt" in exc.value.message_dict["interfaces.0"][0]  # its place in the list
     props.append(
         {
             "api_name": "createdAt",
@@ -434,7 +463,7 @@ def test_object_type_and_its_properties_become_experimental_in_one_save(dev):
     )
     with pytest.raises(ValidationError) as exc:
         services.save_object_type(dev, {"status": "EXPERIMENTAL"}, instance=ot2)
-    assert "status" in exc.value.message_dict
+    assert list(exc.value.message_dict) == [f"properties.{ot2.properties.get().rid}.status"]
 
 
 def test_replacing_properties_drops_a_removed_primary_key(dev):

@@ -1,8 +1,9 @@
 """API representation of the ontology: camelCase, references as ``{rid, apiName}``.
 
 Serializers check the *shape* of a request (types, enums, lengths); the rules themselves
-run in the models' ``clean()`` through :mod:`ontology.services`, so the API reports the
-same messages as the admin. Each serializer writes by calling its service.
+are the rule set's (:mod:`ontology.rule_set`) and the rows' own, run by
+:mod:`ontology.services`, so the API reports the same messages as the admin. Each
+serializer writes by calling its service.
 
 Serializers are the *input* side only: what a response holds is the entity's document,
 made a REST body by :mod:`ontology.api.representation` (one mapping for the versioning
