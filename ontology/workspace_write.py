@@ -8,16 +8,12 @@ references are resolved by rid, children are synchronised by rid.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models, transaction
-from django.db.models import Value
-from django.db.models.functions import Cast, Concat
-from django.utils import timezone
+from django.db import models, transaction
 
 from .documents import Document
 from .kinds import CHILD_SPECS, KIND_MODEL, TOP_LEVEL
@@ -33,6 +29,7 @@ from .models import (
     ValueType,
 )
 from .models.base import stored_examples
+from .workspace_rows import bulk_upsert, rows_by_rid
 
 #: dependants first (the kinds' dependency order, reversed)
 _DELETE_ORDER = tuple(k.name for k in reversed(TOP_LEVEL))
@@ -121,112 +118,6 @@ class _Resolver:
             raise ValueError(f"{model.__name__} {rid} does not exist on this branch") from None
 
 
-class _Row:
-    """A row read as plain values (``values()``): attribute access like a model instance,
-    without building one per row (a merge reads thousands of properties)."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-
-
-def _rows_by_rid(qs: models.QuerySet) -> dict[str, _Row]:
-    """``rid -> row`` with every concrete field under its attribute name (``*_id``)."""
-    names = [f.attname for f in qs.model._meta.concrete_fields]
-    return {str(values["rid"]): _Row(values) for values in qs.order_by().values(*names)}
-
-
-def _bulk_upsert(
-    model: type[models.Model],
-    branch_id: int,
-    items: Mapping[str, dict[str, Any]],
-    existing: Mapping[str, Any],
-) -> dict[str, Any]:
-    """Create or update rows of one model from ``rid -> field values``.
-
-    Only rows whose values differ are written, and only the fields that differ: a merge
-    that changes one property of an object type rewrites that property, not all twenty.
-    ``existing`` rows are :class:`_Row` (or model instances); they are updated in place.
-    """
-    now = timezone.now()
-    new_rows: list[models.Model] = []
-    changed_by_fields: dict[tuple[str, ...], list[models.Model]] = defaultdict(list)
-    for rid, values in items.items():
-        row = existing.get(rid)
-        if row is None:
-            new_rows.append(model(branch_id=branch_id, rid=uuid.UUID(rid), **values))
-            continue
-        differing = tuple(sorted(n for n, v in values.items() if getattr(row, n) != v))
-        if not differing:
-            continue
-        for name in differing:
-            setattr(row, name, values[name])
-        row.updated_at = now
-        written = model(id=row.id, updated_at=now, **{n: values[n] for n in differing})
-        changed_by_fields[differing].append(written)
-    renamed = [
-        row.id for fields, rows in changed_by_fields.items() if "api_name" in fields for row in rows
-    ]
-    if renamed:
-        _park_names(model, renamed)
-    if new_rows:
-        model._default_manager.bulk_create(new_rows, batch_size=500)
-    for fields, rows in changed_by_fields.items():
-        _update_from_values(model, rows, [*fields, "updated_at"])
-    out = dict(existing)
-    if new_rows:
-        # bulk_create returns ids on PostgreSQL and SQLite >= 3.35; re-read to be safe
-        fresh = model._default_manager.filter(
-            branch_id=branch_id, rid__in=[r.rid for r in new_rows]
-        )
-        out.update(_rows_by_rid(fresh))
-    return out
-
-
-def _park_names(model: type[models.Model], ids: list[int]) -> None:
-    """Give rows about to be renamed a temporary name of their own (``__renaming_<id>``)
-    first. The unique api name index is checked row by row, so rows that swap or rotate
-    their names (a rename through a temporary name on another branch, merged, reverted or
-    discarded here), or a new row taking a renamed row's old name, would otherwise collide
-    midway."""
-    temporary = Concat(Value("__renaming_"), Cast("id", models.CharField()))
-    for start in range(0, len(ids), 500):
-        model._default_manager.filter(id__in=ids[start : start + 500]).update(api_name=temporary)
-
-
-def _update_from_values(model: type[models.Model], rows: list[models.Model], names: list[str]):
-    """``UPDATE t SET f = v.f FROM (VALUES (id, f), ...) v WHERE t.id = v.id``: one statement
-    per 500 rows. Django's ``bulk_update`` builds a ``CASE WHEN id = .. THEN ..`` per row and
-    field, whose construction and planning cost more than the update itself. (SQLite, the
-    embedded default, has no typed ``VALUES`` list: ``bulk_update`` there.)"""
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_update(rows, names, batch_size=200)
-        return
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    fields = [model._meta.get_field(name) for name in names]
-    pk = model._meta.pk
-    columns = [quote(f.column) for f in (pk, *fields)]
-    # the first row's values carry the column types; the others take them from it
-    first = ", ".join(f"%s::{f.db_type(connection)}" for f in (pk, *fields))
-    rest = ", ".join(["%s"] * len(columns))
-    sets = ", ".join(f"{c} = v.{c}" for c in columns[1:])
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            params: list[Any] = []
-            for row in chunk:
-                params.append(row.pk)
-                params.extend(
-                    f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields
-                )
-            values = ", ".join([f"({first})", *[f"({rest})"] * (len(chunk) - 1)])
-            cursor.execute(
-                f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v({', '.join(columns)}) "
-                f"WHERE {table}.{columns[0]} = v.{columns[0]}",
-                params,
-            )
-
-
 def _park(qs: models.QuerySet) -> None:
     """Rename rows about to be deleted so that new rows may take their api names."""
     for row in qs.only("id", "api_name"):
@@ -289,7 +180,7 @@ def write(
             current = child_model._default_manager.filter(
                 branch_id=bid, **{f"{fk}__rid__in": list(docs)}
             )
-            existing_children[kind] = _rows_by_rid(current)
+            existing_children[kind] = rows_by_rid(current)
             keep = {crid for d in docs.values() for crid in d.get(key, {})}
             # decided here, from the rows just read: no NOT IN over every kept child's rid
             dropped[kind] = [
@@ -304,9 +195,7 @@ def write(
             if not docs:
                 continue
             model = KIND_MODEL[kind]
-            existing = _rows_by_rid(
-                model._default_manager.filter(branch_id=bid, rid__in=list(docs))
-            )
+            existing = rows_by_rid(model._default_manager.filter(branch_id=bid, rid__in=list(docs)))
             items = {rid: _plain_fields(kind, doc) for rid, doc in docs.items()}
             if kind == "linkType":
                 for key, end_model, _ in _LINK_ENDS:
@@ -314,7 +203,7 @@ def write(
                 for rid, doc in docs.items():
                     for key, end_model, column in _LINK_ENDS:
                         items[rid][column] = resolver.id(end_model, doc.get(key))
-            rows[kind] = _bulk_upsert(model, bid, items, existing)
+            rows[kind] = bulk_upsert(model, bid, items, existing)
             resolver.cache[model].update({rid: r.id for rid, r in rows[kind].items()})
 
         # 2. children (properties, struct fields, link constraints)
@@ -360,7 +249,7 @@ def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> Non
                 "position": f.get("position", 0),
             }
     if items:
-        _bulk_upsert(StructField, bid, items, existing)
+        bulk_upsert(StructField, bid, items, existing)
     # properties
     items, existing = {}, existing_children.get("objectType", {})
     ot_docs = docs_by_kind.get("objectType", {})
@@ -393,7 +282,7 @@ def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> Non
             values.update(_deprecation_fields(p))
             items[prid] = values
     if items:
-        written = _bulk_upsert(Property, bid, items, existing)
+        written = bulk_upsert(Property, bid, items, existing)
         resolver.cache[Property].update({r: row.id for r, row in written.items()})
 
 
@@ -439,7 +328,7 @@ def _apply_references(
         }
         for rid, doc in sp_docs.items()
     }
-    _bulk_upsert(SharedProperty, bid, refs, rows.get("sharedProperty", {}))
+    bulk_upsert(SharedProperty, bid, refs, rows.get("sharedProperty", {}))
 
     # object types -> keys, replacement, interfaces
     refs = {
@@ -450,7 +339,7 @@ def _apply_references(
         }
         for rid, doc in ot_docs.items()
     }
-    _bulk_upsert(ObjectType, bid, refs, rows.get("objectType", {}))
+    bulk_upsert(ObjectType, bid, refs, rows.get("objectType", {}))
     with_interfaces = _with_new_refs(all_ots, before, "interfaces")
     if with_interfaces:
         _set_m2m(ObjectType, "interfaces", Interface, with_interfaces, rows["objectType"], resolver)
@@ -460,7 +349,7 @@ def _apply_references(
         rid: {"foreign_key_property_id": resolver.id(Property, doc.get("foreignKeyProperty"))}
         for rid, doc in lt_docs.items()
     }
-    _bulk_upsert(LinkType, bid, refs, rows.get("linkType", {}))
+    bulk_upsert(LinkType, bid, refs, rows.get("linkType", {}))
 
     # interfaces -> extends, properties, link constraints
     if_docs = docs_by_kind.get("interface", {})
@@ -489,7 +378,7 @@ def _apply_references(
                     "required": c.get("required", False),
                 }
         if items:
-            _bulk_upsert(InterfaceLinkConstraint, bid, items, existing)
+            bulk_upsert(InterfaceLinkConstraint, bid, items, existing)
 
 
 def _set_m2m(model, name, target_model, docs, rows, resolver) -> None:
