@@ -53,8 +53,9 @@ def _deprecation_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _plain_fields(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Row values of a top-level document that need no reference lookups."""
+def plain_fields(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Row values of a top-level document that need no reference lookups (``examples`` as
+    the document gives them: :func:`protect_examples` turns a PII row's into tokens)."""
     values = {"api_name": doc["apiName"], "description": doc.get("description", "")}
     values.update(_deprecation_fields(doc))
     if kind != "linkType":
@@ -70,7 +71,7 @@ def _plain_fields(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
             base_type=doc["baseType"],
             item_type=doc.get("itemType") or "",
             pii=doc.get("pii", False),
-            examples=stored_examples(doc.get("examples"), doc.get("pii", False)),
+            examples=doc.get("examples") or [],
         )
     elif kind == "interface":
         values["icon"] = doc.get("icon", "")
@@ -92,6 +93,51 @@ def _plain_fields(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
             target_visibility=tgt.get("visibility", "NORMAL"),
         )
     return values
+
+
+def child_fields(kind: str, child: Mapping[str, Any]) -> dict[str, Any]:
+    """Row values of a child (struct field, property, link constraint) of a ``kind``
+    document that need no reference lookups (``examples`` as :func:`plain_fields`)."""
+    values = {
+        "api_name": child["apiName"],
+        "display_name": child.get("displayName", ""),
+        "description": child.get("description", ""),
+    }
+    if kind == "interface":
+        values.update(
+            cardinality=child.get("cardinality", "MANY"), required=child.get("required", False)
+        )
+        return values
+    values.update(
+        base_type=child["baseType"],
+        item_type=child.get("itemType") or "",
+        required=child.get("required", False),
+        position=child.get("position", 0),
+    )
+    if kind == "objectType":
+        values.update(pii=child.get("pii", False), examples=child.get("examples") or [])
+        values.update(_deprecation_fields(child))
+    return values
+
+
+def protect_examples(rows: Iterable[dict[str, Any]]) -> None:
+    """Turn the ``examples`` of the rows flagged ``pii`` into tokens of protected values
+    (:func:`~ontology.models.base.stored_examples`), all rows' in one call; every row's
+    examples become a list of its own."""
+    flagged = []
+    for values in rows:
+        if "examples" in values:
+            values["examples"] = list(values["examples"])
+            if values.get("pii") and values["examples"]:
+                flagged.append(values)
+    if not flagged:
+        return
+    tokens = stored_examples([e for values in flagged for e in values["examples"]], True)
+    start = 0
+    for values in flagged:
+        end = start + len(values["examples"])
+        values["examples"] = tokens[start:end]
+        start = end
 
 
 class _Resolver:
@@ -196,7 +242,8 @@ def write(
                 continue
             model = KIND_MODEL[kind]
             existing = rows_by_rid(model._default_manager.filter(branch_id=bid, rid__in=list(docs)))
-            items = {rid: _plain_fields(kind, doc) for rid, doc in docs.items()}
+            items = {rid: plain_fields(kind, doc) for rid, doc in docs.items()}
+            protect_examples(items.values())
             if kind == "linkType":
                 for key, end_model, _ in _LINK_ENDS:
                     resolver.prime(end_model, [d.get(key) for d in docs.values()])
@@ -237,17 +284,10 @@ def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> Non
     for rid, doc in st_docs.items():
         parent_id = rows["structType"][rid].id
         for frid, f in doc.get("fields", {}).items():
-            items[frid] = {
-                "struct_type_id": parent_id,
-                "api_name": f["apiName"],
-                "display_name": f.get("displayName", ""),
-                "description": f.get("description", ""),
-                "base_type": f["baseType"],
-                "item_type": f.get("itemType") or "",
-                "value_type_id": resolver.id(ValueType, f.get("valueType")),
-                "required": f.get("required", False),
-                "position": f.get("position", 0),
-            }
+            items[frid] = child_fields("structType", f)
+            items[frid].update(
+                struct_type_id=parent_id, value_type_id=resolver.id(ValueType, f.get("valueType"))
+            )
     if items:
         bulk_upsert(StructField, bid, items, existing)
     # properties
@@ -264,24 +304,16 @@ def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> Non
     for rid, doc in ot_docs.items():
         parent_id = rows["objectType"][rid].id
         for prid, p in doc.get("properties", {}).items():
-            values = {
-                "object_type_id": parent_id,
-                "api_name": p["apiName"],
-                "display_name": p.get("displayName", ""),
-                "description": p.get("description", ""),
-                "base_type": p["baseType"],
-                "item_type": p.get("itemType") or "",
-                "value_type_id": resolver.id(ValueType, p.get("valueType")),
-                "struct_type_id": resolver.id(StructType, p.get("structType")),
-                "shared_property_id": resolver.id(SharedProperty, p.get("sharedProperty")),
-                "required": p.get("required", False),
-                "pii": p.get("pii", False),
-                "examples": stored_examples(p.get("examples"), p.get("pii", False)),
-                "position": p.get("position", 0),
-            }
-            values.update(_deprecation_fields(p))
+            values = child_fields("objectType", p)
+            values.update(
+                object_type_id=parent_id,
+                value_type_id=resolver.id(ValueType, p.get("valueType")),
+                struct_type_id=resolver.id(StructType, p.get("structType")),
+                shared_property_id=resolver.id(SharedProperty, p.get("sharedProperty")),
+            )
             items[prid] = values
     if items:
+        protect_examples(items.values())
         written = bulk_upsert(Property, bid, items, existing)
         resolver.cache[Property].update({r: row.id for r, row in written.items()})
 
@@ -367,16 +399,12 @@ def _apply_references(
         items = {}
         for rid, doc in if_docs.items():
             for crid, c in doc.get("linkConstraints", {}).items():
-                items[crid] = {
-                    "interface_id": rows["interface"][rid].id,
-                    "api_name": c["apiName"],
-                    "display_name": c.get("displayName", ""),
-                    "description": c.get("description", ""),
-                    "target_object_type_id": resolver.id(ObjectType, c.get("targetObjectType")),
-                    "target_interface_id": resolver.id(Interface, c.get("targetInterface")),
-                    "cardinality": c.get("cardinality", "MANY"),
-                    "required": c.get("required", False),
-                }
+                items[crid] = child_fields("interface", c)
+                items[crid].update(
+                    interface_id=rows["interface"][rid].id,
+                    target_object_type_id=resolver.id(ObjectType, c.get("targetObjectType")),
+                    target_interface_id=resolver.id(Interface, c.get("targetInterface")),
+                )
         if items:
             bulk_upsert(InterfaceLinkConstraint, bid, items, existing)
 

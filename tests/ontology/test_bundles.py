@@ -226,6 +226,122 @@ def test_a_bundle_that_breaks_a_model_rule_writes_nothing(demo, empty):
     assert state(empty) == before
 
 
+#: faults only the rows hold (what their columns take, whether a token names a stored
+#: value): (kind, child key, the key set in the first document of the kind or its first
+#: child, the value, the key the error is reported at, a word of its message)
+ROW_FAULTS = {
+    "blank display name": ("objectType", None, "displayName", "", "displayName", "blank"),
+    "blank plural": ("objectType", None, "pluralDisplayName", "", "pluralDisplayName", "blank"),
+    "blank property name": ("objectType", "properties", "displayName", "", "displayName", "blank"),
+    "blank struct field name": ("structType", "fields", "displayName", "", "displayName", "blank"),
+    "over-long display name": (
+        "objectType",
+        None,
+        "displayName",
+        "x" * 201,
+        "displayName",
+        "at most 200",
+    ),
+    "over-long icon": ("interface", None, "icon", "x" * 61, "icon", "at most 60"),
+    "over-long property name": (
+        "objectType",
+        "properties",
+        "displayName",
+        "y" * 300,
+        "displayName",
+        "at most 200",
+    ),
+    "NUL in a description": ("objectType", None, "description", "a\x00b", "description", "Null"),
+    "NUL in an example": ("objectType", "properties", "examples", ["a\x00b"], "examples", "Null"),
+    "negative position": (
+        "objectType",
+        "properties",
+        "position",
+        -1,
+        "position",
+        "greater than or equal to 0",
+    ),
+    "position not a number": (
+        "structType",
+        "fields",
+        "position",
+        "first",
+        "position",
+        "must be an integer",
+    ),
+    "required not a boolean": (
+        "objectType",
+        "properties",
+        "required",
+        "yes",
+        "required",
+        "True or False",
+    ),
+    "made-up example token": (
+        "objectType",
+        "properties",
+        "examples",
+        ["pii:" + "0" * 64],
+        "examples",
+        "names no protected value",
+    ),
+    "deadline not a date": (
+        "objectType",
+        "properties",
+        "deprecation",
+        {"message": "m", "deadline": "soon"},
+        "deprecation/deadline",
+        "YYYY-MM-DD",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(ROW_FAULTS))
+def test_a_fault_only_the_rows_hold_is_located_and_nothing_is_written(demo, empty, fault):
+    """Checked before anything is written, on the values the rows would hold: a located
+    400 (never a database error), and nothing changes."""
+    kind, child_key, key, value, reported, words = ROW_FAULTS[fault]
+    data = demo_data(demo)
+    do_import(empty, data, commit=True, message="first")
+    before = state(empty)
+    holder, at = data["documents"][kind][0], f"/documents/{kind}/0"
+    if child_key:
+        crid = next(iter(holder[child_key]))
+        holder, at = holder[child_key][crid], f"{at}/{child_key}/{crid}"
+    holder[key] = value
+    with pytest.raises(bundles.BundleError) as caught:
+        do_import(empty, data)
+    found = [e["message"] for e in caught.value.errors if e["pointer"] == f"{at}/{reported}"]
+    assert found and words in found[0], caught.value.errors
+    assert state(empty) == before
+
+
+def test_a_link_sides_display_name_is_checked_as_its_column(demo, empty):
+    data = demo_data(demo)
+    data["documents"]["linkType"][0]["sourceSide"]["displayName"] = ""
+    data["documents"]["linkType"][1]["targetSide"]["displayName"] = "z" * 300
+    with pytest.raises(bundles.BundleError) as caught:
+        do_import(empty, data)
+    pointers = {e["pointer"] for e in caught.value.errors}
+    assert {
+        "/documents/linkType/0/sourceSide/displayName",
+        "/documents/linkType/1/targetSide/displayName",
+    } <= pointers
+    assert not ObjectType.objects.filter(branch=empty).exists()
+
+
+def test_faults_of_the_rows_and_of_the_tree_are_reported_together(demo, empty):
+    data = demo_data(demo)
+    ots = data["documents"]["objectType"]
+    ots[0]["apiName"] = "bad name"
+    ots[1]["displayName"] = ""
+    with pytest.raises(bundles.BundleError) as caught:
+        do_import(empty, data)
+    pointers = {e["pointer"] for e in caught.value.errors}
+    assert {"/documents/objectType/0/apiName", "/documents/objectType/1/displayName"} <= pointers
+    assert not ObjectType.objects.filter(branch=empty).exists()
+
+
 def test_shape_errors_of_the_bundle_itself():
     with pytest.raises(bundles.BundleError) as caught:
         parse({"manifest": {"format": "x"}, "documents": {"widget": [], "objectType": [1]}})
