@@ -174,6 +174,26 @@ def test_entities_missing_from_the_bundle_are_deleted(demo, empty):
     assert gone["rid"] not in to_documents(empty.pk)
 
 
+def test_rows_sent_by_copy_read_back_as_written(demo, empty, monkeypatch, postgres_db):
+    """PostgreSQL is sent many new rows by COPY (text format): what it escapes (tabs,
+    newlines, backslashes) and JSON examples come back as they were written."""
+    from ontology import workspace_rows
+
+    monkeypatch.setattr(workspace_rows, "COPY_AT", 1)
+    data = demo_data(demo)
+    ot = data["documents"]["objectType"][0]
+    ot["description"] = "tab\there, new\nline, back\\slash \\N, ünïcödé"
+    prid = next(iter(ot["properties"]))
+    ot["properties"][prid]["examples"] = ["a\tb", "c\\d", 'quote " and \\N']
+    do_import(empty, data, commit=True, message="by copy")
+    written = to_documents(empty.pk, [ot["rid"]])[ot["rid"]]
+    assert written["description"] == ot["description"]
+    assert written["properties"][prid]["examples"] == ot["properties"][prid]["examples"]
+    assert do_import(empty, data).changed == 0
+    again = json.loads(exported("empty"))
+    assert again["documents"] == data["documents"]
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 
