@@ -39,7 +39,7 @@ from .bundles import (
 from .bundles_rules import CHILDREN, validate
 from .documents import KIND_MODEL, Document, to_documents
 from .exceptions import OntologyError
-from .workspace import apply
+from .workspace import apply, documents_read
 
 #: text fields never rewritten when rids are remapped (a description may quote a rid)
 _TEXT_KEYS = frozenset(
@@ -292,10 +292,15 @@ def import_bundle(
             kinds = {rid: (doc or current[rid])["kind"] for rid, doc in changes.items()}
             provisional = ImportResult(branch.name, result.created, list(changes), result.deleted)
             _check_permissions(user, branch, provisional, kinds, system)
-            _write(branch, changes, current, result, user)
+            written = _write(branch, changes, current, result, user)
+        else:
+            written = {}
         step("written", 3, 4)
         if commit and (result.changed or branch.head_id is None):
-            made = commit_changes(branch, user, message, system=system, allow_empty=True)
+            # the commit reads the documents just written from the rows as _write did
+            holds = (set(current) | set(result.created)) - set(result.deleted)
+            with documents_read(branch, written, holds):
+                made = commit_changes(branch, user, message, system=system, allow_empty=True)
             result.commit = made.id if made else None
         step("done", 4, 4)
     return result
@@ -313,9 +318,9 @@ def _in_bundle(errors: list[dict[str, str]], remap: Mapping[str, str]) -> list[d
     ]
 
 
-def _write(branch, changes, current, result: ImportResult, user) -> None:
+def _write(branch, changes, current, result: ImportResult, user) -> dict[str, Document | None]:
     """Apply and record what changed (the documents and the rows they become were checked
-    by :func:`validate`)."""
+    by :func:`validate`); the documents of ``changes`` as the rows now hold them."""
     try:
         # the rule set ran over the whole tree before (validate): not again here
         apply(branch, changes, {rid: current.get(rid) for rid in changes}, checked=True)
@@ -324,6 +329,7 @@ def _write(branch, changes, current, result: ImportResult, user) -> None:
     touched = [rid for rid, doc in changes.items() if doc is not None]
     after = to_documents(branch.pk, touched)
     created = set(result.created)
+    written: dict[str, Document | None] = {}
     # one change set: one event per entity, marked and written in bulk; the rule set
     # already ran over the whole tree (validate), so not again over the changes
     with services.change_set(checked=True):
@@ -333,5 +339,7 @@ def _write(branch, changes, current, result: ImportResult, user) -> None:
             if rid not in created and doc is not None and old != new:
                 result.updated.append(rid)
             services.record_change(branch, (new or old)["kind"], rid, old, new, user)
+            written[rid] = new
     result.updated.sort()
     result.created.sort()
+    return written

@@ -425,6 +425,28 @@ def test_error_pointers_name_the_bundles_own_child_rids(demo, empty):
     ), pointers
 
 
+@pytest.mark.parametrize("first_commit", [True, False])
+def test_an_imports_commit_holds_what_the_rows_hold(demo, empty, first_commit):
+    """The commit of an import reads the documents the import wrote as the rows hold
+    them (read once for the events and the commit), and every other entity, an earlier
+    uncommitted edit included, from the rows."""
+    data = demo_data(demo)
+    do_import(empty, data, commit=not first_commit, message="first")
+    edited = copy.deepcopy(data)
+    edited["documents"]["valueType"][0]["description"] = "An earlier, uncommitted edit."
+    do_import(empty, edited)
+    edited["documents"]["objectType"][0]["description"] = "Changed by the import."
+    edited["documents"]["linkType"].pop(0)
+    fresh = {k: v for k, v in data["documents"]["valueType"][1].items() if k != "rid"}
+    edited["documents"]["valueType"].append({**fresh, "apiName": "Fresh"})
+    result = do_import(empty, edited, commit=True, message="second")
+    assert result.created and result.updated and result.deleted
+    empty.refresh_from_db()
+    assert result.commit == empty.head_id
+    assert not WorkingChange.objects.filter(branch=empty).exists()
+    assert bundles.export(empty.head_id)["documents"] == bundles.export("empty")["documents"]
+
+
 def test_yaml_dates_written_without_quotes_are_read_as_text(demo, empty):
     data = demo_data(demo)
     deprecated = next(d for d in data["documents"]["objectType"] if d["deprecation"])
