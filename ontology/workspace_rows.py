@@ -12,7 +12,7 @@ import io
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -75,27 +75,45 @@ def _prepared(field: models.Field, as_is: frozenset[type], value: Any) -> Any:
     return value if type(value) in as_is else field.get_db_prep_save(value, connection)
 
 
+def _to_param(field: models.Field, as_is: frozenset[type]) -> Callable[[Any], Any]:
+    """A column's value as a query parameter, as a model instance's would be."""
+    return lambda value: _prepared(field, as_is, value)
+
+
 #: backslash, newline, carriage return and tab as COPY's text format writes them
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
-def _copy_text(field: models.Field, as_is: frozenset[type], value: Any) -> str:
-    """``value`` as COPY's text format writes it (the column parses it as an INSERT's
-    literal would be parsed)."""
-    if isinstance(field, models.JSONField):
-        return (
-            "\\N"
-            if value is None
-            else json.dumps(value, cls=field.encoder).translate(_COPY_ESCAPES)
-        )
-    value = _prepared(field, as_is, value)
+def _copy_format(value: Any) -> str:
+    """A prepared value as COPY's text format writes it (the column parses it as it
+    would an INSERT's literal)."""
     if value is None:
         return "\\N"
-    if isinstance(value, bool):
+    if value is True or value is False:
         return "t" if value else "f"
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return str(value).translate(_COPY_ESCAPES)
+
+
+def _to_copy_text(field: models.Field, as_is: frozenset[type]) -> Callable[[Any], str]:
+    """A column's value in COPY's text format (the usual types without a detour)."""
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+        return lambda value: (
+            "\\N" if value is None else json.dumps(value, cls=encoder).translate(_COPY_ESCAPES)
+        )
+    if str in as_is:
+        return lambda value: (
+            value.translate(_COPY_ESCAPES)
+            if type(value) is str
+            else _copy_format(_prepared(field, as_is, value))
+        )
+    if int in as_is:
+        return lambda value: (
+            str(value) if type(value) is int else _copy_format(_prepared(field, as_is, value))
+        )
+    return lambda value: _copy_format(_prepared(field, as_is, value))
 
 
 def _full_rows(
@@ -119,19 +137,19 @@ def _full_rows(
     return rows, set(fixed)
 
 
-def _converted(model, rows, same: set[str], convert) -> Iterator[list[Any]]:
-    """Each row's column values through ``convert(field, as_is, value)``; the columns
-    ``same`` in every row converted once."""
-    columns = _columns(model)
+def _converted(model, rows, same: set[str], converter) -> Iterator[list[Any]]:
+    """Each row's column values through ``converter(field, as_is)``, made once per
+    column; the columns ``same`` in every row converted once."""
     first = rows[0][1]
-    constant = {
-        f.attname: convert(f, as_is, first[f.attname]) for f, as_is in columns if f.attname in same
-    }
+    columns: list[tuple[str, Callable[[Any], Any] | None, Any]] = []
+    for field, as_is in _columns(model):
+        convert, name = converter(field, as_is), field.attname
+        if name in same:
+            columns.append((name, None, convert(first[name])))
+        else:
+            columns.append((name, convert, None))
     for _, full in rows:
-        yield [
-            constant[f.attname] if f.attname in constant else convert(f, as_is, full[f.attname])
-            for f, as_is in columns
-        ]
+        yield [once if convert is None else convert(full[name]) for name, convert, once in columns]
 
 
 def insert_rows(
@@ -174,7 +192,7 @@ def _insert(model: type[models.Model], rows: list[tuple[str, dict[str, Any]]], s
     with connection.cursor() as cursor:
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
-            params = [p for row in _converted(model, chunk, same, _prepared) for p in row]
+            params = [p for row in _converted(model, chunk, same, _to_param) for p in row]
             cursor.execute(head + ", ".join([placeholder] * len(chunk)) + returning, params)
             ids.update((uuid.UUID(str(rid)), pk) for pk, rid in cursor.fetchall())
     return ids
@@ -184,7 +202,7 @@ def _copy(model: type[models.Model], branch_id: int, rows: list[tuple[str, dict]
     """rid (UUID) -> new id, by one ``COPY`` and one read of the ids (PostgreSQL)."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    text = "".join("\t".join(row) + "\n" for row in _converted(model, rows, same, _copy_text))
+    text = "".join("\t".join(row) + "\n" for row in _converted(model, rows, same, _to_copy_text))
     names = ", ".join(quote(f.column) for f, _ in _columns(model))
     with connection.cursor() as cursor:
         with connection.wrap_database_errors:
