@@ -4,9 +4,9 @@
 2. match its entities to the branch's: by rid, else by kind and api name (children by rid,
    else by api name within their parent), so a re-import changes nothing and a rename
    keeps its identity (:func:`match`);
-3. validate the whole resulting tree in one call (:func:`ontology.bundles_rules.validate`)
-   and refuse the bundle with every error, each at its JSON pointer, before anything is
-   written;
+3. validate the whole resulting tree and the rows its changed documents become, in one
+   call (:func:`ontology.bundles_rules.validate`), and refuse the bundle with every error,
+   each at its JSON pointer, before anything is written;
 4. write the difference through the workspace's set-based ``apply`` (the path merges use),
    record each changed entity (working-change mark and change event) and optionally
    commit.
