@@ -4,9 +4,9 @@
 2. match its entities to the branch's: by rid, else by kind and api name (children by rid,
    else by api name within their parent), so a re-import changes nothing and a rename
    keeps its identity (:func:`match`);
-3. validate the whole resulting tree in one call (:func:`ontology.bundles_rules.validate`)
-   and refuse the bundle with every error, each at its JSON pointer, before anything is
-   written;
+3. validate the whole resulting tree and the rows its changed documents become, in one
+   call (:func:`ontology.bundles_rules.validate`), and refuse the bundle with every error,
+   each at its JSON pointer, before anything is written;
 4. write the difference through the workspace's set-based ``apply`` (the path merges use),
    record each changed entity (working-change mark and change event) and optionally
    commit.
@@ -36,10 +36,10 @@ from .bundles import (
     max_documents,
     pointer,
 )
-from .bundles_rules import CHILDREN, validate, validate_rows
+from .bundles_rules import CHILDREN, validate
 from .documents import KIND_MODEL, Document, to_documents
 from .exceptions import OntologyError
-from .workspace import apply
+from .workspace import apply, documents_read
 
 #: text fields never rewritten when rids are remapped (a description may quote a rid)
 _TEXT_KEYS = frozenset(
@@ -272,10 +272,6 @@ def import_bundle(
         else:
             wanted = {d["rid"]: d for d in documents}
             tree = dict(wanted)
-        errors = validate(tree, pointers)
-        step("validated", 2, 4)
-        if errors:
-            raise BundleError(_in_bundle(errors, remap))
         result = ImportResult(branch.name)
         changes: dict[str, Document | None] = {}
         for rid, doc in wanted.items():
@@ -287,17 +283,24 @@ def import_bundle(
         if not only_missing:
             result.deleted = sorted(rid for rid in current if rid not in wanted)
             changes.update(dict.fromkeys(result.deleted))
+        written = [rid for rid, doc in changes.items() if doc is not None]
+        errors = validate(tree, pointers, written)
+        step("validated", 2, 4)
+        if errors:
+            raise BundleError(_in_bundle(errors, remap))
         if changes:
             kinds = {rid: (doc or current[rid])["kind"] for rid, doc in changes.items()}
             provisional = ImportResult(branch.name, result.created, list(changes), result.deleted)
             _check_permissions(user, branch, provisional, kinds, system)
-            try:
-                _write(branch, changes, current, pointers, result, user)
-            except BundleError as exc:
-                raise BundleError(_in_bundle(exc.errors, remap)) from exc
+            written = _write(branch, changes, current, result, user)
+        else:
+            written = {}
         step("written", 3, 4)
         if commit and (result.changed or branch.head_id is None):
-            made = commit_changes(branch, user, message, system=system, allow_empty=True)
+            # the commit reads the documents just written from the rows as _write did
+            holds = (set(current) | set(result.created)) - set(result.deleted)
+            with documents_read(branch, written, holds):
+                made = commit_changes(branch, user, message, system=system, allow_empty=True)
             result.commit = made.id if made else None
         step("done", 4, 4)
     return result
@@ -315,29 +318,28 @@ def _in_bundle(errors: list[dict[str, str]], remap: Mapping[str, str]) -> list[d
     ]
 
 
-def _write(branch, changes, current, pointers, result: ImportResult, user) -> None:
-    """Apply, check every written row with the model rules, record what changed; any rule
-    broken rolls the whole import back."""
-    with transaction.atomic():
-        try:
-            # the rule set ran over the whole tree before (validate): not again here
-            apply(branch, changes, {rid: current.get(rid) for rid in changes}, checked=True)
-        except ValueError as exc:
-            raise BundleError([_error("", str(exc))]) from exc
-        touched = [rid for rid, doc in changes.items() if doc is not None]
-        errors = validate_rows(branch, touched, pointers)
-        if errors:
-            raise BundleError(errors)
-        after = to_documents(branch.pk, touched)
-        created = set(result.created)
-        # one change set: one event per entity, marked and written in bulk; the rule set
-        # already ran over the whole tree (validate), so not again over the changes
-        with services.change_set(checked=True):
-            for rid, doc in changes.items():
-                new = after.get(rid) if doc is not None else None
-                old = current.get(rid)
-                if rid not in created and doc is not None and old != new:
-                    result.updated.append(rid)
-                services.record_change(branch, (new or old)["kind"], rid, old, new, user)
+def _write(branch, changes, current, result: ImportResult, user) -> dict[str, Document | None]:
+    """Apply and record what changed (the documents and the rows they become were checked
+    by :func:`validate`); the documents of ``changes`` as the rows now hold them."""
+    try:
+        # the rule set ran over the whole tree before (validate): not again here
+        apply(branch, changes, {rid: current.get(rid) for rid in changes}, checked=True)
+    except ValueError as exc:
+        raise BundleError([_error("", str(exc))]) from exc
+    touched = [rid for rid, doc in changes.items() if doc is not None]
+    after = to_documents(branch.pk, touched)
+    created = set(result.created)
+    written: dict[str, Document | None] = {}
+    # one change set: one event per entity, marked and written in bulk; the rule set
+    # already ran over the whole tree (validate), so not again over the changes
+    with services.change_set(checked=True):
+        for rid, doc in changes.items():
+            new = after.get(rid) if doc is not None else None
+            old = current.get(rid)
+            if rid not in created and doc is not None and old != new:
+                result.updated.append(rid)
+            services.record_change(branch, (new or old)["kind"], rid, old, new, user)
+            written[rid] = new
     result.updated.sort()
     result.created.sort()
+    return written

@@ -1,34 +1,31 @@
 """The rules a bundle's tree is validated with, behind one function, :func:`validate`.
 
 The documents are checked before anything is written: their shape (what the workspace
-needs to write them), every api name (``rules.check_api_name`` with each kind's case rule)
-and the ontology's one rule set over the whole tree (:mod:`ontology.rule_set`, through
-``OntologyPolicy.validate_tree``, as a merge checks its merged tree). :func:`validate_rows`
-then runs the models' own ``full_clean`` on the rows written for the bundle, inside the
-import's transaction, which rolls back on any error. No rule is declared here.
+needs to write them), every api name (``rules.check_api_name`` with each kind's case rule),
+the ontology's one rule set over the whole tree (:mod:`ontology.rule_set`, through
+``OntologyPolicy.validate_tree``, as a merge checks its merged tree), and what only the
+rows hold: the values each written document becomes checked against their columns
+(:func:`ontology.columns.column_errors`: blank, length, choices, ranges) and its example
+tokens against the protected values. No rule is declared here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from django.core.exceptions import ValidationError
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from oms_site.api import camelize
+from versioning.protection import is_token, unknown_tokens
 
 from . import rules
 from .bundles import pointer
+from .columns import column_errors
 from .documents import KIND_MODEL, Document
 from .kinds import CHILD_SPECS as _CHILD_SPECS
 from .merge_policy import OntologyPolicy
-from .models import (
-    InterfaceLinkConstraint,
-    LinkType,
-    ObjectType,
-    Property,
-    SharedProperty,
-    StructField,
-)
+from .models.base import StatusFields
+from .workspace_write import child_fields, plain_fields
 
 #: kind -> the key of its children (properties, fields, link constraints)
 CHILDREN = {kind: key for kind, (_, _, key) in _CHILD_SPECS.items()}
@@ -123,9 +120,14 @@ def _name_errors(doc: Document, at: str) -> list[dict[str, str]]:
     return errors
 
 
-def validate(tree: Mapping[str, Document], pointers: Mapping[str, str]) -> list[dict[str, str]]:
+def validate(
+    tree: Mapping[str, Document], pointers: Mapping[str, str], written: Iterable[str] = ()
+) -> list[dict[str, str]]:
     """Every error of the tree a branch would hold, each at its JSON pointer in the bundle
-    (``pointers``: rid -> the document's pointer; entities not in the bundle have none)."""
+    (``pointers``: rid -> the document's pointer; entities not in the bundle have none).
+    ``written``: the rids whose documents will be written; the rows they become are
+    checked too (an error at a pointer the tree's rules already name is left out: the
+    same fault, said twice)."""
     errors: list[dict[str, str]] = []
     shaped = {}
     for rid, doc in tree.items():
@@ -141,6 +143,9 @@ def validate(tree: Mapping[str, Document], pointers: Mapping[str, str]) -> list[
             errors.append(
                 _err(pointers.get(problem.rid, "") + pointer(*problem.path), problem.message)
             )
+    named = {e["pointer"] for e in errors}
+    rows = _row_errors({rid: shaped[rid] for rid in written if rid in shaped}, pointers)
+    errors.extend(e for e in rows if e["pointer"] not in named)
     return _unique(errors)
 
 
@@ -160,63 +165,55 @@ def _field_pointer(name: str) -> str:
     return "/" + _ALIASES.get(name, camelize(name))
 
 
-#: the relations each model's ``clean`` reads, joined in the one query that loads the rows
-_RELATED = {
-    ObjectType: ("replaced_by", "primary_key", "title_property"),
-    Property: ("object_type", "value_type", "struct_type", "shared_property"),
-    SharedProperty: ("value_type", "struct_type"),
-    StructField: ("struct_type", "value_type"),
-    InterfaceLinkConstraint: ("interface",),
-    LinkType: (
-        "source",
-        "target__primary_key",
-        "source_interface",
-        "target_interface",
-        "foreign_key_property",
-    ),
-}
-
-
-def _no_scope() -> None:
-    return None
-
-
-def _row_errors(row, at: str) -> list[dict[str, str]]:
-    """``full_clean`` of a written row. Its references are not looked up one by one (the
-    tree's rules above checked every one, and the rows were written by rid), nor its name
-    among its siblings' (the tree's rules compared every name in one pass; the database's
-    unique indexes stand behind both): every other rule of the model runs."""
-    references = [f.name for f in row._meta.concrete_fields if f.is_relation]
-    row.unique_scope = _no_scope  # names: the tree rules' check_name, one pass for all
+def _deprecation_errors(holder: Mapping[str, Any], at: str) -> list[dict[str, str]]:
+    """What the workspace needs to write a deprecation (the rule set reads it only when
+    the status is DEPRECATED)."""
+    dep = holder.get("deprecation")
+    if dep is None:
+        return []
+    if not isinstance(dep, dict):
+        return [_err(f"{at}/deprecation", "Must be an object or null.")]
+    deadline = dep.get("deadline")
     try:
-        row.full_clean(exclude=references, validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        return [
-            _err(at + _field_pointer(name), message)
-            for name, messages in exc.message_dict.items()
-            for message in messages
-        ]
+        if deadline:
+            dt.date.fromisoformat(deadline)
+    except (TypeError, ValueError):
+        return [_err(f"{at}/deprecation/deadline", "Must be a date (YYYY-MM-DD) or null.")]
     return []
 
 
-def validate_rows(branch, rids: list[str], pointers: Mapping[str, str]) -> list[dict[str, str]]:
-    """The models' ``full_clean`` of the written rows of ``rids`` (top-level rows and their
-    children), each error at its pointer; rows and the relations their rules read are
-    loaded in one query per model."""
+def _row_errors(docs: Mapping[str, Document], pointers: Mapping[str, str]) -> list[dict[str, str]]:
+    """The errors of the rows ``docs`` are written as (top-level rows and their children),
+    each at its pointer: the columns' rules over the values written
+    (:func:`ontology.columns.column_errors`), and the example tokens that name no
+    protected value (the row's ``example_errors``; one query for every token)."""
     errors: list[dict[str, str]] = []
-    wanted = list(set(rids))
-    for kind, model in KIND_MODEL.items():
-        qs = model._default_manager.filter(branch=branch, rid__in=wanted)
-        for row in qs.select_related(*_RELATED.get(model, ())):
-            errors.extend(_row_errors(row, pointers.get(str(row.rid), "")))
-        if kind not in _CHILD_SPECS:
-            continue
-        child_model, fk, key = _CHILD_SPECS[kind]
-        children = child_model._default_manager.filter(
-            branch=branch, **{f"{fk}__rid__in": wanted}
-        ).select_related(*_RELATED.get(child_model, ()), f"{fk}")
-        for child in children:
-            parent = str(getattr(child, fk).rid)
-            at = pointers.get(parent, "") + pointer(key, str(child.rid))
-            errors.extend(_row_errors(child, at))
-    return _unique(errors)
+    holders: list[tuple[str, Any, dict[str, Any]]] = []  # (pointer, model, values)
+    for rid, doc in docs.items():
+        at, kind = pointers.get(rid, ""), doc["kind"]
+        rows = [(at, KIND_MODEL[kind], doc, plain_fields)]
+        if kind in _CHILD_SPECS:
+            model, _, key = _CHILD_SPECS[kind]
+            for crid, child in (doc.get(key) or {}).items():
+                rows.append((at + pointer(key, crid), model, child, child_fields))
+        for here, model, holder, fields in rows:
+            found = _deprecation_errors(holder, here) if issubclass(model, StatusFields) else []
+            if found:
+                errors.extend(found)
+                continue
+            values = fields(kind, holder)
+            errors.extend(
+                _err(here + _field_pointer(name), message)
+                for name, messages in column_errors(model, values).items()
+                for message in messages
+            )
+            if any(is_token(e) for e in values.get("examples") or ()):
+                holders.append((here, model, values))
+    tokens = {e for _, _, values in holders for e in values["examples"] if is_token(e)}
+    unknown = set(unknown_tokens(tokens)) if tokens else set()
+    for here, model, values in holders:
+        if any(e in unknown for e in values["examples"] if is_token(e)):
+            row = model(examples=values["examples"], pii=values["pii"])
+            for name, messages in row.example_errors().items():
+                errors.extend(_err(here + _field_pointer(name), m) for m in messages)
+    return errors

@@ -11,7 +11,9 @@ in :mod:`ontology.merge_policy`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import contextvars
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .documents import Document, to_documents
@@ -19,7 +21,15 @@ from .rule_set.rows import ensure_valid
 from .workspace_copy import copy_rows, drop_rows
 from .workspace_write import as_stored, write
 
-__all__ = ["OntologyWorkspace", "apply", "as_stored", "copy_rows", "drop_rows", "write"]
+__all__ = [
+    "OntologyWorkspace",
+    "apply",
+    "as_stored",
+    "copy_rows",
+    "documents_read",
+    "drop_rows",
+    "write",
+]
 
 
 def apply(
@@ -44,6 +54,35 @@ def apply(
     write(branch, changes, before)
 
 
+# (branch pk, rid -> document or None (gone), every rid the branch holds)
+_read: contextvars.ContextVar[tuple[int, Mapping[str, Document | None], frozenset[str]] | None] = (
+    contextvars.ContextVar("oms_documents_read", default=None)
+)
+
+
+@contextlib.contextmanager
+def documents_read(
+    branch, documents: Mapping[str, Document | None], rids: Iterable[str]
+) -> Iterator[None]:
+    """Within it, the workspace answers the branch's ``documents`` (``None``: deleted)
+    without reading them again: the caller read them from the rows in this transaction,
+    with the branch locked, after its last write. ``rids``: every entity the branch holds
+    now (its documents not in ``documents`` are read as usual). A bundle import reads the
+    documents it wrote for their change events; its commit reads the same."""
+    token = _read.set((branch.pk, documents, frozenset(rids)))
+    try:
+        yield
+    finally:
+        _read.reset(token)
+
+
+def _known(branch) -> tuple[Mapping[str, Document | None], frozenset[str] | None]:
+    read = _read.get()
+    if read is None or read[0] != branch.pk:
+        return {}, None
+    return read[1], read[2]
+
+
 # --- the registered interfaces ----------------------------------------------------------
 
 
@@ -52,11 +91,17 @@ class OntologyWorkspace:
 
     def documents(self, branch, rids: Iterable[str]) -> dict[str, Document | None]:
         wanted = [str(r) for r in rids]
-        found = to_documents(branch.pk, wanted)
-        return {rid: found.get(rid) for rid in wanted}
+        known, _ = _known(branch)
+        found = to_documents(branch.pk, [r for r in wanted if r not in known])
+        return {rid: known[rid] if rid in known else found.get(rid) for rid in wanted}
 
     def all_documents(self, branch) -> dict[str, Document]:
-        return to_documents(branch.pk)
+        known, every = _known(branch)
+        if every is None:
+            return to_documents(branch.pk)
+        out = {rid: doc for rid, doc in known.items() if doc is not None and rid in every}
+        out.update(to_documents(branch.pk, sorted(every - set(known))))
+        return out
 
     def apply(
         self,

@@ -8,16 +8,12 @@ references are resolved by rid, children are synchronised by rid.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models, transaction
-from django.db.models import Value
-from django.db.models.functions import Cast, Concat
-from django.utils import timezone
+from django.db import models, transaction
 
 from .documents import Document
 from .kinds import CHILD_SPECS, KIND_MODEL, TOP_LEVEL
@@ -33,6 +29,7 @@ from .models import (
     ValueType,
 )
 from .models.base import stored_examples
+from .workspace_rows import bulk_upsert, rows_by_rid
 
 #: dependants first (the kinds' dependency order, reversed)
 _DELETE_ORDER = tuple(k.name for k in reversed(TOP_LEVEL))
@@ -56,8 +53,9 @@ def _deprecation_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _plain_fields(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Row values of a top-level document that need no reference lookups."""
+def plain_fields(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Row values of a top-level document that need no reference lookups (``examples`` as
+    the document gives them: :func:`protect_examples` turns a PII row's into tokens)."""
     values = {"api_name": doc["apiName"], "description": doc.get("description", "")}
     values.update(_deprecation_fields(doc))
     if kind != "linkType":
@@ -73,7 +71,7 @@ def _plain_fields(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
             base_type=doc["baseType"],
             item_type=doc.get("itemType") or "",
             pii=doc.get("pii", False),
-            examples=stored_examples(doc.get("examples"), doc.get("pii", False)),
+            examples=doc.get("examples") or [],
         )
     elif kind == "interface":
         values["icon"] = doc.get("icon", "")
@@ -95,6 +93,51 @@ def _plain_fields(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
             target_visibility=tgt.get("visibility", "NORMAL"),
         )
     return values
+
+
+def child_fields(kind: str, child: Mapping[str, Any]) -> dict[str, Any]:
+    """Row values of a child (struct field, property, link constraint) of a ``kind``
+    document that need no reference lookups (``examples`` as :func:`plain_fields`)."""
+    values = {
+        "api_name": child["apiName"],
+        "display_name": child.get("displayName", ""),
+        "description": child.get("description", ""),
+    }
+    if kind == "interface":
+        values.update(
+            cardinality=child.get("cardinality", "MANY"), required=child.get("required", False)
+        )
+        return values
+    values.update(
+        base_type=child["baseType"],
+        item_type=child.get("itemType") or "",
+        required=child.get("required", False),
+        position=child.get("position", 0),
+    )
+    if kind == "objectType":
+        values.update(pii=child.get("pii", False), examples=child.get("examples") or [])
+        values.update(_deprecation_fields(child))
+    return values
+
+
+def protect_examples(rows: Iterable[dict[str, Any]]) -> None:
+    """Turn the ``examples`` of the rows flagged ``pii`` into tokens of protected values
+    (:func:`~ontology.models.base.stored_examples`), all rows' in one call; every row's
+    examples become a list of its own."""
+    flagged = []
+    for values in rows:
+        if "examples" in values:
+            values["examples"] = list(values["examples"])
+            if values.get("pii") and values["examples"]:
+                flagged.append(values)
+    if not flagged:
+        return
+    tokens = stored_examples([e for values in flagged for e in values["examples"]], True)
+    start = 0
+    for values in flagged:
+        end = start + len(values["examples"])
+        values["examples"] = tokens[start:end]
+        start = end
 
 
 class _Resolver:
@@ -119,112 +162,6 @@ class _Resolver:
             return self.cache[model][rid]
         except KeyError:
             raise ValueError(f"{model.__name__} {rid} does not exist on this branch") from None
-
-
-class _Row:
-    """A row read as plain values (``values()``): attribute access like a model instance,
-    without building one per row (a merge reads thousands of properties)."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-
-
-def _rows_by_rid(qs: models.QuerySet) -> dict[str, _Row]:
-    """``rid -> row`` with every concrete field under its attribute name (``*_id``)."""
-    names = [f.attname for f in qs.model._meta.concrete_fields]
-    return {str(values["rid"]): _Row(values) for values in qs.order_by().values(*names)}
-
-
-def _bulk_upsert(
-    model: type[models.Model],
-    branch_id: int,
-    items: Mapping[str, dict[str, Any]],
-    existing: Mapping[str, Any],
-) -> dict[str, Any]:
-    """Create or update rows of one model from ``rid -> field values``.
-
-    Only rows whose values differ are written, and only the fields that differ: a merge
-    that changes one property of an object type rewrites that property, not all twenty.
-    ``existing`` rows are :class:`_Row` (or model instances); they are updated in place.
-    """
-    now = timezone.now()
-    new_rows: list[models.Model] = []
-    changed_by_fields: dict[tuple[str, ...], list[models.Model]] = defaultdict(list)
-    for rid, values in items.items():
-        row = existing.get(rid)
-        if row is None:
-            new_rows.append(model(branch_id=branch_id, rid=uuid.UUID(rid), **values))
-            continue
-        differing = tuple(sorted(n for n, v in values.items() if getattr(row, n) != v))
-        if not differing:
-            continue
-        for name in differing:
-            setattr(row, name, values[name])
-        row.updated_at = now
-        written = model(id=row.id, updated_at=now, **{n: values[n] for n in differing})
-        changed_by_fields[differing].append(written)
-    renamed = [
-        row.id for fields, rows in changed_by_fields.items() if "api_name" in fields for row in rows
-    ]
-    if renamed:
-        _park_names(model, renamed)
-    if new_rows:
-        model._default_manager.bulk_create(new_rows, batch_size=500)
-    for fields, rows in changed_by_fields.items():
-        _update_from_values(model, rows, [*fields, "updated_at"])
-    out = dict(existing)
-    if new_rows:
-        # bulk_create returns ids on PostgreSQL and SQLite >= 3.35; re-read to be safe
-        fresh = model._default_manager.filter(
-            branch_id=branch_id, rid__in=[r.rid for r in new_rows]
-        )
-        out.update(_rows_by_rid(fresh))
-    return out
-
-
-def _park_names(model: type[models.Model], ids: list[int]) -> None:
-    """Give rows about to be renamed a temporary name of their own (``__renaming_<id>``)
-    first. The unique api name index is checked row by row, so rows that swap or rotate
-    their names (a rename through a temporary name on another branch, merged, reverted or
-    discarded here), or a new row taking a renamed row's old name, would otherwise collide
-    midway."""
-    temporary = Concat(Value("__renaming_"), Cast("id", models.CharField()))
-    for start in range(0, len(ids), 500):
-        model._default_manager.filter(id__in=ids[start : start + 500]).update(api_name=temporary)
-
-
-def _update_from_values(model: type[models.Model], rows: list[models.Model], names: list[str]):
-    """``UPDATE t SET f = v.f FROM (VALUES (id, f), ...) v WHERE t.id = v.id``: one statement
-    per 500 rows. Django's ``bulk_update`` builds a ``CASE WHEN id = .. THEN ..`` per row and
-    field, whose construction and planning cost more than the update itself. (SQLite, the
-    embedded default, has no typed ``VALUES`` list: ``bulk_update`` there.)"""
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_update(rows, names, batch_size=200)
-        return
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    fields = [model._meta.get_field(name) for name in names]
-    pk = model._meta.pk
-    columns = [quote(f.column) for f in (pk, *fields)]
-    # the first row's values carry the column types; the others take them from it
-    first = ", ".join(f"%s::{f.db_type(connection)}" for f in (pk, *fields))
-    rest = ", ".join(["%s"] * len(columns))
-    sets = ", ".join(f"{c} = v.{c}" for c in columns[1:])
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            params: list[Any] = []
-            for row in chunk:
-                params.append(row.pk)
-                params.extend(
-                    f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields
-                )
-            values = ", ".join([f"({first})", *[f"({rest})"] * (len(chunk) - 1)])
-            cursor.execute(
-                f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v({', '.join(columns)}) "
-                f"WHERE {table}.{columns[0]} = v.{columns[0]}",
-                params,
-            )
 
 
 def _park(qs: models.QuerySet) -> None:
@@ -289,7 +226,7 @@ def write(
             current = child_model._default_manager.filter(
                 branch_id=bid, **{f"{fk}__rid__in": list(docs)}
             )
-            existing_children[kind] = _rows_by_rid(current)
+            existing_children[kind] = rows_by_rid(current)
             keep = {crid for d in docs.values() for crid in d.get(key, {})}
             # decided here, from the rows just read: no NOT IN over every kept child's rid
             dropped[kind] = [
@@ -304,17 +241,16 @@ def write(
             if not docs:
                 continue
             model = KIND_MODEL[kind]
-            existing = _rows_by_rid(
-                model._default_manager.filter(branch_id=bid, rid__in=list(docs))
-            )
-            items = {rid: _plain_fields(kind, doc) for rid, doc in docs.items()}
+            existing = rows_by_rid(model._default_manager.filter(branch_id=bid, rid__in=list(docs)))
+            items = {rid: plain_fields(kind, doc) for rid, doc in docs.items()}
+            protect_examples(items.values())
             if kind == "linkType":
                 for key, end_model, _ in _LINK_ENDS:
                     resolver.prime(end_model, [d.get(key) for d in docs.values()])
                 for rid, doc in docs.items():
                     for key, end_model, column in _LINK_ENDS:
                         items[rid][column] = resolver.id(end_model, doc.get(key))
-            rows[kind] = _bulk_upsert(model, bid, items, existing)
+            rows[kind] = bulk_upsert(model, bid, items, existing)
             resolver.cache[model].update({rid: r.id for rid, r in rows[kind].items()})
 
         # 2. children (properties, struct fields, link constraints)
@@ -348,19 +284,12 @@ def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> Non
     for rid, doc in st_docs.items():
         parent_id = rows["structType"][rid].id
         for frid, f in doc.get("fields", {}).items():
-            items[frid] = {
-                "struct_type_id": parent_id,
-                "api_name": f["apiName"],
-                "display_name": f.get("displayName", ""),
-                "description": f.get("description", ""),
-                "base_type": f["baseType"],
-                "item_type": f.get("itemType") or "",
-                "value_type_id": resolver.id(ValueType, f.get("valueType")),
-                "required": f.get("required", False),
-                "position": f.get("position", 0),
-            }
+            items[frid] = child_fields("structType", f)
+            items[frid].update(
+                struct_type_id=parent_id, value_type_id=resolver.id(ValueType, f.get("valueType"))
+            )
     if items:
-        _bulk_upsert(StructField, bid, items, existing)
+        bulk_upsert(StructField, bid, items, existing)
     # properties
     items, existing = {}, existing_children.get("objectType", {})
     ot_docs = docs_by_kind.get("objectType", {})
@@ -375,25 +304,17 @@ def _apply_children(bid, docs_by_kind, rows, existing_children, resolver) -> Non
     for rid, doc in ot_docs.items():
         parent_id = rows["objectType"][rid].id
         for prid, p in doc.get("properties", {}).items():
-            values = {
-                "object_type_id": parent_id,
-                "api_name": p["apiName"],
-                "display_name": p.get("displayName", ""),
-                "description": p.get("description", ""),
-                "base_type": p["baseType"],
-                "item_type": p.get("itemType") or "",
-                "value_type_id": resolver.id(ValueType, p.get("valueType")),
-                "struct_type_id": resolver.id(StructType, p.get("structType")),
-                "shared_property_id": resolver.id(SharedProperty, p.get("sharedProperty")),
-                "required": p.get("required", False),
-                "pii": p.get("pii", False),
-                "examples": stored_examples(p.get("examples"), p.get("pii", False)),
-                "position": p.get("position", 0),
-            }
-            values.update(_deprecation_fields(p))
+            values = child_fields("objectType", p)
+            values.update(
+                object_type_id=parent_id,
+                value_type_id=resolver.id(ValueType, p.get("valueType")),
+                struct_type_id=resolver.id(StructType, p.get("structType")),
+                shared_property_id=resolver.id(SharedProperty, p.get("sharedProperty")),
+            )
             items[prid] = values
     if items:
-        written = _bulk_upsert(Property, bid, items, existing)
+        protect_examples(items.values())
+        written = bulk_upsert(Property, bid, items, existing)
         resolver.cache[Property].update({r: row.id for r, row in written.items()})
 
 
@@ -439,7 +360,7 @@ def _apply_references(
         }
         for rid, doc in sp_docs.items()
     }
-    _bulk_upsert(SharedProperty, bid, refs, rows.get("sharedProperty", {}))
+    bulk_upsert(SharedProperty, bid, refs, rows.get("sharedProperty", {}))
 
     # object types -> keys, replacement, interfaces
     refs = {
@@ -450,7 +371,7 @@ def _apply_references(
         }
         for rid, doc in ot_docs.items()
     }
-    _bulk_upsert(ObjectType, bid, refs, rows.get("objectType", {}))
+    bulk_upsert(ObjectType, bid, refs, rows.get("objectType", {}))
     with_interfaces = _with_new_refs(all_ots, before, "interfaces")
     if with_interfaces:
         _set_m2m(ObjectType, "interfaces", Interface, with_interfaces, rows["objectType"], resolver)
@@ -460,7 +381,7 @@ def _apply_references(
         rid: {"foreign_key_property_id": resolver.id(Property, doc.get("foreignKeyProperty"))}
         for rid, doc in lt_docs.items()
     }
-    _bulk_upsert(LinkType, bid, refs, rows.get("linkType", {}))
+    bulk_upsert(LinkType, bid, refs, rows.get("linkType", {}))
 
     # interfaces -> extends, properties, link constraints
     if_docs = docs_by_kind.get("interface", {})
@@ -478,18 +399,14 @@ def _apply_references(
         items = {}
         for rid, doc in if_docs.items():
             for crid, c in doc.get("linkConstraints", {}).items():
-                items[crid] = {
-                    "interface_id": rows["interface"][rid].id,
-                    "api_name": c["apiName"],
-                    "display_name": c.get("displayName", ""),
-                    "description": c.get("description", ""),
-                    "target_object_type_id": resolver.id(ObjectType, c.get("targetObjectType")),
-                    "target_interface_id": resolver.id(Interface, c.get("targetInterface")),
-                    "cardinality": c.get("cardinality", "MANY"),
-                    "required": c.get("required", False),
-                }
+                items[crid] = child_fields("interface", c)
+                items[crid].update(
+                    interface_id=rows["interface"][rid].id,
+                    target_object_type_id=resolver.id(ObjectType, c.get("targetObjectType")),
+                    target_interface_id=resolver.id(Interface, c.get("targetInterface")),
+                )
         if items:
-            _bulk_upsert(InterfaceLinkConstraint, bid, items, existing)
+            bulk_upsert(InterfaceLinkConstraint, bid, items, existing)
 
 
 def _set_m2m(model, name, target_model, docs, rows, resolver) -> None:

@@ -174,6 +174,26 @@ def test_entities_missing_from_the_bundle_are_deleted(demo, empty):
     assert gone["rid"] not in to_documents(empty.pk)
 
 
+def test_rows_sent_by_copy_read_back_as_written(demo, empty, monkeypatch, postgres_db):
+    """PostgreSQL is sent many new rows by COPY (text format): what it escapes (tabs,
+    newlines, backslashes) and JSON examples come back as they were written."""
+    from ontology import workspace_rows
+
+    monkeypatch.setattr(workspace_rows, "COPY_AT", 1)
+    data = demo_data(demo)
+    ot = data["documents"]["objectType"][0]
+    ot["description"] = "tab\there, new\nline, back\\slash \\N, ünïcödé"
+    prid = next(iter(ot["properties"]))
+    ot["properties"][prid]["examples"] = ["a\tb", "c\\d", 'quote " and \\N']
+    do_import(empty, data, commit=True, message="by copy")
+    written = to_documents(empty.pk, [ot["rid"]])[ot["rid"]]
+    assert written["description"] == ot["description"]
+    assert written["properties"][prid]["examples"] == ot["properties"][prid]["examples"]
+    assert do_import(empty, data).changed == 0
+    again = json.loads(exported("empty"))
+    assert again["documents"] == data["documents"]
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 
@@ -224,6 +244,122 @@ def test_a_bundle_that_breaks_a_model_rule_writes_nothing(demo, empty):
     assert f"/documents/objectType/0/properties/{prid}/valueType" in pointers
     assert "/documents/valueType/0/deprecation/message" in pointers
     assert state(empty) == before
+
+
+#: faults only the rows hold (what their columns take, whether a token names a stored
+#: value): (kind, child key, the key set in the first document of the kind or its first
+#: child, the value, the key the error is reported at, a word of its message)
+ROW_FAULTS = {
+    "blank display name": ("objectType", None, "displayName", "", "displayName", "blank"),
+    "blank plural": ("objectType", None, "pluralDisplayName", "", "pluralDisplayName", "blank"),
+    "blank property name": ("objectType", "properties", "displayName", "", "displayName", "blank"),
+    "blank struct field name": ("structType", "fields", "displayName", "", "displayName", "blank"),
+    "over-long display name": (
+        "objectType",
+        None,
+        "displayName",
+        "x" * 201,
+        "displayName",
+        "at most 200",
+    ),
+    "over-long icon": ("interface", None, "icon", "x" * 61, "icon", "at most 60"),
+    "over-long property name": (
+        "objectType",
+        "properties",
+        "displayName",
+        "y" * 300,
+        "displayName",
+        "at most 200",
+    ),
+    "NUL in a description": ("objectType", None, "description", "a\x00b", "description", "Null"),
+    "NUL in an example": ("objectType", "properties", "examples", ["a\x00b"], "examples", "Null"),
+    "negative position": (
+        "objectType",
+        "properties",
+        "position",
+        -1,
+        "position",
+        "greater than or equal to 0",
+    ),
+    "position not a number": (
+        "structType",
+        "fields",
+        "position",
+        "first",
+        "position",
+        "must be an integer",
+    ),
+    "required not a boolean": (
+        "objectType",
+        "properties",
+        "required",
+        "yes",
+        "required",
+        "True or False",
+    ),
+    "made-up example token": (
+        "objectType",
+        "properties",
+        "examples",
+        ["pii:" + "0" * 64],
+        "examples",
+        "names no protected value",
+    ),
+    "deadline not a date": (
+        "objectType",
+        "properties",
+        "deprecation",
+        {"message": "m", "deadline": "soon"},
+        "deprecation/deadline",
+        "YYYY-MM-DD",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(ROW_FAULTS))
+def test_a_fault_only_the_rows_hold_is_located_and_nothing_is_written(demo, empty, fault):
+    """Checked before anything is written, on the values the rows would hold: a located
+    400 (never a database error), and nothing changes."""
+    kind, child_key, key, value, reported, words = ROW_FAULTS[fault]
+    data = demo_data(demo)
+    do_import(empty, data, commit=True, message="first")
+    before = state(empty)
+    holder, at = data["documents"][kind][0], f"/documents/{kind}/0"
+    if child_key:
+        crid = next(iter(holder[child_key]))
+        holder, at = holder[child_key][crid], f"{at}/{child_key}/{crid}"
+    holder[key] = value
+    with pytest.raises(bundles.BundleError) as caught:
+        do_import(empty, data)
+    found = [e["message"] for e in caught.value.errors if e["pointer"] == f"{at}/{reported}"]
+    assert found and words in found[0], caught.value.errors
+    assert state(empty) == before
+
+
+def test_a_link_sides_display_name_is_checked_as_its_column(demo, empty):
+    data = demo_data(demo)
+    data["documents"]["linkType"][0]["sourceSide"]["displayName"] = ""
+    data["documents"]["linkType"][1]["targetSide"]["displayName"] = "z" * 300
+    with pytest.raises(bundles.BundleError) as caught:
+        do_import(empty, data)
+    pointers = {e["pointer"] for e in caught.value.errors}
+    assert {
+        "/documents/linkType/0/sourceSide/displayName",
+        "/documents/linkType/1/targetSide/displayName",
+    } <= pointers
+    assert not ObjectType.objects.filter(branch=empty).exists()
+
+
+def test_faults_of_the_rows_and_of_the_tree_are_reported_together(demo, empty):
+    data = demo_data(demo)
+    ots = data["documents"]["objectType"]
+    ots[0]["apiName"] = "bad name"
+    ots[1]["displayName"] = ""
+    with pytest.raises(bundles.BundleError) as caught:
+        do_import(empty, data)
+    pointers = {e["pointer"] for e in caught.value.errors}
+    assert {"/documents/objectType/0/apiName", "/documents/objectType/1/displayName"} <= pointers
+    assert not ObjectType.objects.filter(branch=empty).exists()
 
 
 def test_shape_errors_of_the_bundle_itself():
@@ -287,6 +423,28 @@ def test_error_pointers_name_the_bundles_own_child_rids(demo, empty):
     assert "/documents/objectType/0/properties/11111111-2222-4333-8444-555555555555/apiName" in (
         pointers
     ), pointers
+
+
+@pytest.mark.parametrize("first_commit", [True, False])
+def test_an_imports_commit_holds_what_the_rows_hold(demo, empty, first_commit):
+    """The commit of an import reads the documents the import wrote as the rows hold
+    them (read once for the events and the commit), and every other entity, an earlier
+    uncommitted edit included, from the rows."""
+    data = demo_data(demo)
+    do_import(empty, data, commit=not first_commit, message="first")
+    edited = copy.deepcopy(data)
+    edited["documents"]["valueType"][0]["description"] = "An earlier, uncommitted edit."
+    do_import(empty, edited)
+    edited["documents"]["objectType"][0]["description"] = "Changed by the import."
+    edited["documents"]["linkType"].pop(0)
+    fresh = {k: v for k, v in data["documents"]["valueType"][1].items() if k != "rid"}
+    edited["documents"]["valueType"].append({**fresh, "apiName": "Fresh"})
+    result = do_import(empty, edited, commit=True, message="second")
+    assert result.created and result.updated and result.deleted
+    empty.refresh_from_db()
+    assert result.commit == empty.head_id
+    assert not WorkingChange.objects.filter(branch=empty).exists()
+    assert bundles.export(empty.head_id)["documents"] == bundles.export("empty")["documents"]
 
 
 def test_yaml_dates_written_without_quotes_are_read_as_text(demo, empty):

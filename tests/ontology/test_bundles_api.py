@@ -98,6 +98,23 @@ def test_bad_bundle_gets_every_error_and_nothing_changes(api, demo, dev):
     assert to_documents(dev.pk) == {}
 
 
+def test_a_value_too_long_for_its_column_is_a_located_400(api, demo, dev):
+    """Not a database error: the rows' values are checked before anything is written."""
+    data = json.loads(api.get("/api/v1/refs/main/bundle/").content)
+    ot = data["documents"]["objectType"][0]
+    prid = next(iter(ot["properties"]))
+    ot["icon"] = "i" * 61
+    ot["properties"][prid]["displayName"] = "d" * 201
+    response = api.post("/api/v1/branches/dev/bundle/", data, format="json")
+    assert response.status_code == 400, response.content
+    pointers = {e["pointer"] for e in response.json()["error"]["errors"]}
+    assert pointers == {
+        "/documents/objectType/0/icon",
+        f"/documents/objectType/0/properties/{prid}/displayName",
+    }
+    assert to_documents(dev.pk) == {}
+
+
 def test_import_needs_the_right_to_write(viewer_api, demo, dev):
     response = viewer_api.post("/api/v1/branches/dev/bundle/", {}, format="json")
     assert response.status_code == 403
