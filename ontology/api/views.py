@@ -128,23 +128,27 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
             return self.queryset.none()
         return self.queryset.filter(branch=self.branch)
 
-    def get_object(self, *, lock: bool = False):
+    def looked_up(self, queryset: QuerySet) -> QuerySet:
+        """``queryset`` narrowed to the entity the URL names (by rid or api name)."""
         value = self.kwargs[self.lookup_field]
+        if len(value) == 36 and _is_uuid(value):
+            return queryset.filter(rid=value)
+        if "\x00" not in value:
+            return queryset.alias(lower_name=Lower("api_name")).filter(lower_name=value.lower())
+        return queryset.none()
+
+    def not_found(self) -> exceptions.NotFound:
+        label = self.queryset.model._meta.verbose_name
+        value = self.kwargs[self.lookup_field]
+        return exceptions.NotFound(f"There is no {label} '{value}' on branch '{self.branch.name}'.")
+
+    def get_object(self, *, lock: bool = False):
         queryset = self.get_queryset()
         if lock:
             queryset = queryset.select_for_update(of=("self",))
-        if len(value) == 36 and _is_uuid(value):
-            queryset = queryset.filter(rid=value)
-        elif "\x00" not in value:
-            queryset = queryset.alias(lower_name=Lower("api_name")).filter(lower_name=value.lower())
-        else:
-            queryset = queryset.none()
-        obj = queryset.first()
+        obj = self.looked_up(queryset).first()
         if obj is None:
-            label = queryset.model._meta.verbose_name
-            raise exceptions.NotFound(
-                f"There is no {label} '{value}' on branch '{self.branch.name}'."
-            )
+            raise self.not_found()
         self.check_object_permissions(self.request, obj)
         return obj
 
@@ -191,7 +195,13 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
         return self.get_paginated_response(data) if page is not None else Response(data)
 
     def retrieve(self, request, *args, **kwargs):
-        data, tag = self.represent(self.get_object())
+        # a read needs the entity's stamps, not a model instance (no object permission
+        # applies to a read: BranchWritePermission lets any signed-in user read)
+        stamp = representation.stamped(self.looked_up(self.get_queryset())).first()
+        if stamp is None:
+            raise self.not_found()
+        data = representation.entities(self.branch.pk, self.kind, [stamp])[0]
+        tag = preconditions.entity_tag(data)
         if preconditions.none_match(request, tag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
         return Response(data, headers={"ETag": tag})

@@ -52,6 +52,14 @@ class ObjectType(BranchScoped, StatusFields):
     def __str__(self) -> str:
         return self.api_name
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        row = super().from_db(db, field_names, values)
+        # the keys as stored: keys left as they were need no ownership check (see clean)
+        stored = row.__dict__
+        row._stored_keys = (stored.get("primary_key_id"), stored.get("title_property_id"))
+        return row
+
     def _read_keys(self) -> None:
         """Read the primary key and title property not loaded yet in one query."""
         cache = self._state.fields_cache
@@ -79,6 +87,9 @@ class ObjectType(BranchScoped, StatusFields):
         errors: dict[str, list[str]] = {}
         if self.replaced_by_id and self.replaced_by.branch_id != self.branch_id:
             errors["replaced_by"] = ["The replacement belongs to another branch."]
+        if (self.primary_key_id, self.title_property_id) == getattr(self, "_stored_keys", None):
+            _raise(errors)  # keys as stored were checked when they were set
+            return
         self._read_keys()
         for field, label in (("primary_key", "primary key"), ("title_property", "title property")):
             if getattr(self, f"{field}_id") and getattr(self, field).object_type_id != self.pk:

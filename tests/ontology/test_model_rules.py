@@ -483,3 +483,19 @@ def test_replacing_properties_drops_a_removed_primary_key(dev):
     fresh = ObjectType.objects.get(pk=ot.pk)
     assert fresh.primary_key is None and fresh.title_property is None
     assert [p.api_name for p in fresh.properties.all()] == ["other"]
+
+
+def test_a_key_is_one_of_the_object_types_own_properties(dev):
+    """A document names a key among its own properties only (another's would read as no
+    key): the row refuses it, when the key is set and when it is changed later; a key
+    left as stored is not read again."""
+    ot = ObjectTypeFactory(branch=dev)
+    own = PropertyFactory(object_type=ot, branch=dev, api_name="code")
+    other = PropertyFactory(object_type=ObjectTypeFactory(branch=dev), branch=dev, api_name="x")
+    ot.primary_key = other
+    assert "property of this object type" in rule_errors_of(ot)["primary_key"][0]
+    ot.primary_key = own
+    services.save(ot, system=True)
+    stored = ObjectType.objects.get(pk=ot.pk)
+    stored.title_property = other
+    assert "property of this object type" in rule_errors_of(stored)["title_property"][0]
