@@ -308,23 +308,77 @@ def _object_type_documents(branch_id: int, wanted: list[str] | None) -> dict[str
             )
         key = str(rid)
         out[key] = {
-            "kind": "objectType",
-            "rid": key,
-            "apiName": api_name,
-            "description": description,
-            "status": status,
-            "deprecation": _deprecation_of(status, dep_message, dep_deadline),
-            "displayName": display_name,
-            "pluralDisplayName": plural_display_name,
-            "visibility": visibility,
-            "icon": icon,
-            "replacedBy": _rid(replaced_by),
+            **_object_type_own(
+                key,
+                api_name,
+                description,
+                status,
+                dep_message,
+                dep_deadline,
+                display_name,
+                plural_display_name,
+                visibility,
+                icon,
+                replaced_by,
+            ),
             "primaryKey": rid_of.get(primary_key_id),
             "titleProperty": rid_of.get(title_property_id),
             "interfaces": dict.fromkeys(interfaces.get(ot_id, ()), True),
             "properties": properties,
         }
     return out
+
+
+def _object_type_own(
+    rid: str,
+    api_name: str,
+    description: str,
+    status: str,
+    dep_message: str,
+    dep_deadline,
+    display_name: str,
+    plural_display_name: str,
+    visibility: str,
+    icon: str,
+    replaced_by,
+) -> Document:
+    """An object type document's own fields (not its keys, interfaces or properties), in
+    their order: one mapping for reads from rows and for a write of these fields alone."""
+    return {
+        "kind": "objectType",
+        "rid": rid,
+        "apiName": api_name,
+        "description": description,
+        "status": status,
+        "deprecation": _deprecation_of(status, dep_message, dep_deadline),
+        "displayName": display_name,
+        "pluralDisplayName": plural_display_name,
+        "visibility": visibility,
+        "icon": icon,
+        "replacedBy": _rid(replaced_by),
+    }
+
+
+def with_own_fields(row: ObjectType, before: Document) -> Document:
+    """The document of an object type after a write of its own fields alone (its
+    properties, keys and interfaces as ``before``, read in the same transaction with the
+    row locked, has them): ``before`` with the row's cleaned fields, mapped by
+    :func:`_object_type_own` as every read maps them. Saves reading the entity again."""
+    replaced = row.replaced_by.rid if row.replaced_by_id else None
+    own = _object_type_own(
+        str(row.rid),
+        row.api_name,
+        row.description,
+        row.status,
+        row.deprecation_message,
+        row.deprecation_deadline,
+        row.display_name,
+        row.plural_display_name,
+        row.visibility,
+        row.icon,
+        replaced,
+    )
+    return {**before, **own}
 
 
 def object_type_document(row: ObjectType) -> Document:

@@ -24,7 +24,7 @@ from versioning.models import Branch
 from versioning.permissions import EDIT_BRANCH, can_edit_branch
 from versioning.writing import check_writable
 
-from .documents import Document, stored_document
+from .documents import Document, stored_document, with_own_fields
 from .exceptions import InUseError, NotAllowedError, OntologyError, ProtectedBranchError
 from .kinds import REFERENCES_TO, event_type, kind_of
 from .models import (
@@ -157,11 +157,20 @@ def record_change(
     _publish_changes(branch, [(branch, kind, rid, before, after, user)])
 
 
-def record_written(branch: Branch, top: models.Model, before: Document | None, user=None) -> None:
+def record_written(
+    branch: Branch,
+    top: models.Model,
+    before: Document | None,
+    user=None,
+    *,
+    after: Document | None = None,
+) -> None:
     """:func:`record_change` of a top-level row just written, from its document as stored
-    now; the document is kept on the row (``written_document``) so that the answer to the
-    write is made from it, not read again."""
-    after = stored_document(top)
+    now (``after``: the caller made it without reading the rows again); the document is
+    kept on the row (``written_document``) so that the answer to the write is made from
+    it, not read again."""
+    if after is None:
+        after = stored_document(top)
     top.written_document = after
     record_change(branch, top.kind, top.rid, before, after, user)
 
@@ -281,6 +290,12 @@ def warnings_for(top: models.Model) -> list[str]:
     """Rule warnings (not errors) of a top-level row: a primary key of a type that makes a
     poor key (``rules.check_primary_key_type``; its errors are the rule set's)."""
     if isinstance(top, ObjectType) and top.primary_key_id:
+        written = getattr(top, "written_document", None)
+        if written is not None:  # the document as written names the key among its own
+            key_doc = (written.get("properties") or {}).get(written.get("primaryKey") or "")
+            if key_doc is None:
+                return []
+            return check_primary_key_type(key_doc.get("baseType"), key_doc.get("itemType"))[1]
         key = top.primary_key
         if key.object_type_id == top.pk:
             return check_primary_key_type(key.base_type, key.item_type)[1]
@@ -416,8 +431,15 @@ def save_object_type(
         ot.save(update_fields=["primary_key", "title_property", "updated_at"])
     # the keys' types, the interfaces' shared properties, an experimental object type's
     # properties: the rule set's, over the document as written
+    own_fields_only = (
+        before is not None
+        and properties is None
+        and interfaces is None
+        and (ot.primary_key_id, ot.title_property_id) == keys_before
+    )
+    after = with_own_fields(ot, before) if own_fields_only else None
     with by_place({"properties": kept, "interfaces": interfaces}):
-        record_written(branch, ot, before, user)
+        record_written(branch, ot, before, user, after=after)
     return ot, warnings_for(ot)
 
 
