@@ -474,49 +474,6 @@ def save_struct_type(
     return st
 
 
-def _reaches(start: list[Interface], target_pk: int) -> bool:
-    """Whether following ``extends`` from ``start`` comes back to ``target_pk``."""
-    seen: set[int] = set()
-    frontier = list(start)
-    while frontier:
-        current = frontier.pop()
-        if current.pk == target_pk:
-            return True
-        if current.pk in seen:
-            continue
-        seen.add(current.pk)
-        frontier.extend(current.extends.all())
-    return False
-
-
-def _implementers_lacking(branch: Branch, iface: Interface) -> list[str]:
-    """The object types implementing ``iface`` that lack a shared property it (or an
-    interface it extends) requires: a fixed number of queries, not a few per implementer."""
-    required = iface.required_properties()
-    implementers = dict(
-        ObjectType.objects.filter(branch=branch, interfaces=iface).values_list("id", "api_name")
-    )
-    if not required or not implementers:
-        return []
-    used: dict[int, set[int]] = {ot: set() for ot in implementers}
-    for ot, shared in Property.objects.filter(
-        object_type_id__in=implementers, shared_property_id__in=required
-    ).values_list("object_type_id", "shared_property_id"):
-        used[ot].add(shared)
-    lacking = {ot: required - used[ot] for ot in implementers}
-    names = dict(
-        SharedProperty.objects.filter(id__in=set().union(*lacking.values())).values_list(
-            "id", "api_name"
-        )
-    )
-    return [
-        f"'{api_name}' lacks {', '.join(sorted(names[i] for i in lacking[ot]))} "
-        f"required by '{iface.api_name}'"
-        for ot, api_name in implementers.items()
-        if lacking[ot]
-    ]
-
-
 @transaction.atomic
 def save_interface(
     branch: Branch,
@@ -537,21 +494,13 @@ def save_interface(
     iface.full_clean()
     write_row(iface)
     if extends is not None:
-        if any(e.pk == iface.pk for e in extends):
-            raise ValidationError({"extends": ["An interface cannot extend itself."]})
         iface.extends.set(extends)
-        if _reaches(extends, iface.pk):
-            raise ValidationError({"extends": ["Interfaces cannot extend each other in a cycle."]})
     if properties is not None:
         iface.properties.set(properties)
     if link_constraints is not None:
         kept = _sync_children(
             iface, InterfaceLinkConstraint, "interface", link_constraints, "link_constraints"
         )
-    if extends is not None or properties is not None:
-        broken = _implementers_lacking(branch, iface)
-        if broken:
-            raise ValidationError({"properties": broken})
     with by_place({"linkConstraints": kept, "extends": extends, "properties": properties}):
         record_written(branch, iface, before, user)
     return iface

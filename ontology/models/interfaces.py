@@ -33,25 +33,6 @@ class Interface(BranchScoped, StatusFields):
     def __str__(self) -> str:
         return self.api_name
 
-    def all_ancestors(self) -> list[Interface]:
-        """Every interface this one extends, directly or not (cycles are tolerated)."""
-        seen: dict[int, Interface] = {}
-        frontier = list(self.extends.all()) if self.pk else []
-        while frontier:
-            current = frontier.pop()
-            if current.pk in seen or current.pk == self.pk:
-                continue
-            seen[current.pk] = current
-            frontier.extend(current.extends.all())
-        return list(seen.values())
-
-    def required_properties(self) -> set[int]:
-        """Ids of the shared properties an implementing object type must have."""
-        ids = set(self.properties.values_list("id", flat=True)) if self.pk else set()
-        for ancestor in self.all_ancestors():
-            ids |= set(ancestor.properties.values_list("id", flat=True))
-        return ids
-
 
 class InterfaceLinkConstraint(BranchScoped):
     """A link an implementing object type must (or may) have."""

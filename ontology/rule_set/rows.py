@@ -162,12 +162,23 @@ def ensure_valid(
 
 def as_validation_error(exc: RuleViolation, own: str | None = None) -> ValidationError:
     """The violations as a Django ``ValidationError``: those of the document ``own`` rid
-    under their document path (``properties.<rid>.baseType``), others under the kind and
-    api name of the document at fault (``linkType:owns.foreignKeyProperty``)."""
+    under their document path (``properties.<rid>.baseType``), others under the rid of the
+    document at fault and the path in it (``<rid>.interfaces.<rid>``), their message
+    naming that document by kind and api name ("Object type 'Flight': ..."): the rid keeps
+    the key exact, the name tells a reader which entity the write broke."""
     errors: dict[str, list[str]] = {}
     for v in exc.violations:
         where = ".".join(v.path) or "__all__"
+        message = f"{v.message} [rule {v.rule}]"
         if v.rid != own:
             where = f"{v.rid}.{where}" if where != "__all__" else v.rid
-        errors.setdefault(where, []).append(f"{v.message} [rule {v.rule}]")
+            message = f"{_named(v)}: {message}"
+        errors.setdefault(where, []).append(message)
     return ValidationError(errors, code="invalid")
+
+
+def _named(v: Violation) -> str:
+    """The kind and api name of the document a violation is about: "Object type 'Flight'"."""
+    model = KIND_MODEL.get(v.kind)
+    kind = str(model._meta.verbose_name) if model is not None else v.kind
+    return f"{kind[:1].upper()}{kind[1:]} '{v.api_name}'"

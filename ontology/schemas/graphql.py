@@ -7,7 +7,8 @@ custom scalars (an enum of names GraphQL accepts: an enum), deprecations
 ``@deprecated(reason:)``, fields of properties marked PII ``@pii`` (the directive is
 declared when the ontology has one). A ``Query`` root reads each object type by primary key and as a
 list. Whatever the ontology, the schema is valid: an implementation whose fields conflict
-with the interface's is left out (and said in the description).
+with the interface's is left out (and said in the description), a deprecated field whose
+interface field is not deprecated says so in its description instead.
 """
 
 from __future__ import annotations
@@ -248,6 +249,12 @@ class _Builder:
             implements[doc["rid"]] = self._compatible(
                 doc["rid"], merged[doc["rid"]], onto.interface_closure[doc["rid"]], merged
             )
+        # ancestors first (an interface's closure holds its ancestors' closures), so an
+        # interface is compared with its ancestors' fields as they are finished
+        for doc in sorted(
+            onto.of("interface"), key=lambda d: len(onto.interface_closure[d["rid"]])
+        ):
+            self._undeprecate(merged[doc["rid"]], implements[doc["rid"]], merged)
         for doc in onto.of("interface"):
             self._finish(self.types[doc["rid"]], doc, merged[doc["rid"]], implements[doc["rid"]])
         for doc in onto.of("objectType"):
@@ -262,6 +269,7 @@ class _Builder:
             for rid in chosen:
                 for name, field in merged[rid].items():
                     final.setdefault(name, field)
+            self._undeprecate(final, chosen, merged)
             self._finish(self.types[doc["rid"]], doc, final or dict(placeholder), chosen)
         query = GraphQLObjectType("Query", self.query_fields())
         named = [
@@ -298,6 +306,38 @@ class _Builder:
                     refused.add(parent)
                     changed = True
         return [p for p in wanted if p not in refused]
+
+    def _undeprecate(
+        self,
+        fields: dict[str, GraphQLField],
+        interfaces: list[str],
+        merged: dict[str, dict[str, GraphQLField]],
+    ) -> None:
+        """GraphQL allows a deprecated field only where every interface field it implements
+        is deprecated too: a field of ``fields`` deprecated where one of ``interfaces`` has
+        it active says its deprecation in its description instead (in place). The type
+        keeps implementing the interface: deprecating a field breaks no client."""
+        for name, field in list(fields.items()):
+            if field.deprecation_reason is None:
+                continue
+            active = [
+                self.onto.name(rid)
+                for rid in interfaces
+                if name in merged[rid] and merged[rid][name].deprecation_reason is None
+            ]
+            if not active:
+                continue
+            note = (
+                f"Deprecated: {field.deprecation_reason} (not marked @deprecated: the field "
+                f"of {', '.join(active)} it implements is not deprecated)"
+            )
+            fields[name] = GraphQLField(
+                **{
+                    **field.to_kwargs(),
+                    "deprecation_reason": None,
+                    "description": "\n\n".join(p for p in (field.description, note) if p),
+                }
+            )
 
     def _finish(self, gtype: Any, doc: Document, fields: dict, interfaces: list[str]) -> None:
         description = _describe(doc)

@@ -312,11 +312,17 @@ def test_object_type_must_have_interface_properties(dev):
 
 
 def _implementers(dev, iface, count):
+    out = []
     for _ in range(count):
-        ObjectTypeFactory(branch=dev, properties=1).interfaces.add(iface)
+        ot = ObjectTypeFactory(branch=dev, properties=1)
+        ot.interfaces.add(iface)
+        out.append(ot)
+    return out
 
 
 def test_interface_property_its_implementers_lack_is_refused_in_constant_queries():
+    """The rule set's ``interface-properties``, on each implementer at fault: under its rid
+    and path (``<rid>.interfaces.<rid>``), the message naming the object type."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -325,26 +331,56 @@ def test_interface_property_its_implementers_lack_is_refused_in_constant_queries
         branch = BranchFactory()
         shared = SharedPropertyFactory(branch=branch, api_name="createdAt")
         iface = InterfaceFactory(branch=branch)
-        _implementers(branch, iface, count)
+        lacking = _implementers(branch, iface, count)
         keeps = ObjectTypeFactory(branch=branch, api_name="Keeps", properties=1)
         PropertyFactory(object_type=keeps, api_name="createdAt", shared_property=shared)
         keeps.interfaces.add(iface)
         with CaptureQueriesContext(connection) as ctx, pytest.raises(ValidationError) as exc:
             services.save_interface(branch, {}, instance=iface, properties=[shared])
         queries.append(len(ctx.captured_queries))
-        broken = exc.value.message_dict["properties"]
-        assert len(broken) == count
-        assert all(f"lacks createdAt required by '{iface.api_name}'" in m for m in broken)
-        assert not any("'Keeps'" in m for m in broken)
+        errors = exc.value.message_dict
+        assert set(errors) == {f"{ot.rid}.interfaces.{iface.rid}" for ot in lacking}
+        for ot in lacking:
+            [message] = errors[f"{ot.rid}.interfaces.{iface.rid}"]
+            assert message.startswith(f"Object type '{ot.api_name}': Implementing ")
+            assert "createdAt" in message and "[rule interface-properties]" in message
+        assert not list(iface.properties.all()), "rolled back"
     assert queries[0] == queries[1]
 
 
+def test_an_interface_extending_another_passes_its_properties_to_their_implementers(dev):
+    """An implementer of Scheduled lacks what Scheduled now inherits from Trackable."""
+    shared = SharedPropertyFactory(branch=dev, api_name="createdAt")
+    trackable = InterfaceFactory(branch=dev, api_name="Trackable", properties=[shared])
+    scheduled = InterfaceFactory(branch=dev, api_name="Scheduled")
+    [flight] = _implementers(dev, scheduled, 1)
+    with pytest.raises(ValidationError) as exc:
+        services.save_interface(dev, {}, instance=scheduled, extends=[trackable])
+    [message] = exc.value.message_dict[f"{flight.rid}.interfaces.{scheduled.rid}"]
+    assert f"Object type '{flight.api_name}'" in message and "createdAt" in message
+
+
 def test_interface_cycles_refused(dev):
-    a = InterfaceFactory(branch=dev)
-    b = InterfaceFactory(branch=dev, extends=[a])
+    a = InterfaceFactory(branch=dev, api_name="Alpha")
+    b = InterfaceFactory(branch=dev, api_name="Beta", extends=[a])
     with pytest.raises(ValidationError) as exc:
         services.save_interface(dev, {}, instance=a, extends=[b])
-    assert "cycle" in exc.value.message_dict["extends"][0]
+    errors = exc.value.message_dict
+    assert "cycle" in errors["extends"][0] and "[rule interface-extends]" in errors["extends"][0]
+    # the other interface of the cycle, named
+    assert errors[f"{b.rid}.extends"][0].startswith("Interface 'Beta': Interfaces cannot")
+    assert list(a.extends.all()) == []
+
+
+def test_an_interface_extending_itself_is_refused_at_its_place(dev):
+    a = InterfaceFactory(branch=dev, api_name="Alpha")
+    b = InterfaceFactory(branch=dev, api_name="Beta")
+    with pytest.raises(ValidationError) as exc:
+        services.save_interface(dev, {}, instance=a, extends=[b, a])
+    assert exc.value.message_dict == {
+        "extends.1": ["An interface cannot extend itself. [rule interface-extends]"]
+    }
+    assert list(a.extends.all()) == []
 
 
 @pytest.mark.parametrize(

@@ -84,6 +84,20 @@ def _interface(work):
     return InterfaceLinkConstraintFactory(interface__branch=work).interface
 
 
+def _extending_alpha(work):
+    """Beta, extending Alpha: Alpha cannot extend it."""
+    return InterfaceFactory(
+        branch=work, api_name="Beta", extends=[Interface.objects.get(api_name="Alpha")]
+    )
+
+
+def _implemented_interface(work):
+    """Trackable, implemented by Flight."""
+    iface = InterfaceFactory(branch=work, api_name="Trackable")
+    _flight(work).interfaces.add(iface)
+    return iface
+
+
 def _vt(work, base="integer") -> str:
     return str(ValueTypeFactory(branch=work, api_name="Seats", base_type=base).pk)
 
@@ -279,6 +293,25 @@ ADMIN_CASES = {
         None,
         "interfaces",
         "createdAt",
+    ),
+    "an interface in an extends cycle": Edit(
+        Interface,
+        lambda w: InterfaceFactory(branch=w, api_name="Alpha"),
+        lambda d, w: d.update(extends=[str(_extending_alpha(w).pk)]),
+        None,
+        "extends",
+        "cycle",
+    ),
+    "an interface property its implementer lacks": Edit(
+        Interface,
+        _implemented_interface,
+        lambda d, w: d.update(
+            properties=[str(SharedPropertyFactory(branch=w, api_name="createdAt").pk)]
+        ),
+        None,
+        None,
+        "Object type 'Flight': Implementing 'Trackable' needs properties using the shared "
+        "properties: createdAt.",
     ),
     "type shape of a shared property": Edit(
         SharedProperty,
@@ -540,3 +573,54 @@ def test_a_taken_name_is_a_409_on_the_name(api, dev):
         first.api_name,
         second.api_name,
     ]
+
+
+# --- rules about an interface's neighbours: its implementers, what it extends --------------
+
+
+def test_the_api_refuses_an_interface_extending_itself_at_its_place(api, dev):
+    InterfaceFactory(branch=dev, api_name="Entity")
+    InterfaceFactory(branch=dev, api_name="Named")
+    response = api.patch(
+        api_url("dev", "interfaces", "Entity"), {"extends": ["Named", "Entity"]}, format="json"
+    )
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert fields == {"extends.1": ["An interface cannot extend itself. [rule interface-extends]"]}
+    assert not dev.working_changes.exists()
+
+
+def test_the_api_refuses_an_extends_cycle_naming_the_other_interface(api, dev):
+    entity = InterfaceFactory(branch=dev, api_name="Entity")
+    trackable = InterfaceFactory(branch=dev, api_name="Trackable", extends=[entity])
+    response = api.patch(
+        api_url("dev", "interfaces", "Entity"), {"extends": ["Trackable"]}, format="json"
+    )
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert "cycle" in fields["extends"][0]
+    assert fields[f"{trackable.rid}.extends"] == [
+        "Interface 'Trackable': Interfaces cannot extend each other in a cycle. "
+        "[rule interface-extends]"
+    ]
+    assert not dev.working_changes.exists()
+
+
+def test_the_api_names_the_implementer_an_interface_property_breaks(api, dev):
+    """An interface asking for a shared property its implementer lacks: the implementer's
+    violation, under its rid and path, names the object type."""
+    iface = InterfaceFactory(branch=dev, api_name="Trackable")
+    flight = ObjectTypeFactory(branch=dev, api_name="Flight", properties=1)
+    flight.interfaces.add(iface)
+    SharedPropertyFactory(branch=dev, api_name="createdAt")
+    response = api.patch(
+        api_url("dev", "interfaces", "Trackable"), {"properties": ["createdAt"]}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        f"{flight.rid}.interfaces.{iface.rid}": [
+            "Object type 'Flight': Implementing 'Trackable' needs properties using the shared "
+            "properties: createdAt. [rule interface-properties]"
+        ]
+    }
+    assert not dev.working_changes.exists()
