@@ -248,22 +248,8 @@ def _object_type_documents(branch_id: int, wanted: list[str] | None) -> dict[str
     ):
         interfaces.setdefault(ot_id, []).append(str(irid))
     out: dict[str, Document] = {}
-    for (
-        ot_id,
-        rid,
-        api_name,
-        description,
-        status,
-        dep_message,
-        dep_deadline,
-        display_name,
-        plural_display_name,
-        visibility,
-        icon,
-        replaced_by,
-        primary_key_id,
-        title_property_id,
-    ) in rows:
+    # a row: id, rid, the own fields of _object_type_own (_OT_FIELDS' order), the keys
+    for ot_id, rid, *own, primary_key_id, title_property_id in rows:
         rid_of = {}
         properties = {}
         for (
@@ -308,19 +294,7 @@ def _object_type_documents(branch_id: int, wanted: list[str] | None) -> dict[str
             )
         key = str(rid)
         out[key] = {
-            **_object_type_own(
-                key,
-                api_name,
-                description,
-                status,
-                dep_message,
-                dep_deadline,
-                display_name,
-                plural_display_name,
-                visibility,
-                icon,
-                replaced_by,
-            ),
+            **_object_type_own(key, *own),
             "primaryKey": rid_of.get(primary_key_id),
             "titleProperty": rid_of.get(title_property_id),
             "interfaces": dict.fromkeys(interfaces.get(ot_id, ()), True),
