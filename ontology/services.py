@@ -287,19 +287,15 @@ def delete(row: models.Model, *, user=None, system: bool = False) -> None:
 
 
 def warnings_for(top: models.Model) -> list[str]:
-    """Rule warnings (not errors) of a top-level row: a primary key of a type that makes a
-    poor key (``rules.check_primary_key_type``; its errors are the rule set's)."""
-    if isinstance(top, ObjectType) and top.primary_key_id:
-        written = getattr(top, "written_document", None)
-        if written is not None:  # the document as written names the key among its own
-            key_doc = (written.get("properties") or {}).get(written.get("primaryKey") or "")
-            if key_doc is None:
-                return []
-            return check_primary_key_type(key_doc.get("baseType"), key_doc.get("itemType"))[1]
-        key = top.primary_key
-        if key.object_type_id == top.pk:
-            return check_primary_key_type(key.base_type, key.item_type)[1]
-    return []
+    """Rule warnings (not errors) of a top-level row just written: a primary key of a type
+    that makes a poor key (``rules.check_primary_key_type``; its errors are the rule
+    set's), read from the document :func:`record_written` kept, which names the key among
+    the object type's own properties."""
+    doc = getattr(top, "written_document", None) or {}
+    key = (doc.get("properties") or {}).get(doc.get("primaryKey") or "")
+    if doc.get("kind") != "objectType" or key is None:
+        return []
+    return check_primary_key_type(key.get("baseType"), key.get("itemType"))[1]
 
 
 # --- whole entities with their children (API and loaders) -------------------------------

@@ -15,6 +15,7 @@ from .base import (
     StatusFields,
     TypedFields,
     _raise,
+    other_branch_errors,
     unique_per_branch,
     where_set,
 )
@@ -84,16 +85,14 @@ class ObjectType(BranchScoped, StatusFields):
         # own: its replacement lies on the same branch, and its keys are its own
         # properties (its document names a key among its properties only: another's would
         # read as no key at all)
-        errors: dict[str, list[str]] = {}
-        if self.replaced_by_id and self.replaced_by.branch_id != self.branch_id:
-            errors["replaced_by"] = ["The replacement belongs to another branch."]
-        if (self.primary_key_id, self.title_property_id) == getattr(self, "_stored_keys", None):
-            _raise(errors)  # keys as stored were checked when they were set
-            return
-        self._read_keys()
-        for field, label in (("primary_key", "primary key"), ("title_property", "title property")):
-            if getattr(self, f"{field}_id") and getattr(self, field).object_type_id != self.pk:
-                errors[field] = [f"The {label} must be a property of this object type."]
+        errors = other_branch_errors(self, "replaced_by")
+        keys = (self.primary_key_id, self.title_property_id)
+        if keys != getattr(self, "_stored_keys", None):  # as stored: checked when set
+            self._read_keys()
+            for field in ("primary_key", "title_property"):
+                if getattr(self, f"{field}_id") and getattr(self, field).object_type_id != self.pk:
+                    label = self._meta.get_field(field).verbose_name
+                    errors[field] = [f"The {label} must be a property of this object type."]
         _raise(errors)
 
 
