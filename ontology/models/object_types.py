@@ -15,7 +15,6 @@ from .base import (
     StatusFields,
     TypedFields,
     _raise,
-    other_branch_errors,
     unique_per_branch,
     where_set,
 )
@@ -85,7 +84,9 @@ class ObjectType(BranchScoped, StatusFields):
         # own: its replacement lies on the same branch, and its keys are its own
         # properties (its document names a key among its properties only: another's would
         # read as no key at all)
-        errors = other_branch_errors(self, "replaced_by")
+        errors: dict[str, list[str]] = {}
+        if self.replaced_by_id and self.replaced_by.branch_id != self.branch_id:
+            errors["replaced_by"] = ["The replacement belongs to another branch."]
         keys = (self.primary_key_id, self.title_property_id)
         if keys != getattr(self, "_stored_keys", None):  # as stored: checked when set
             self._read_keys()
