@@ -297,9 +297,9 @@ def import_bundle(
             written = {}
         step("written", 3, 4)
         if commit and (result.changed or branch.head_id is None):
-            # the commit reads the documents just written from the rows as _write did
-            holds = (set(current) | set(result.created)) - set(result.deleted)
-            with documents_read(branch, written, holds):
+            # the commit reads the documents just written from the rows as _write did; the
+            # branch now holds the entities of ``tree``
+            with documents_read(branch, written, tree):
                 made = commit_changes(branch, user, message, system=system, allow_empty=True)
             result.commit = made.id if made else None
         step("done", 4, 4)
