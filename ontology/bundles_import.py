@@ -283,23 +283,21 @@ def import_bundle(
         if not only_missing:
             result.deleted = sorted(rid for rid in current if rid not in wanted)
             changes.update(dict.fromkeys(result.deleted))
-        written = [rid for rid, doc in changes.items() if doc is not None]
-        errors = validate(tree, pointers, written)
+        errors = validate(tree, pointers, [rid for rid, doc in changes.items() if doc is not None])
         step("validated", 2, 4)
         if errors:
             raise BundleError(_in_bundle(errors, remap))
+        written: dict[str, Document | None] = {}
         if changes:
             kinds = {rid: (doc or current[rid])["kind"] for rid, doc in changes.items()}
             provisional = ImportResult(branch.name, result.created, list(changes), result.deleted)
             _check_permissions(user, branch, provisional, kinds, system)
             written = _write(branch, changes, current, result, user)
-        else:
-            written = {}
         step("written", 3, 4)
         if commit and (result.changed or branch.head_id is None):
-            # the commit reads the documents just written from the rows as _write did
-            holds = (set(current) | set(result.created)) - set(result.deleted)
-            with documents_read(branch, written, holds):
+            # the commit reads the documents just written from the rows as _write did; the
+            # branch now holds the entities of ``tree``
+            with documents_read(branch, written, tree):
                 made = commit_changes(branch, user, message, system=system, allow_empty=True)
             result.commit = made.id if made else None
         step("done", 4, 4)
