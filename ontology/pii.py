@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from versioning.models import Branch
-from versioning.protection import VIEW_PII
+from versioning.protection import may_view
 
 from . import services
 from .documents import stored_document, to_documents
@@ -63,7 +63,7 @@ def confirm(branch: Branch, rid: str, user: Any) -> Property | SharedProperty:
 
 def check_dismiss(user: Any) -> None:
     """Dismissing is a steward's call: ``versioning.view_pii`` (403 otherwise)."""
-    if user is not None and not (user.is_active and user.has_perm(VIEW_PII)):
+    if user is not None and not may_view(user):
         raise NotAllowedError("Dismissing a PII finding is a steward's call (view_pii).")
 
 
