@@ -40,6 +40,15 @@ def branch_findings(branch: Branch) -> list[Finding]:
     return pii_findings(docs, dismissed_pairs())
 
 
+def entity_findings(row: Property | SharedProperty) -> list[Finding]:
+    """The findings of one property or shared property: those of the one document holding
+    it, not of the whole branch."""
+    top = services.top_level(row)
+    doc = stored_document(top)
+    found = pii_findings({str(top.rid): doc}, dismissed_pairs()) if doc else []
+    return [f for f in found if f.entity == str(row.rid)]
+
+
 def _entity(branch: Branch, rid: str) -> Property | SharedProperty:
     try:
         key = uuid.UUID(str(rid))
@@ -75,12 +84,7 @@ def dismiss(branch: Branch, rid: str, user: Any, reason: str | None = None) -> l
     row = _entity(branch, rid)
     if reason is not None and reason not in CATEGORIES:
         raise OntologyError(f"Not a PII reason: {reason!r}.", field="reason")
-    if reason is not None:
-        reasons = [reason]
-    else:  # the findings of the one document holding it, not of the whole branch
-        top = services.top_level(row)
-        found = pii_findings({str(top.rid): stored_document(top)}, dismissed_pairs())
-        reasons = sorted({f.reason for f in found if f.entity == str(row.rid)})
+    reasons = [reason] if reason is not None else sorted({f.reason for f in entity_findings(row)})
     for each in reasons:
         PiiDismissal.objects.get_or_create(
             rid=row.rid, reason=each, defaults={"by": user if user is not None else None}
