@@ -86,7 +86,5 @@ def dismiss(branch: Branch, rid: str, user: Any, reason: str | None = None) -> l
         raise OntologyError(f"Not a PII reason: {reason!r}.", field="reason")
     reasons = [reason] if reason is not None else sorted({f.reason for f in entity_findings(row)})
     for each in reasons:
-        PiiDismissal.objects.get_or_create(
-            rid=row.rid, reason=each, defaults={"by": user if user is not None else None}
-        )
+        PiiDismissal.objects.get_or_create(rid=row.rid, reason=each, defaults={"by": user})
     return reasons
