@@ -54,8 +54,8 @@ def _entity(branch: Branch, rid: str) -> Property | SharedProperty:
         key = uuid.UUID(str(rid))
     except ValueError:
         key = None
-    for model in (Property, SharedProperty):
-        found = model.objects.filter(branch=branch, rid=key).first() if key else None
+    for model in (Property, SharedProperty) if key else ():
+        found = model.objects.filter(branch=branch, rid=key).first()
         if found is not None:
             return found
     raise UnknownEntityError(f"No property or shared property {rid} on '{branch.name}'.")
