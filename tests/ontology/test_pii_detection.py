@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
-from rest_framework.test import APIClient
 
 from ontology.models import PiiDismissal, Property
 from ontology.pii_detection import detect, luhn
 from ontology.rule_set.pii import pii_findings
 from tests.factories import BranchFactory, ObjectTypeFactory, PropertyFactory, UserFactory
+from tests.ontology.conftest import _client
 from versioning.domain.policy import Severity
 
 
@@ -91,12 +91,6 @@ def test_findings_are_warn_violations_of_unflagged_properties_not_dismissed():
 
 
 # --- the API and the admin ---------------------------------------------------------------
-
-
-def _client(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
