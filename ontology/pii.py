@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from versioning.models import Branch
-from versioning.protection import VIEW_PII
+from versioning.protection import may_view
 
 from . import services
 from .documents import stored_document, to_documents
@@ -40,13 +40,22 @@ def branch_findings(branch: Branch) -> list[Finding]:
     return pii_findings(docs, dismissed_pairs())
 
 
+def entity_findings(row: Property | SharedProperty) -> list[Finding]:
+    """The findings of one property or shared property: those of the one document holding
+    it, not of the whole branch."""
+    top = services.top_level(row)
+    doc = stored_document(top)
+    found = pii_findings({str(top.rid): doc}, dismissed_pairs()) if doc else []
+    return [f for f in found if f.entity == str(row.rid)]
+
+
 def _entity(branch: Branch, rid: str) -> Property | SharedProperty:
     try:
         key = uuid.UUID(str(rid))
     except ValueError:
         key = None
-    for model in (Property, SharedProperty):
-        found = model.objects.filter(branch=branch, rid=key).first() if key else None
+    for model in (Property, SharedProperty) if key else ():
+        found = model.objects.filter(branch=branch, rid=key).first()
         if found is not None:
             return found
     raise UnknownEntityError(f"No property or shared property {rid} on '{branch.name}'.")
@@ -63,7 +72,7 @@ def confirm(branch: Branch, rid: str, user: Any) -> Property | SharedProperty:
 
 def check_dismiss(user: Any) -> None:
     """Dismissing is a steward's call: ``versioning.view_pii`` (403 otherwise)."""
-    if user is not None and not (user.is_active and user.has_perm(VIEW_PII)):
+    if user is not None and not may_view(user):
         raise NotAllowedError("Dismissing a PII finding is a steward's call (view_pii).")
 
 
@@ -75,14 +84,7 @@ def dismiss(branch: Branch, rid: str, user: Any, reason: str | None = None) -> l
     row = _entity(branch, rid)
     if reason is not None and reason not in CATEGORIES:
         raise OntologyError(f"Not a PII reason: {reason!r}.", field="reason")
-    if reason is not None:
-        reasons = [reason]
-    else:  # the findings of the one document holding it, not of the whole branch
-        top = services.top_level(row)
-        found = pii_findings({str(top.rid): stored_document(top)}, dismissed_pairs())
-        reasons = sorted({f.reason for f in found if f.entity == str(row.rid)})
+    reasons = [reason] if reason is not None else sorted({f.reason for f in entity_findings(row)})
     for each in reasons:
-        PiiDismissal.objects.get_or_create(
-            rid=row.rid, reason=each, defaults={"by": user if user is not None else None}
-        )
+        PiiDismissal.objects.get_or_create(rid=row.rid, reason=each, defaults={"by": user})
     return reasons

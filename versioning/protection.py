@@ -126,8 +126,3 @@ def reveal(data: Any, user: Any) -> Any:
 
     clear = dict(ProtectedValue.objects.filter(digest__in=found).values_list("digest", "value"))
     return _replaced(data, clear)
-
-
-def shown(value: str, user: Any) -> str:
-    """One protected text (an owner's contact) as ``user`` may see it."""
-    return value if may_view(user) or not value else MASK

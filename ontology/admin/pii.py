@@ -14,10 +14,8 @@ from django.core.exceptions import ValidationError
 
 from versioning.protection import reveal
 
-from .. import pii, services
-from ..documents import stored_document
+from .. import pii
 from ..exceptions import DomainError
-from ..rule_set.pii import pii_findings
 
 
 class ExamplesField(forms.Field):
@@ -61,16 +59,10 @@ class PiiAdminMixin:
 
         return type(form.__name__, (form,), {"__init__": __init__})
 
-    def findings_of(self, row) -> list:
-        top = services.top_level(row)
-        doc = stored_document(top)
-        found = pii_findings({str(top.rid): doc}, pii.dismissed_pairs()) if doc else []
-        return [f for f in found if f.entity == str(row.rid)]
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET" and object_id and object_id.isdigit():
             row = self.get_queryset(request).filter(pk=object_id).first()
-            for finding in self.findings_of(row) if row is not None else ():
+            for finding in pii.entity_findings(row) if row is not None else ():
                 self.message_user(
                     request,
                     f"{finding.violation.message} (actions on the list: "

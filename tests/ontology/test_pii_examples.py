@@ -21,7 +21,7 @@ from ontology.bundles_import import import_bundle, parse
 from ontology.compatibility import classify
 from ontology.models import Property, SharedProperty
 from tests.factories import BranchFactory, UserFactory
-from tests.ontology.conftest import url
+from tests.ontology.conftest import _client, url
 from versioning import services as versioning
 from versioning.consumers import save_consumer
 from versioning.models import ProtectedValue
@@ -37,12 +37,6 @@ TOKEN = re.compile(r"pii:[0-9a-f]{64}")
 def _admin_on_dev(client, user) -> None:
     client.force_login(user)
     client.post("/admin/select-branch/", {"branch": "dev", "next": "/admin/"})
-
-
-def _client(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

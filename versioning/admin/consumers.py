@@ -49,14 +49,9 @@ class ConsumerForm(forms.ModelForm):
 @admin.register(Consumer)
 class ConsumerAdmin(admin.ModelAdmin):
     form = ConsumerForm
-    list_display = ("name", "owner", "contact_column", "pinned_release", "reads_column")
+    list_display = ("name", "owner", "contact_masked", "pinned_release", "reads_column")
     search_fields = ("name", "owner__username")  # the contact is encrypted: not searchable
     list_select_related = ("owner", "pinned_release")
-
-    @admin.display(description="contact")
-    def contact_column(self, obj: Consumer) -> str:
-        """Masked in the list for everyone; in clear on the change page with ``view_pii``."""
-        return protection.MASK if obj.contact else ""
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
@@ -70,6 +65,7 @@ class ConsumerAdmin(admin.ModelAdmin):
 
     @admin.display(description="contact")
     def contact_masked(self, obj: Consumer) -> str:
+        """Masked in the list for everyone; in clear on the change page with ``view_pii``."""
         return protection.MASK if obj and obj.contact else ""
 
     @admin.display(description="reads")
