@@ -7,7 +7,8 @@ Fills a throwaway database (``oms_inprocess``; ``--reuse-db`` keeps a filled one
 ``bench/api.py`` does (``generate_ontology`` on the branch ``bench``) and analyzes it;
 then, with Django's test ``Client`` (the whole middleware, authentication and rendering
 stack), interleaves ``-n`` requests of each scenario (``get``: one object type; ``list``:
-a random page of 100; ``bare``: the same page from ``bench/bare_urls.py``) and prints
+a random page of 100; ``bare``: the same page from ``bench/bare_urls.py``; ``patch``: a
+new ``description`` on one object type, as ``bench/api.py``) and prints
 p50/p95 per scenario, the list's p95 as a multiple of the bare endpoint's (issue 9: at
 most 1.3), the queries of one request of each, and the median CPU time of this process
 per request (the Python side: steadier than wall time on a shared machine; the
@@ -64,23 +65,35 @@ def run(args: argparse.Namespace) -> dict:
             f"/bench/branches/{BRANCH}/object-types/?page_size=100&page={r.randint(1, pages)}"
         ),
     }
+    paths["patch"] = paths["get"]
+
+    def call(name: str, target: str, rnd: random.Random):
+        if name == "patch":
+            body = json.dumps({"description": f"Benchmarked {rnd.random():.6f}"})
+            return client.patch(target, body, content_type="application/json")
+        return client.get(target)
+
     rnd = random.Random(args.seed)
     queries = {}
     for name, path in paths.items():
         with CaptureQueriesContext(connection) as captured:
-            response = client.get(path(rnd))
+            response = call(name, path(rnd), rnd)
         assert response.status_code == 200, (name, response.status_code, response.content[:300])
         queries[name] = len(captured.captured_queries)
+        if args.sql:
+            print(f"-- {name}: {queries[name]} queries")
+            for query in captured.captured_queries:
+                print(f"   {query['time']}s {query['sql'][:160]}")
     for _ in range(args.warmup):
-        for path in paths.values():
-            client.get(path(rnd))
+        for name, path in paths.items():
+            call(name, path(rnd), rnd)
     times: dict[str, list[float]] = {name: [] for name in paths}
     cpu: dict[str, list[float]] = {name: [] for name in paths}
     for _ in range(args.n):
         for name, path in paths.items():
             target = path(rnd)
             started, started_cpu = time.perf_counter(), time.process_time()
-            response = client.get(target)
+            response = call(name, target, rnd)
             times[name].append((time.perf_counter() - started) * 1000)
             cpu[name].append((time.process_time() - started_cpu) * 1000)
             assert response.status_code == 200, (name, response.status_code)
@@ -114,6 +127,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5, help="per scenario, not counted")
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--sql", action="store_true", help="print each scenario's queries")
     args = parser.parse_args()
     result = run(args)
     print(f"{'scenario':<8} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'queries':>8}")

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Prefetch, TextField
 from django.db.models.functions import Cast
 
+from oms_site import prepared
 from versioning.domain.canonical import doc_hash
 from versioning.store import uuid_text
 
@@ -217,35 +218,58 @@ def _as_text(*fields: str) -> tuple:
     )
 
 
-def _object_type_documents(branch_id: int, wanted: list[str] | None) -> dict[str, Document]:
-    """Object type documents from plain rows (``values_list``), not model instances: the
-    a fixed number of queries (object types, their properties, their interfaces), and no
-    ~20 model instances per object type."""
+def _object_type_rows(branch_id: int, wanted: list[str] | None):
     qs = ObjectType.objects.filter(branch_id=branch_id)
     if wanted is not None:
         qs = qs.filter(rid__in=wanted)
-    rows = list(qs.order_by("api_name").values_list(*_as_text(*_OT_FIELDS)))
+    return qs.order_by("api_name").values_list(*_as_text(*_OT_FIELDS))
+
+
+def _property_rows(branch_id: int, ids: list[int] | None):
+    qs = Property.objects.filter(branch_id=branch_id)
+    if ids is not None:
+        qs = qs.filter(object_type_id__in=ids)
+    return qs.order_by("object_type_id", "position", "api_name").values_list(
+        *_as_text(*_PROP_FIELDS)
+    )
+
+
+def _interface_rows(ids: list[int] | None, branch_id: int | None = None):
+    through = ObjectType.interfaces.through
+    if ids is not None:
+        qs = through.objects.filter(objecttype_id__in=ids)
+    else:
+        qs = through.objects.filter(objecttype__branch_id=branch_id)
+    return qs.order_by("interface__api_name").values_list(
+        *_as_text("objecttype_id", "interface__rid")
+    )
+
+
+def _object_type_documents(branch_id: int, wanted: list[str] | None) -> dict[str, Document]:
+    """Object type documents from plain rows (``values_list``), not model instances: the
+    a fixed number of queries (object types, their properties, their interfaces), and no
+    ~20 model instances per object type. Some of them (a page, one entity) run as
+    prepared queries (:mod:`oms_site.prepared`); a whole branch is read once."""
+    if wanted is None:
+        rows = list(_object_type_rows(branch_id, None))
+    else:
+        rows = prepared.rows("documents.objectType", _object_type_rows, branch_id, wanted)
     if not rows:
         return {}
     ids = [row[0] for row in rows]
     props: dict[int, list[tuple]] = {i: [] for i in ids}
-    prop_qs = Property.objects.filter(branch_id=branch_id)
-    if wanted is not None:
-        prop_qs = prop_qs.filter(object_type_id__in=ids)
-    for prop in prop_qs.order_by("object_type_id", "position", "api_name").values_list(
-        *_as_text(*_PROP_FIELDS)
-    ):
+    if wanted is None:
+        prop_rows = list(_property_rows(branch_id, None))
+        interface_rows = list(_interface_rows(None, branch_id))
+    else:
+        prop_rows = prepared.rows("documents.properties", _property_rows, branch_id, ids)
+        interface_rows = prepared.rows("documents.interfaces", _interface_rows, ids)
+    for prop in prop_rows:
         found = props.get(prop[0])
         if found is not None:
             found.append(prop)
-    through = ObjectType.interfaces.through
-    links_qs = through.objects.filter(objecttype__branch_id=branch_id)
-    if wanted is not None:
-        links_qs = through.objects.filter(objecttype_id__in=ids)
     interfaces: dict[int, list[str]] = {}
-    for ot_id, irid in links_qs.order_by("interface__api_name").values_list(
-        *_as_text("objecttype_id", "interface__rid")
-    ):
+    for ot_id, irid in interface_rows:
         interfaces.setdefault(ot_id, []).append(str(irid))
     out: dict[str, Document] = {}
     # a row: id, rid, the own fields of _object_type_own (_OT_FIELDS' order), the keys

@@ -21,7 +21,7 @@ from django.db import models, transaction
 import events
 from versioning.changes import mark_changed_many
 from versioning.models import Branch
-from versioning.permissions import EDIT_BRANCH, can_edit_branch
+from versioning.permissions import EDIT_BRANCH, can_edit_branch, has_branch_perm
 from versioning.writing import check_writable
 
 from .documents import Document, stored_document, with_own_fields
@@ -59,9 +59,12 @@ def write_refusal(user, branch: Branch, perm: str) -> NotAllowedError | None:
     The one rule for writing ontology rows: the ontology model permission of the change
     (``ontology.add_objecttype``, ``change_...``, ``delete_...``) **and** the right to edit
     the branch (``versioning.edit_branch`` model-wide, or granted on the branch)."""
-    if user is None or not user.is_active or not user.has_perm(perm):
+    if user is None or not user.is_active:
         return NotAllowedError(f"You need the '{perm}' permission.", permission=perm)
-    if not can_edit_branch(user, branch):
+    may_edit = can_edit_branch(user, branch)  # first: reads the branch's grants with the rest
+    if not has_branch_perm(user, perm):
+        return NotAllowedError(f"You need the '{perm}' permission.", permission=perm)
+    if not may_edit:
         return NotAllowedError(
             f"You need the '{EDIT_BRANCH}' permission on branch '{branch.name}'.",
             permission=EDIT_BRANCH,

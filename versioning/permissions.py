@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .exceptions import NotAllowedError
+from .grants import holds
 from .models import Branch, Proposal
 
 ADD_BRANCH = "versioning.add_branch"
@@ -45,28 +46,10 @@ Rule = Callable[..., Refusal]
 
 
 def has_branch_perm(user: Any, perm: str, branch: Branch | None = None) -> bool:
-    """Model-level ``versioning.<perm>`` or the per-branch (guardian) grant.
-
-    A grant found is remembered on the user object, as Django remembers model permissions
-    on it (``_perm_cache``): one request asks for the same grant at most once (a write's
-    view and then its service both ask), and a grant given later is still seen."""
-    if user is None or not user.is_active:
-        return False
+    """Model-level ``versioning.<perm>`` (or any ``app_label.perm``) or the per-branch
+    (guardian) grant: :func:`versioning.grants.holds`, one query for both."""
     full = perm if "." in perm else f"versioning.{perm}"
-    if user.has_perm(full):
-        return True
-    if branch is None or branch.pk is None:
-        return False
-    granted = getattr(user, "_oms_branch_grants", None)
-    if granted is None:
-        granted = set()
-        user._oms_branch_grants = granted
-    if (full, branch.pk) in granted:
-        return True
-    if user.has_perm(full, branch):
-        granted.add((full, branch.pk))
-        return True
-    return False
+    return holds(user, full, branch if branch is not None and branch.pk is not None else None)
 
 
 def _needs(user: Any, perm: str, branch: Branch | None = None) -> Refusal:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from oms_site import prepared
 from versioning.store import uuid_text
 
 from .. import rules
@@ -167,17 +168,27 @@ class _Bodies:
             if r["rid"] not in names:
                 wanted.setdefault(target, set()).add(r["rid"])
         for target, rids in wanted.items():
-            rows = (
-                KINDS[target]
-                .model._default_manager.filter(branch_id=branch_id, rid__in=rids)
-                .order_by()
-                .values_list(uuid_text("rid"), "api_name")
-            )
+            rows = prepared.rows(f"names.{target}", _names_query(target), branch_id, sorted(rids))
             names.update((str(rid), name) for rid, name in rows)
         for _, r in self.pending:
             r["apiName"] = names.get(r["rid"])
         for refs in self.sets:
             refs.sort(key=lambda r: r["apiName"] or "")
+
+
+@cache
+def _names_query(target: str):
+    """The query of the api names of ``target`` rows by rid (prepared: one per kind)."""
+
+    def build(branch_id: int, rids: list[str]):
+        return (
+            KINDS[target]
+            .model._default_manager.filter(branch_id=branch_id, rid__in=rids)
+            .order_by()
+            .values_list(uuid_text("rid"), "api_name")
+        )
+
+    return build
 
 
 def represent(
