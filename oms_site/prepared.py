@@ -1,29 +1,32 @@
 """Read queries the ORM builds and compiles once per process, then runs with other values.
 
-Building and compiling a ``values_list`` query costs Django about a millisecond of CPU
-(more with ``Cast`` columns), several times what PostgreSQL takes to answer it; a
-single-entity read runs five of them. :func:`rows` keeps each query's SQL, compiled by
-the ORM from the same queryset a caller would run, and fills in the parameters itself:
+Building and compiling a query costs Django about a millisecond of CPU (more with
+``Cast`` columns), several times what PostgreSQL takes to answer it, and a single-entity
+read runs several. :func:`rows` and :func:`instances` keep each query's SQL, compiled by
+the ORM from the very queryset the caller would run, and fill in the parameters:
 
-- ``build(*args)`` returns the queryset (a ``values_list``); ``args`` are the values
-  that change between calls: scalars (ints or strings) or lists of them (an ``__in``).
-  It is called once per shape (the key and the lengths of the list arguments, at most
-  :data:`MAX_LIST` long) with sentinel values, and the position of each sentinel among
-  the compiled parameters is noted; the other parameters are kept as compiled.
-- A query the ORM would post-process is never taken over: one whose columns have
-  converters (on SQLite: dates, decimals, JSON), a sentinel the ORM transformed (``%x%``
-  of ``icontains``) or found twice or not at all, a queryset of model instances. Those
-  run through the ORM as before, as does every shape past :data:`MAX_SHAPES`.
-- The first run of a shape in a process runs the ORM too, answers with the ORM's rows
-  and compares: a difference drops the shape for good (logged), so a Django upgrade
-  cannot make it answer wrong.
+- ``build(*args)`` returns the queryset; ``args`` are the values that change between
+  calls: ints or strings, or lists of them (an ``__in``). A *shape* is a key and the
+  lengths of the list arguments (at most :data:`MAX_LIST`; longer runs through the ORM).
+- The first call of a shape runs the ORM, as without this module, and answers with its
+  rows. Beside it the queryset is built again with a sentinel for each value and
+  compiled; where each sentinel lands among the SQL's parameters is noted. The shape is
+  kept only if, with the real values put in those places, its SQL and parameters are
+  exactly those the ORM just compiled for the call: no extra query, and a Django upgrade
+  that changes the SQL cannot make a shape answer otherwise than the ORM.
+- Never kept: a query whose columns have converters (on SQLite dates, decimals, JSON;
+  on PostgreSQL JSON), a sentinel the ORM transformed (``%x%`` of ``icontains``) or sent
+  twice or not at all, ``select_related``, prefetch, annotated or deferred model reads.
+  Those always run through the ORM, as does every shape past :data:`MAX_SHAPES`.
+- A value the shape's place does not take (a non-uuid string where a uuid was) runs
+  through the ORM, which refuses or converts it as it always did; so does a
+  ``select_for_update`` outside a transaction (the ORM's error).
 
 The query still goes through Django's cursor (query logging, metrics, test capture).
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -32,66 +35,106 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.query import ValuesListIterable
+from django.db.models.query import ModelIterable, ValuesListIterable
 
-logger = logging.getLogger(__name__)
-
-MAX_SHAPES = 2048  # per process; a shape is one key and the lengths of its list arguments
+MAX_SHAPES = 2048  # per process
 MAX_LIST = 100  # a longer list argument (a bulk read) runs through the ORM: its SQL is not kept
 
-_SENTINEL_INT = 1_987_650_001  # in range of any integer column (see below)
+_SENTINEL_INT = 1_987_650_001  # within a 32-bit column's range: the ORM skips out-of-range
 _SENTINEL_UUID = uuid.UUID("5e471ae1-0000-4000-8000-000000000000").int
+
+Place = tuple[int, "int | None", type]  # (argument, list index or None, kind of value)
 
 
 @dataclass(frozen=True)
 class _Shape:
     alias: str
     sql: str
-    params: tuple  # as compiled, the sentinels' places included
-    slots: tuple[tuple[int, int, int | None, type], ...]  # (param index, arg, item, kind)
+    params: tuple  # as compiled for the sentinels
+    slots: tuple[tuple[int, int, int | None, type], ...]  # (param index, *Place)
     width: int
+    model: type | None  # instances of it (``from_db``), else plain rows
+    init_list: tuple[str, ...]  # the attribute names of the columns, for ``from_db``
+    for_update: bool
+
+    def params_for(self, args: Sequence[Any]) -> list | None:
+        """The parameters for ``args``, or ``None`` if a value does not fit its place."""
+        params = list(self.params)
+        for index, arg, item, kind in self.slots:
+            value = args[arg] if item is None else args[arg][item]
+            if not _fits(value, kind):
+                return None
+            params[index] = str(value) if kind is uuid.UUID else value
+        return params
 
 
 _shapes: dict[tuple, _Shape | None] = {}
-_checked: set[tuple] = set()
 _lock = threading.Lock()
 
 
 def rows(key: str, build: Callable[..., QuerySet], *args: Any) -> list[tuple]:
-    """``list(build(*args))``, with the SQL compiled once per shape (see the module)."""
+    """``list(build(*args))`` of a ``values_list`` queryset, compiled once per shape."""
+    return _run(key, build, args, ValuesListIterable)
+
+
+def instances(key: str, build: Callable[..., QuerySet], *args: Any) -> list:
+    """``list(build(*args))`` of a plain queryset of model instances, compiled once per
+    shape."""
+    return _run(key, build, args, ModelIterable)
+
+
+def _run(key: str, build: Callable[..., QuerySet], args: Sequence[Any], iterable: type):
     signature = (key, *(len(a) if isinstance(a, list | tuple) else -1 for a in args))
     if max(signature[1:], default=-1) > MAX_LIST:
         return list(build(*args))
     shape = _shapes.get(signature, False)
     if shape is False:
-        shape = _prepare(signature, build, args)
-    if shape is None:
+        return _first(signature, build, args, iterable)
+    params = shape.params_for(args) if shape is not None else None
+    if params is None:
         return list(build(*args))
-    params = list(shape.params)
-    for index, arg, item, kind in shape.slots:
-        value = args[arg] if item is None else args[arg][item]
-        if not _fits(value, kind):
-            return list(build(*args))  # what the ORM would refuse or convert: let it
-        params[index] = str(value) if kind is uuid.UUID else value
-    with connections[shape.alias].cursor() as cursor:
+    connection = connections[shape.alias]
+    if shape.for_update and connection.get_autocommit():
+        return list(build(*args))  # the ORM raises TransactionManagementError
+    with connection.cursor() as cursor:
         cursor.execute(shape.sql, params)
         found = cursor.fetchall()
-    if len(found) and len(found[0]) != shape.width:
+    if found and len(found[0]) != shape.width:
         found = [row[: shape.width] for row in found]
-    if signature not in _checked:
-        return _check(signature, found, build, args)
+    if shape.model is not None:
+        make, names = shape.model.from_db, shape.init_list
+        return [make(shape.alias, names, row) for row in found]
     return found
 
 
-def _check(signature: tuple, found: list[tuple], build: Callable[..., QuerySet], args):
-    """The ORM's answer; the shape is kept only if it gave the same."""
-    expected = list(build(*args))
+def _first(signature: tuple, build: Callable[..., QuerySet], args: Sequence[Any], iterable):
+    """The ORM's answer; beside it, the shape, kept if it compiles to the ORM's query."""
+    queryset = build(*args)
+    answer = list(queryset)
+    try:
+        fakes, places = _sentinels(args)
+    except TypeError:  # a value of another type: the ORM, every time
+        shape = None
+    else:
+        shape = _compile(build(*fakes), places, iterable)
+        if shape is not None and not _same_query(shape, queryset, args):
+            shape = None
     with _lock:
-        _checked.add(signature)
-        if expected != found:
-            _shapes[signature] = None
-            logger.warning("prepared: %s answered otherwise than the ORM; not used", signature[0])
-    return expected
+        if len(_shapes) < MAX_SHAPES:
+            _shapes[signature] = shape
+    return answer
+
+
+def _same_query(shape: _Shape, queryset: QuerySet, args: Sequence[Any]) -> bool:
+    """Whether the shape, given ``args``, sends what the ORM sends for them."""
+    params = shape.params_for(args)
+    if params is None:
+        return False
+    try:
+        sql, expected = queryset.query.get_compiler(queryset.db).as_sql()
+    except Exception:
+        return False
+    return sql == shape.sql and [str(p) for p in expected] == [str(p) for p in params]
 
 
 def _fits(value: Any, kind: type) -> bool:
@@ -102,38 +145,6 @@ def _fits(value: Any, kind: type) -> bool:
     return isinstance(value, str)
 
 
-def _sentinels(args: Sequence[Any]) -> tuple[list[Any], dict[str, tuple[int, int | None, type]]]:
-    """A distinct value per argument (and list item) of the argument's own type, and where
-    each one belongs. Integers stay within a 32-bit column's range (an out-of-range value
-    makes the ORM skip the query); strings that are uuids get uuids."""
-    made: dict[str, tuple[int, int | None, type]] = {}
-    counter = iter(range(1_000_000))
-
-    def one(value: Any, place: tuple[int, int | None]) -> Any:
-        n = next(counter)
-        if isinstance(value, bool) or not isinstance(value, int | str | uuid.UUID):
-            raise TypeError(type(value).__name__)
-        if isinstance(value, int):
-            fake: Any = _SENTINEL_INT + n
-            kind: type = int
-        elif isinstance(value, uuid.UUID) or _is_uuid(value):
-            fake = str(uuid.UUID(int=_SENTINEL_UUID + n))
-            kind = uuid.UUID
-        else:
-            fake = f"\x01oms-prepared-{n}"
-            kind = str
-        made[str(fake)] = (*place, kind)
-        return fake
-
-    values = [
-        [one(v, (i, j)) for j, v in enumerate(a)]
-        if isinstance(a, list | tuple)
-        else one(a, (i, None))
-        for i, a in enumerate(args)
-    ]
-    return values, made
-
-
 def _is_uuid(value: str) -> bool:
     try:
         return len(value) == 36 and uuid.UUID(value) is not None
@@ -141,21 +152,36 @@ def _is_uuid(value: str) -> bool:
         return False
 
 
-def _prepare(signature: tuple, build: Callable[..., QuerySet], args: Sequence[Any]):
-    shape = None
-    try:
-        fakes, places = _sentinels(args)
-        shape = _compile(build(*fakes), places)
-    except TypeError:
-        pass  # an argument of another type: the ORM, every time
-    with _lock:
-        if len(_shapes) < MAX_SHAPES:
-            _shapes[signature] = shape
-    return shape
+def _sentinels(args: Sequence[Any]) -> tuple[list[Any], dict[str, Place]]:
+    """A distinct value per argument (and list item) of the argument's own kind, and
+    where each one belongs."""
+    made: dict[str, Place] = {}
+    counter = iter(range(1_000_000))
+
+    def one(value: Any, arg: int, item: int | None) -> Any:
+        n = next(counter)
+        if isinstance(value, bool) or not isinstance(value, int | str | uuid.UUID):
+            raise TypeError(type(value).__name__)
+        if isinstance(value, int):
+            fake, kind = _SENTINEL_INT + n, int
+        elif isinstance(value, uuid.UUID) or _is_uuid(value):
+            fake, kind = str(uuid.UUID(int=_SENTINEL_UUID + n)), uuid.UUID
+        else:
+            fake, kind = f"\x01oms-prepared-{n}", str
+        made[str(fake)] = (arg, item, kind)
+        return fake
+
+    values = [
+        [one(v, i, j) for j, v in enumerate(a)] if isinstance(a, list | tuple) else one(a, i, None)
+        for i, a in enumerate(args)
+    ]
+    return values, made
 
 
-def _compile(qs: QuerySet, places: dict[str, tuple[int, int | None, type]]) -> _Shape | None:
-    if qs._iterable_class is not ValuesListIterable:
+def _compile(qs: QuerySet, places: dict[str, Place], iterable: type) -> _Shape | None:
+    if qs._iterable_class is not iterable or qs._prefetch_related_lookups:
+        return None
+    if qs._known_related_objects or qs.query.deferred_loading != (frozenset(), True):
         return None
     compiler = qs.query.get_compiler(qs.db)
     try:
@@ -165,22 +191,48 @@ def _compile(qs: QuerySet, places: dict[str, tuple[int, int | None, type]]) -> _
     fields = [s[0] for s in compiler.select[: compiler.col_count]]
     if compiler.get_converters(fields) or compiler.has_composite_fields(fields):
         return None
+    model, init_list = None, ()
+    if iterable is ModelIterable:
+        info = compiler.klass_info
+        if not info or info.get("related_klass_infos") or compiler.annotation_col_map:
+            return None
+        selected = info["select_fields"]
+        if selected != list(range(compiler.col_count)):
+            return None
+        model = info["model"]
+        init_list = tuple(f[0].target.attname for f in compiler.select[: compiler.col_count])
     slots = []
-    seen = set()
     for index, param in enumerate(params):
         place = places.get(str(param))
         if place is not None:
-            if place in seen:
-                return None
-            seen.add(place)
             slots.append((index, *place))
-    if len(seen) != len(places):
-        return None  # a sentinel transformed, or not sent: the ORM knows best
-    return _Shape(qs.db, sql, tuple(params), tuple(slots), compiler.col_count)
+    if len(slots) != len(places) or len({s[1:3] for s in slots}) != len(places):
+        return None  # a sentinel transformed, sent twice or not at all: the ORM knows best
+    return _Shape(
+        qs.db,
+        sql,
+        tuple(params),
+        tuple(slots),
+        compiler.col_count,
+        model,
+        init_list,
+        bool(qs.query.select_for_update),
+    )
 
 
 def clear() -> None:
     """Forget every shape (tests)."""
     with _lock:
         _shapes.clear()
-        _checked.clear()
+
+
+def first(key: str, build: Callable[..., QuerySet], *args: Any):
+    """``build(*args).first()``, compiled once per shape: the first instance in the
+    queryset's order (by primary key when it has none), or ``None``."""
+
+    def one(*values: Any) -> QuerySet:
+        qs = build(*values)
+        return (qs if qs.ordered else qs.order_by("pk"))[:1]
+
+    found = instances(key, one, *args)
+    return found[0] if found else None

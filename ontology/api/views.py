@@ -23,7 +23,7 @@ from rest_framework import exceptions, filters, status, viewsets
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 from rest_framework.response import Response
 
-from oms_site import preconditions
+from oms_site import preconditions, prepared
 from versioning.models import Branch
 
 from .. import filters as ontology_filters
@@ -114,7 +114,7 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
     @cached_property
     def branch(self) -> Branch:
         name = self.kwargs.get("branch", "")
-        branch = Branch.objects.filter(name=name).first()
+        branch = prepared.first("api.branch", _branch_named, name)
         if branch is None:
             raise exceptions.NotFound(f"There is no branch '{name}'.")
         return branch
@@ -130,23 +130,31 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
 
     def looked_up(self, queryset: QuerySet) -> QuerySet:
         """``queryset`` narrowed to the entity the URL names (by rid or api name)."""
-        value = self.kwargs[self.lookup_field]
-        if len(value) == 36 and _is_uuid(value):
-            return queryset.filter(rid=value)
-        if "\x00" not in value:
-            return queryset.alias(lower_name=Lower("api_name")).filter(lower_name=value.lower())
-        return queryset.none()
+        return _named(queryset, self.kwargs[self.lookup_field])
 
     def not_found(self) -> exceptions.NotFound:
         label = self.queryset.model._meta.verbose_name
         value = self.kwargs[self.lookup_field]
         return exceptions.NotFound(f"There is no {label} '{value}' on branch '{self.branch.name}'.")
 
+    def _lookup_key(self, value: str) -> str:
+        """The prepared query's key of a lookup by ``value`` (by rid or by api name)."""
+        way = "rid" if _is_rid(value) else "name"
+        return f"api.{self.queryset.model._meta.label_lower}.{way}"
+
     def get_object(self, *, lock: bool = False):
-        queryset = self.get_queryset()
-        if lock:
-            queryset = queryset.select_for_update(of=("self",))
-        obj = self.looked_up(queryset).first()
+
+        def build(branch_id: int, value: str) -> QuerySet:
+            queryset = self.queryset.filter(branch_id=branch_id)
+            if lock:
+                queryset = queryset.select_for_update(of=("self",))
+            return _named(queryset, value)
+
+        value = self.kwargs[self.lookup_field]
+        if "\x00" in value:  # no entity has it (and PostgreSQL takes no NUL in text)
+            raise self.not_found()
+        key = f"{self._lookup_key(value)}{'.locked' if lock else ''}"
+        obj = prepared.first(key, build, self.branch.pk, value)
         if obj is None:
             raise self.not_found()
         self.check_object_permissions(self.request, obj)
@@ -197,9 +205,20 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         # a read needs the entity's stamps, not a model instance (no object permission
         # applies to a read: BranchWritePermission lets any signed-in user read)
-        stamp = representation.stamped(self.looked_up(self.get_queryset())).first()
-        if stamp is None:
+        value = self.kwargs[self.lookup_field]
+        if "\x00" in value:
             raise self.not_found()
+
+        def build(branch_id: int, value: str) -> QuerySet:
+            stamps = representation.stamped(
+                _named(self.queryset.filter(branch_id=branch_id), value)
+            )
+            return (stamps if stamps.ordered else stamps.order_by("pk"))[:1]
+
+        found = prepared.rows(f"{self._lookup_key(value)}.stamp", build, self.branch.pk, value)
+        if not found:
+            raise self.not_found()
+        stamp = found[0]
         data = representation.entities(self.branch.pk, self.kind, [stamp])[0]
         tag = preconditions.entity_tag(data)
         if preconditions.none_match(request, tag):
@@ -233,6 +252,24 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
         if preconditions.has_if_match(self.request):
             preconditions.require_match(self.request, self.represent(instance)[1])
         return instance
+
+
+def _branch_named(name: str) -> QuerySet:
+    return Branch.objects.filter(name=name)
+
+
+def _is_rid(value: str) -> bool:
+    return len(value) == 36 and _is_uuid(value)
+
+
+def _named(queryset: QuerySet, value: str) -> QuerySet:
+    """``queryset`` narrowed to the entity named ``value`` (a rid, or an api name in any
+    case)."""
+    if _is_rid(value):
+        return queryset.filter(rid=value)
+    if "\x00" not in value:
+        return queryset.alias(lower_name=Lower("api_name")).filter(lower_name=value.lower())
+    return queryset.none()
 
 
 def _is_uuid(value: str) -> bool:
