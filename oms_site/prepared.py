@@ -15,9 +15,10 @@ the ORM from the very queryset the caller would run, and fill in the parameters:
   exactly those the ORM just compiled for the call: no extra query, and a Django upgrade
   that changes the SQL cannot make a shape answer otherwise than the ORM.
 - Never kept: a query whose columns have converters (on SQLite dates, decimals, JSON;
-  on PostgreSQL JSON), a sentinel the ORM transformed (``%x%`` of ``icontains``) or sent
-  twice or not at all, ``select_related``, prefetch, annotated or deferred model reads.
-  Those always run through the ORM, as does every shape past :data:`MAX_SHAPES`.
+  on PostgreSQL JSON); a sentinel transformed on its way (``%x%`` of ``icontains``, a
+  ``lower()`` in ``build``: pass the value lowered instead), sent twice or not at all;
+  ``select_related``, prefetch, annotated or deferred model reads. Those always run
+  through the ORM, as does every shape past :data:`MAX_SHAPES`.
 - A value the shape's place does not take (a non-uuid string where a uuid was) runs
   through the ORM, which refuses or converts it as it always did; so does a
   ``select_for_update`` outside a transaction (the ORM's error).
@@ -167,7 +168,7 @@ def _sentinels(args: Sequence[Any]) -> tuple[list[Any], dict[str, Place]]:
         elif isinstance(value, uuid.UUID) or _is_uuid(value):
             fake, kind = str(uuid.UUID(int=_SENTINEL_UUID + n)), uuid.UUID
         else:
-            fake, kind = f"\x01oms-prepared-{n}", str
+            fake, kind = f"\x01Oms-Prepared-{n}", str  # mixed case: a lower() is seen
         made[str(fake)] = (arg, item, kind)
         return fake
 

@@ -170,3 +170,20 @@ def test_properties_of_one_object_type_read_prepared_match_the_orm(ontology):
         )
 
     assert prepared.rows("t.props", props, a.pk, ids) == list(props(a.pk, ids))
+
+
+def test_a_value_build_transforms_is_left_to_the_orm(ontology):
+    """``build`` lowering its argument: a shape first seen with a lower-case value would
+    send the next, mixed-case one untransformed. It is never kept."""
+    a, _, _ = ontology
+    name = ObjectType.objects.filter(branch=a).order_by("pk").first().api_name
+
+    def by_name(branch_id, value):
+        return ObjectType.objects.filter(branch_id=branch_id, api_name=value.lower()).values_list(
+            "api_name"
+        )
+
+    ObjectType.objects.filter(api_name=name).update(api_name=name.lower())
+    for value in (name.lower(), name.upper(), name.lower()):
+        assert prepared.rows("t.lowered", by_name, a.pk, value) == list(by_name(a.pk, value))
+    assert prepared._shapes[("t.lowered", -1, -1)] is None

@@ -128,32 +128,34 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
             return self.queryset.none()
         return self.queryset.filter(branch=self.branch)
 
-    def looked_up(self, queryset: QuerySet) -> QuerySet:
-        """``queryset`` narrowed to the entity the URL names (by rid or api name)."""
-        return _named(queryset, self.kwargs[self.lookup_field])
-
     def not_found(self) -> exceptions.NotFound:
         label = self.queryset.model._meta.verbose_name
         value = self.kwargs[self.lookup_field]
         return exceptions.NotFound(f"There is no {label} '{value}' on branch '{self.branch.name}'.")
 
-    def _lookup_key(self, value: str) -> str:
-        """The prepared query's key of a lookup by ``value`` (by rid or by api name)."""
-        way = "rid" if _is_rid(value) else "name"
-        return f"api.{self.queryset.model._meta.label_lower}.{way}"
+    def _lookup(self) -> tuple[str, str]:
+        """How the URL names the entity: ``(way, value)``, by ``rid`` or by ``name`` (its
+        api name in lower case); a 404 for a value no entity can have (PostgreSQL takes no
+        NUL in text)."""
+        value = self.kwargs[self.lookup_field]
+        if _is_rid(value):
+            return "rid", value
+        if "\x00" in value:
+            raise self.not_found()
+        return "name", value.lower()
 
     def get_object(self, *, lock: bool = False):
+
+        way, value = self._lookup()
 
         def build(branch_id: int, value: str) -> QuerySet:
             queryset = self.queryset.filter(branch_id=branch_id)
             if lock:
                 queryset = queryset.select_for_update(of=("self",))
-            return _named(queryset, value)
+            return _LOOKUPS[way](queryset, value)
 
-        value = self.kwargs[self.lookup_field]
-        if "\x00" in value:  # no entity has it (and PostgreSQL takes no NUL in text)
-            raise self.not_found()
-        key = f"{self._lookup_key(value)}{'.locked' if lock else ''}"
+        label = self.queryset.model._meta.label_lower
+        key = f"api.{label}.{way}{'.locked' if lock else ''}"
         obj = prepared.first(key, build, self.branch.pk, value)
         if obj is None:
             raise self.not_found()
@@ -205,17 +207,15 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         # a read needs the entity's stamps, not a model instance (no object permission
         # applies to a read: BranchWritePermission lets any signed-in user read)
-        value = self.kwargs[self.lookup_field]
-        if "\x00" in value:
-            raise self.not_found()
+        way, value = self._lookup()
 
         def build(branch_id: int, value: str) -> QuerySet:
-            stamps = representation.stamped(
-                _named(self.queryset.filter(branch_id=branch_id), value)
-            )
+            found = _LOOKUPS[way](self.queryset.filter(branch_id=branch_id), value)
+            stamps = representation.stamped(found)
             return (stamps if stamps.ordered else stamps.order_by("pk"))[:1]
 
-        found = prepared.rows(f"{self._lookup_key(value)}.stamp", build, self.branch.pk, value)
+        key = f"api.{self.queryset.model._meta.label_lower}.{way}.stamp"
+        found = prepared.rows(key, build, self.branch.pk, value)
         if not found:
             raise self.not_found()
         stamp = found[0]
@@ -262,14 +262,11 @@ def _is_rid(value: str) -> bool:
     return len(value) == 36 and _is_uuid(value)
 
 
-def _named(queryset: QuerySet, value: str) -> QuerySet:
-    """``queryset`` narrowed to the entity named ``value`` (a rid, or an api name in any
-    case)."""
-    if _is_rid(value):
-        return queryset.filter(rid=value)
-    if "\x00" not in value:
-        return queryset.alias(lower_name=Lower("api_name")).filter(lower_name=value.lower())
-    return queryset.none()
+def _by_name(queryset: QuerySet, lowered: str) -> QuerySet:
+    return queryset.alias(lower_name=Lower("api_name")).filter(lower_name=lowered)
+
+
+_LOOKUPS = {"rid": lambda queryset, rid: queryset.filter(rid=rid), "name": _by_name}
 
 
 def _is_uuid(value: str) -> bool:
