@@ -145,7 +145,6 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
         return "name", value.lower()
 
     def get_object(self, *, lock: bool = False):
-
         way, value = self._lookup()
 
         def build(branch_id: int, value: str) -> QuerySet:
