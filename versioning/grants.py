@@ -7,11 +7,11 @@ model permission of the change, and ``edit_branch`` model-wide or on the branch)
 paid four queries and their ORM compilation before doing anything.
 
 :func:`holds` answers the same question from one hand-written ``UNION`` over the same
-tables, with the same meaning: an inactive user holds nothing, an active superuser holds
-everything, and a user holds a permission given to them or to one of their groups,
-model-wide (``auth``) or on the branch (guardian's generic object-permission tables).
-``tests/versioning/test_grants.py`` holds it to Django's and guardian's own answers over
-random grants.
+tables, with the same meaning: an inactive or anonymous user holds nothing (OMS lets no
+anonymous request act), an active superuser holds everything, and a user holds a
+permission given to them or to one of their groups, model-wide (``auth``) or on the
+branch (guardian's generic object-permission tables). ``tests/versioning/test_grants.py``
+holds it to Django's and guardian's own answers over random grants.
 
 The answer is remembered on the user object (one request's user), as Django and guardian
 remember theirs: see :func:`holds`.
