@@ -218,11 +218,18 @@ def _as_text(*fields: str) -> tuple:
     )
 
 
+def object_type_columns() -> tuple:
+    """The columns of an object type's own row that its document is made of, for a
+    ``values_list``: a query that reads them (a page of the REST list) hands its rows to
+    :func:`object_type_documents` instead of having them read again."""
+    return _as_text(*_OT_FIELDS)
+
+
 def _object_type_rows(branch_id: int, wanted: list[str] | None):
     qs = ObjectType.objects.filter(branch_id=branch_id)
     if wanted is not None:
         qs = qs.filter(rid__in=wanted)
-    return qs.order_by("api_name").values_list(*_as_text(*_OT_FIELDS))
+    return qs.order_by("api_name").values_list(*object_type_columns())
 
 
 def _property_rows(branch_id: int, ids: list[int] | None):
@@ -245,12 +252,22 @@ def _interface_rows(ids: list[int] | None, branch_id: int | None = None):
     )
 
 
-def _object_type_documents(branch_id: int, wanted: list[str] | None) -> dict[str, Document]:
+def object_type_documents(branch_id: int, rows: list[tuple]) -> dict[str, Document]:
+    """The documents of object types whose own rows (:func:`object_type_columns`) were
+    read already: their properties and interfaces in two more queries."""
+    return _object_type_documents(branch_id, [row[1] for row in rows], rows)
+
+
+def _object_type_documents(
+    branch_id: int, wanted: list[str] | None, rows: list[tuple] | None = None
+) -> dict[str, Document]:
     """Object type documents from plain rows (``values_list``), not model instances: the
     a fixed number of queries (object types, their properties, their interfaces), and no
     ~20 model instances per object type. Some of them (a page, one entity) run as
     prepared queries (:mod:`oms_site.prepared`); a whole branch is read once."""
-    if wanted is None:
+    if rows is not None:
+        pass
+    elif wanted is None:
         rows = list(_object_type_rows(branch_id, None))
     else:
         rows = prepared.rows("documents.objectType", _object_type_rows, branch_id, wanted)
