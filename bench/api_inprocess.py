@@ -1,4 +1,4 @@
-"""The read paths of ``bench/api.py`` in one process: no gunicorn, no clients, no sockets.
+"""The request paths of ``bench/api.py`` in one process: no gunicorn, no clients, no sockets.
 
     .venv/bin/python bench/api_inprocess.py                 # 2,000 x 20, 50 requests each
     .venv/bin/python bench/api_inprocess.py --reuse-db -n 200
