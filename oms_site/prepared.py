@@ -142,11 +142,12 @@ def _fits(value: Any, kind: type) -> bool:
     if kind is int:
         return isinstance(value, int) and not isinstance(value, bool)
     if kind is uuid.UUID:
-        return isinstance(value, uuid.UUID) or (isinstance(value, str) and _is_uuid(value))
+        return isinstance(value, uuid.UUID) or (isinstance(value, str) and is_uuid_text(value))
     return isinstance(value, str)
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid_text(value: str) -> bool:
+    """Whether ``value`` is a uuid in its canonical 36-character text (a rid in a URL)."""
     try:
         return len(value) == 36 and uuid.UUID(value) is not None
     except ValueError:
@@ -165,7 +166,7 @@ def _sentinels(args: Sequence[Any]) -> tuple[list[Any], dict[str, Place]]:
             raise TypeError(type(value).__name__)
         if isinstance(value, int):
             fake, kind = _SENTINEL_INT + n, int
-        elif isinstance(value, uuid.UUID) or _is_uuid(value):
+        elif isinstance(value, uuid.UUID) or is_uuid_text(value):
             fake, kind = str(uuid.UUID(int=_SENTINEL_UUID + n)), uuid.UUID
         else:
             fake, kind = f"\x01Oms-Prepared-{n}", str  # mixed case: a lower() is seen
@@ -227,13 +228,24 @@ def clear() -> None:
         _shapes.clear()
 
 
-def first(key: str, build: Callable[..., QuerySet], *args: Any):
-    """``build(*args).first()``, compiled once per shape: the first instance in the
-    queryset's order (by primary key when it has none), or ``None``."""
+def _the_first(build: Callable[..., QuerySet]) -> Callable[..., QuerySet]:
+    """``build`` narrowed as ``QuerySet.first()`` narrows: its first row in its order (by
+    primary key when it has none)."""
 
     def one(*values: Any) -> QuerySet:
         qs = build(*values)
         return (qs if qs.ordered else qs.order_by("pk"))[:1]
 
-    found = instances(key, one, *args)
+    return one
+
+
+def first(key: str, build: Callable[..., QuerySet], *args: Any):
+    """``build(*args).first()`` of model instances, compiled once per shape, or ``None``."""
+    found = instances(key, _the_first(build), *args)
+    return found[0] if found else None
+
+
+def first_row(key: str, build: Callable[..., QuerySet], *args: Any) -> tuple | None:
+    """``build(*args).first()`` of a ``values_list``, compiled once per shape, or ``None``."""
+    found = rows(key, _the_first(build), *args)
     return found[0] if found else None

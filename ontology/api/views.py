@@ -10,7 +10,7 @@ the kind's documents (``ontology.documents``), made REST bodies by
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 from functools import cached_property
 
 from django.db import transaction
@@ -133,28 +133,29 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
         value = self.kwargs[self.lookup_field]
         return exceptions.NotFound(f"There is no {label} '{value}' on branch '{self.branch.name}'.")
 
-    def _lookup(self) -> tuple[str, str]:
-        """How the URL names the entity: ``(way, value)``, by ``rid`` or by ``name`` (its
-        api name in lower case); a 404 for a value no entity can have (PostgreSQL takes no
-        NUL in text)."""
+    def _lookup(self) -> tuple[str, Callable[[int, str], QuerySet], str]:
+        """How the URL names the entity: the key of its prepared query, the query
+        (``(branch_id, value) -> QuerySet``) and the value, a rid or the api name in lower
+        case; a 404 for a value no entity can have (PostgreSQL takes no NUL in text)."""
         value = self.kwargs[self.lookup_field]
-        if _is_rid(value):
-            return "rid", value
-        if "\x00" in value:
+        if prepared.is_uuid_text(value):
+            way, narrow = "rid", _by_rid
+        elif "\x00" in value:
             raise self.not_found()
-        return "name", value.lower()
+        else:
+            way, narrow, value = "name", _by_name, value.lower()
+        queryset = self.queryset
+
+        def named(branch_id: int, value: str) -> QuerySet:
+            return narrow(queryset.filter(branch_id=branch_id), value)
+
+        return f"api.{queryset.model._meta.label_lower}.{way}", named, value
 
     def get_object(self, *, lock: bool = False):
-        way, value = self._lookup()
-
-        def build(branch_id: int, value: str) -> QuerySet:
-            queryset = self.queryset.filter(branch_id=branch_id)
-            if lock:
-                queryset = queryset.select_for_update(of=("self",))
-            return _LOOKUPS[way](queryset, value)
-
-        label = self.queryset.model._meta.label_lower
-        key = f"api.{label}.{way}{'.locked' if lock else ''}"
+        key, build, value = self._lookup()
+        if lock:
+            named = build
+            key, build = f"{key}.locked", lambda *a: named(*a).select_for_update(of=("self",))
         obj = prepared.first(key, build, self.branch.pk, value)
         if obj is None:
             raise self.not_found()
@@ -206,18 +207,12 @@ class BranchScopedViewSet(viewsets.ModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         # a read needs the entity's stamps, not a model instance (no object permission
         # applies to a read: BranchWritePermission lets any signed-in user read)
-        way, value = self._lookup()
-
-        def build(branch_id: int, value: str) -> QuerySet:
-            found = _LOOKUPS[way](self.queryset.filter(branch_id=branch_id), value)
-            stamps = representation.stamped(found)
-            return (stamps if stamps.ordered else stamps.order_by("pk"))[:1]
-
-        key = f"api.{self.queryset.model._meta.label_lower}.{way}.stamp"
-        found = prepared.rows(key, build, self.branch.pk, value)
-        if not found:
+        key, named, value = self._lookup()
+        stamp = prepared.first_row(
+            f"{key}.stamp", lambda *a: representation.stamped(named(*a)), self.branch.pk, value
+        )
+        if stamp is None:
             raise self.not_found()
-        stamp = found[0]
         data = representation.entities(self.branch.pk, self.kind, [stamp])[0]
         tag = preconditions.entity_tag(data)
         if preconditions.none_match(request, tag):
@@ -257,23 +252,12 @@ def _branch_named(name: str) -> QuerySet:
     return Branch.objects.filter(name=name)
 
 
-def _is_rid(value: str) -> bool:
-    return len(value) == 36 and _is_uuid(value)
+def _by_rid(queryset: QuerySet, rid: str) -> QuerySet:
+    return queryset.filter(rid=rid)
 
 
 def _by_name(queryset: QuerySet, lowered: str) -> QuerySet:
     return queryset.alias(lower_name=Lower("api_name")).filter(lower_name=lowered)
-
-
-_LOOKUPS = {"rid": lambda queryset, rid: queryset.filter(rid=rid), "name": _by_name}
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 @_detail_schema("value types")
