@@ -265,11 +265,9 @@ def _object_type_documents(
     a fixed number of queries (object types, their properties, their interfaces), and no
     ~20 model instances per object type. Some of them (a page, one entity) run as
     prepared queries (:mod:`oms_site.prepared`); a whole branch is read once."""
-    if rows is not None:
-        pass
-    elif wanted is None:
+    if rows is None and wanted is None:
         rows = list(_object_type_rows(branch_id, None))
-    else:
+    elif rows is None:
         rows = prepared.rows("documents.objectType", _object_type_rows, branch_id, wanted)
     if not rows:
         return {}

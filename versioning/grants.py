@@ -105,8 +105,10 @@ def holds(user: Any, perm: str, branch: Branch | None = None) -> bool:
         remembered = {}
         setattr(user, _CACHE, remembered)
     known = remembered.get(branch_pk)
-    if known is not None and (perm in known[0] or perm in known[1] or branch_pk is None):
-        return perm in known[0] or perm in known[1]
+    if known is not None:
+        held = perm in known[0] or perm in known[1]
+        if held or branch_pk is None:  # a branch grant not held is read again
+            return held
     known = _read(user, branch_pk)
     remembered[branch_pk] = known
     remembered[None] = (known[0], frozenset())
